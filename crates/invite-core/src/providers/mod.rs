@@ -1,0 +1,7 @@
+//! One module per back end, all behind [`crate::provider::Provider`].
+
+pub mod gotrue;
+pub mod gotrue_common;
+pub mod netlify;
+pub mod royalti;
+pub mod supabase;

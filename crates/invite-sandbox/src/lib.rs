@@ -1,0 +1,1 @@
+//! A local server that answers as the real invitation APIs do.

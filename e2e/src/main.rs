@@ -1,1 +1,88 @@
-fn main() {}
+//! End-to-end tests of the REAL Invite Desk window, driven through tauri-driver +
+//! WebKitWebDriver. Run by `scripts/e2e.sh` under Xvfb, a private D-Bus session and an unlocked
+//! gnome-keyring, with its own HOME. Screenshots of every step go to target/e2e-screenshots/.
+//!
+//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`.
+
+mod driver;
+mod flows;
+mod leak;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+use std::time::Instant;
+
+use driver::{Ctx, Res, Shots};
+
+/// Where the workspace lives (e2e/..).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+}
+
+/// Everything a flow needs.
+#[derive(Debug)]
+pub struct Env {
+    pub app: PathBuf,
+    pub shots: Shots,
+    pub home: PathBuf,
+}
+
+impl Env {
+    /// A fresh data folder for one app session, inside HOME so the leak check sees it.
+    pub fn data_dir(&self, name: &str) -> Res<PathBuf> {
+        let d = self.home.join("invite-desk-e2e").join(name);
+        if d.exists() {
+            std::fs::remove_dir_all(&d).ctx("clearing an old data folder")?;
+        }
+        std::fs::create_dir_all(&d).ctx("creating the data folder")?;
+        Ok(d)
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let started = Instant::now();
+    match run().await {
+        Ok(n) => println!("e2e: {n} flows passed in {:.1} s", started.elapsed().as_secs_f64()),
+        Err(e) => {
+            eprintln!("e2e FAILED: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn run() -> Res<usize> {
+    let app = std::env::var("APP").map(PathBuf::from).unwrap_or_else(|_| root().join("target/debug/invite-desk"));
+    let app = app.canonicalize().ctx(&format!("the app binary {} (build it first)", app.display()))?;
+    let shots_dir = std::env::var("E2E_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|_| root().join("target/e2e-screenshots"));
+    std::fs::create_dir_all(&shots_dir).ctx("creating the screenshot folder")?;
+    for entry in std::fs::read_dir(&shots_dir).ctx("listing screenshots")?.flatten() {
+        if entry.path().extension().is_some_and(|e| e == "png") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let home = PathBuf::from(std::env::var("HOME").ctx("HOME")?);
+    let env = Env { app, shots: Shots { dir: shots_dir, counter: Arc::new(AtomicU32::new(0)) }, home };
+
+    let wanted: Vec<String> = std::env::args().skip(1).collect();
+    let all = ["first-screen", "dark", "no-keychain", "demo"];
+    let flows: Vec<&str> = if wanted.is_empty() { all.to_vec() } else { all.iter().copied().filter(|f| wanted.iter().any(|w| w == f)).collect() };
+    if flows.is_empty() {
+        return Err(format!("no such flow; choose from {all:?}"));
+    }
+    for f in &flows {
+        let t = Instant::now();
+        println!("flow {f}");
+        match *f {
+            "first-screen" => flows::first_screen(&env).await,
+            "dark" => flows::dark(&env).await,
+            "no-keychain" => flows::no_keychain(&env).await,
+            "demo" => flows::demo(&env).await,
+            _ => Ok(()),
+        }
+        .map_err(|e| format!("flow {f}: {e}"))?;
+        println!("  ok ({:.1} s)", t.elapsed().as_secs_f64());
+    }
+    Ok(flows.len())
+}

@@ -1,1 +1,93 @@
+// Wiring only: load the app state, mount the views, route between them, keep the header in step.
 
+// Keep page errors where the end-to-end test (and Copy diagnostics) can read them.
+const pageErrors = [];
+window.__inviteDeskErrors = pageErrors;
+window.addEventListener('error', (e) => pageErrors.push(String(e.message || e)));
+window.addEventListener('unhandledrejection', (e) => pageErrors.push(`unhandled: ${JSON.stringify(e.reason)}`));
+const consoleError = console.error.bind(console);
+console.error = (...args) => { pageErrors.push(args.map(String).join(' ')); consoleError(...args); };
+
+import * as api from './api.js';
+import { app, subscribe, reloadWorkspaces, selectWorkspace } from './store.js';
+import { el, clear, toast } from './ui.js';
+import { errorBox } from './errors.js';
+import * as empty from './views/empty.js';
+import * as invite from './views/invite.js';
+import * as invitations from './views/invitations.js';
+import * as workspaces from './views/workspaces.js';
+import * as historyView from './views/history.js';
+import * as banners from './views/banners.js';
+
+const VIEWS = { invite, invitations, workspaces, history: historyView };
+const NEEDS_WORKSPACE = new Set(['invite', 'invitations', 'history']);
+let current = 'invite';
+
+function show(name) {
+  if (!VIEWS[name]) return;
+  current = name;
+  for (const b of document.querySelectorAll('.nav-tab')) {
+    if (b.dataset.view === name) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+  const useEmpty = NEEDS_WORKSPACE.has(name) && app.workspaces.length === 0;
+  document.getElementById('view-empty').hidden = !useEmpty;
+  for (const v of Object.keys(VIEWS)) {
+    document.getElementById(`view-${v}`).hidden = useEmpty || v !== name;
+  }
+  document.body.dataset.view = useEmpty ? 'empty' : name;
+  if (!useEmpty) VIEWS[name].shown?.();
+}
+
+function renderSwitcher() {
+  const box = document.getElementById('switcher');
+  const sel = document.getElementById('workspace-select');
+  box.hidden = app.workspaces.length === 0;
+  clear(sel);
+  for (const w of app.workspaces) {
+    sel.append(el('option', { value: w.id, selected: w.id === app.currentId }, w.name));
+  }
+}
+
+async function start() {
+  const nav = { show, current: () => current };
+  try {
+    app.info = await api.appInfo();
+  } catch (e) {
+    document.getElementById('banners').append(errorBox(e));
+    app.info = { keychain: { status: 'unknown' } };
+  }
+  if (app.info.theme === 'dark' || app.info.theme === 'light') {
+    document.documentElement.dataset.theme = app.info.theme;
+  }
+
+  empty.mount(document.getElementById('view-empty'), nav);
+  for (const [name, v] of Object.entries(VIEWS)) v.mount(document.getElementById(`view-${name}`), nav);
+  banners.mount(document.getElementById('banners'), nav);
+
+  for (const b of document.querySelectorAll('.nav-tab')) b.addEventListener('click', () => show(b.dataset.view));
+  document.getElementById('workspace-select').addEventListener('change', async (ev) => {
+    try {
+      await selectWorkspace(ev.target.value);
+    } catch (e) {
+      toast(e.message || 'Could not switch workspace.');
+    }
+  });
+  // Alt+1..4 moves between the four screens from anywhere.
+  document.addEventListener('keydown', (ev) => {
+    if (!ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const name = { 1: 'invite', 2: 'invitations', 3: 'workspaces', 4: 'history' }[ev.key];
+    if (name) { ev.preventDefault(); show(name); document.getElementById(`nav-${name}`).focus(); }
+  });
+
+  subscribe(() => { renderSwitcher(); show(current); });
+  try {
+    await reloadWorkspaces();
+  } catch (e) {
+    document.getElementById('banners').append(errorBox(e));
+    show(current);
+  }
+  document.body.dataset.ready = 'true';
+}
+
+start();

@@ -1,1 +1,941 @@
-//! A local server that answers as the real invitation APIs do.
+//! A local server that answers as the real invitation APIs do (GoTrue for Supabase and Netlify,
+//! and Royalti), with a mailbox, call counters and fault injection.
+//!
+//! Wire facts follow `shared/api/gotrue.md` and `shared/api/royalti.md`; where a fact is
+//! unverified the chosen behaviour is commented with the doc section it comes from.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use chrono::{DateTime, Utc};
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::{Request, Response};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+
+mod gotrue;
+mod royalti;
+
+/// Which service the sandbox impersonates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    /// Supabase Auth (GoTrue), at `/auth/v1` (hosted, gateway) and at the root (self-hosted).
+    Supabase,
+    /// Netlify Identity (netlify/gotrue) at `/.netlify/identity`, plus the Invite Desk function.
+    Netlify,
+    /// Royalti workspace API at the root.
+    Royalti,
+}
+
+impl std::str::FromStr for Flavor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "supabase" => Ok(Flavor::Supabase),
+            "netlify" => Ok(Flavor::Netlify),
+            "royalti" => Ok(Flavor::Royalti),
+            other => Err(format!(
+                "unknown flavor {other:?} (supabase, netlify, royalti)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Flavor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Flavor::Supabase => "supabase",
+            Flavor::Netlify => "netlify",
+            Flavor::Royalti => "royalti",
+        })
+    }
+}
+
+/// How a sandbox is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The service to impersonate.
+    pub flavor: Flavor,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Seed for credentials and ids (random by default).
+    pub seed: u64,
+    /// Emails per window (GoTrue default 30); 0 refuses every send.
+    pub email_limit: u32,
+    /// Length of the email window (1 h).
+    pub email_window: Duration,
+    /// Added to every API request.
+    pub latency: Duration,
+    /// Royalti access token lifetime (6 h); GoTrue user token lifetime (1 h).
+    pub access_ttl: Duration,
+    /// Royalti refresh token lifetime (1 day).
+    pub refresh_ttl: Duration,
+    /// Invite link lifetime (GoTrue `MAILER_OTP_EXP`, 24 h).
+    pub otp_ttl: Duration,
+    /// Send `Retry-After` with GoTrue's 429 `over_email_send_rate_limit`. gotrue.md §1a does not
+    /// say the real server sends one, so it is off by default.
+    pub retry_after_header: bool,
+    /// Extra redirect globs (`GOTRUE_URI_ALLOW_LIST`); the site URL and loopback always pass.
+    pub uri_allow_list: Vec<String>,
+    /// Faults armed at start.
+    pub faults: Vec<Fault>,
+    /// Every invite email fails to send: Supabase 500 `unexpected_failure`
+    /// `Error sending invite email`, Netlify 500 `Error inviting user` (gotrue.md §1a, §1b).
+    pub smtp_failure: bool,
+}
+
+impl Config {
+    /// Defaults as the real services ship them.
+    pub fn new(flavor: Flavor) -> Self {
+        Config {
+            flavor,
+            port: 0,
+            seed: rand::thread_rng().gen(),
+            email_limit: 30,
+            email_window: Duration::from_secs(3600),
+            latency: Duration::ZERO,
+            access_ttl: match flavor {
+                Flavor::Royalti => Duration::from_secs(6 * 3600),
+                _ => Duration::from_secs(3600),
+            },
+            refresh_ttl: Duration::from_secs(86400),
+            otp_ttl: Duration::from_secs(86400),
+            retry_after_header: false,
+            uri_allow_list: Vec::new(),
+            faults: Vec::new(),
+            smtp_failure: false,
+        }
+    }
+}
+
+/// What a user of the sandbox pastes into the app.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Credentials {
+    /// Supabase: HS256 JWT `role=service_role`.
+    pub service_role_key: String,
+    /// Supabase: HS256 JWT `role=anon`.
+    pub anon_key: String,
+    /// Supabase: opaque `sb_secret_…` key (gateway maps it to service_role).
+    pub secret_key: String,
+    /// Supabase: opaque `sb_publishable_…` key (gateway maps it to anon).
+    pub publishable_key: String,
+    /// Supabase + Netlify: HS256 signing secret.
+    pub jwt_secret: String,
+    /// Netlify: `GOTRUE_OPERATOR_TOKEN`.
+    pub operator_token: String,
+    /// Netlify: Identity user with `app_metadata.roles ["admin"]`; Royalti: owner login.
+    pub owner_email: String,
+    /// Password of the owner.
+    pub owner_password: String,
+    /// Netlify: user without the admin role; Royalti: a plain `user`-role login.
+    pub member_email: String,
+    /// Password of the member.
+    pub member_password: String,
+    /// Royalti: `RWAK…` workspace API key for the first workspace.
+    pub api_key: String,
+}
+
+/// One email the sandbox "sent".
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Mail {
+    /// Recipient.
+    pub to: String,
+    /// Always `"invite"` today.
+    pub kind: String,
+    /// Subject line.
+    pub subject: String,
+    /// The link the invitee clicks.
+    pub link: String,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A fault for the next `count` matching requests.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Fault {
+    /// `None` = any API route; else e.g. `"POST /invite"`.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// How many requests it hits.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What an injected fault does.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Answer with this status (flavor-shaped JSON error), optional `Retry-After` seconds.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// `Retry-After` seconds.
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// Wait, then answer normally.
+    Delay {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Close the connection without doing anything.
+    Drop,
+    /// Carry out the request, then close the connection without answering.
+    DropAfter,
+    /// Carry out the request, answer 200 with a body that is not JSON.
+    Malformed,
+    /// Carry out the request, answer with the first half of the real body.
+    Truncated,
+    /// Answer as the service does for an expired token.
+    ExpiredToken,
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+#[derive(Clone, Debug)]
+pub(crate) struct GUser {
+    pub id: uuid::Uuid,
+    pub seq: u64,
+    pub email: String,
+    pub aud: String,
+    pub role: String,
+    pub password: Option<String>,
+    pub email_confirmed_at: Option<DateTime<Utc>>,
+    pub invited_at: Option<DateTime<Utc>>,
+    pub confirmation_sent_at: Option<DateTime<Utc>>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub app_metadata: Value,
+    pub user_metadata: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub token_hash: Option<String>,
+    pub otp: Option<String>,
+    pub token_sent_at: Option<DateTime<Utc>>,
+    pub token_type: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub rng: StdRng,
+    pub seq: u64,
+    pub users: Vec<GUser>,
+    pub sessions: std::collections::HashSet<String>,
+    pub mail: Vec<Mail>,
+    pub calls: HashMap<String, u64>,
+    pub faults: Vec<Fault>,
+    pub email_window_start: Instant,
+    pub email_count: u32,
+    pub royalti: royalti::RState,
+}
+
+impl State {
+    pub fn token(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(self.rng.sample(rand::distributions::Alphanumeric)))
+            .collect()
+    }
+    pub fn hex(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[self.rng.gen_range(0..16)]))
+            .collect()
+    }
+    pub fn uuid(&mut self) -> uuid::Uuid {
+        let b: [u8; 16] = self.rng.gen();
+        uuid::Builder::from_random_bytes(b).into_uuid()
+    }
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+}
+
+pub(crate) struct Shared {
+    pub config: Config,
+    pub creds: Credentials,
+    pub url: String,
+    pub state: Mutex<State>,
+    /// Secret the Royalti flavor signs its tokens with.
+    pub royalti_secret: String,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running sandbox. Dropping it (or `shutdown`) stops the server and closes its connections,
+/// so keep it alive as long as its URL is in use.
+///
+/// Route names for [`Sandbox::calls`] and [`Fault::route`] are METHOD + the route pattern
+/// without the flavor prefix: `"POST /invite"`, `"GET /admin/users"`,
+/// `"DELETE /admin/users/{id}"`, `"POST /auth/invite"`, `"POST /user/invites/{id}/resend"`,
+/// `"GET /.netlify/functions/invite-desk/users/{id}"`.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("url", &self.url()).finish()
+    }
+}
+
+fn fresh_state(config: &Config, creds: &Credentials, rng: StdRng, url: &str) -> State {
+    let mut st = State {
+        rng,
+        seq: 0,
+        users: Vec::new(),
+        sessions: Default::default(),
+        mail: Vec::new(),
+        calls: HashMap::new(),
+        faults: config.faults.clone(),
+        email_window_start: Instant::now(),
+        email_count: 0,
+        royalti: royalti::RState::default(),
+    };
+    match config.flavor {
+        Flavor::Supabase => {}
+        Flavor::Netlify => gotrue::seed_netlify(&mut st, creds),
+        Flavor::Royalti => royalti::seed(&mut st, creds, url),
+    }
+    st
+}
+
+impl Sandbox {
+    /// Starts the server on 127.0.0.1 and returns once it accepts connections.
+    pub async fn start(config: Config) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://127.0.0.1:{}", addr.port());
+        let mut rng = StdRng::seed_from_u64(config.seed);
+        let creds = make_credentials(&config, &mut rng);
+        let royalti_secret: String = (0..40)
+            .map(|_| char::from(rng.sample(rand::distributions::Alphanumeric)))
+            .collect();
+        let state = fresh_state(&config, &creds, rng, &url);
+        let shared = Arc::new(Shared {
+            config,
+            creds,
+            url,
+            state: Mutex::new(state),
+            royalti_secret,
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, shared.clone(), stop_rx));
+        Ok(Sandbox {
+            shared,
+            addr,
+            stop,
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// The credentials made at start.
+    pub fn credentials(&self) -> &Credentials {
+        &self.shared.creds
+    }
+
+    /// The flavor.
+    pub fn flavor(&self) -> Flavor {
+        self.shared.config.flavor
+    }
+
+    /// The mailbox (same as `GET /__sandbox/mail`).
+    pub fn mail(&self) -> Vec<Mail> {
+        self.shared.lock().mail.clone()
+    }
+
+    /// Requests seen on `route` (e.g. `"POST /invite"`).
+    pub fn calls(&self, route: &str) -> u64 {
+        self.shared.lock().calls.get(route).copied().unwrap_or(0)
+    }
+
+    /// Arms a fault (same as `POST /__sandbox/faults`).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    /// Royalti: the owner's workspaces as (workspaceId, name, role).
+    pub fn royalti_workspaces(&self) -> Vec<(String, String, String)> {
+        let st = self.shared.lock();
+        st.royalti
+            .workspaces
+            .iter()
+            .filter_map(|w| {
+                let role = st
+                    .royalti
+                    .members
+                    .iter()
+                    .find(|m| m.workspace == w.id && m.email == self.shared.creds.owner_email)?
+                    .role
+                    .clone();
+                Some((w.id.clone(), w.name.clone(), role))
+            })
+            .collect()
+    }
+
+    /// Clears users, mail, calls and faults back to the state at start.
+    pub fn reset(&self) {
+        reset(&self.shared);
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+fn reset(shared: &Shared) {
+    let mut st = shared.lock();
+    let seed = st.rng.gen();
+    *st = fresh_state(
+        &shared.config,
+        &shared.creds,
+        StdRng::seed_from_u64(seed),
+        &shared.url,
+    );
+}
+
+fn rand_str(rng: &mut StdRng, n: usize) -> String {
+    (0..n)
+        .map(|_| char::from(rng.sample(rand::distributions::Alphanumeric)))
+        .collect()
+}
+
+fn make_credentials(config: &Config, rng: &mut StdRng) -> Credentials {
+    let mut c = Credentials::default();
+    match config.flavor {
+        Flavor::Supabase => {
+            c.jwt_secret = rand_str(rng, 40);
+            let now = Utc::now().timestamp();
+            let ten_years = now + 10 * 365 * 86400;
+            c.anon_key = sign_hs256(
+                &c.jwt_secret,
+                &json!({"iss":"supabase-sandbox","role":"anon","iat":now,"exp":ten_years}),
+                None,
+            );
+            c.service_role_key = sign_hs256(
+                &c.jwt_secret,
+                &json!({"iss":"supabase-sandbox","role":"service_role","iat":now,"exp":ten_years}),
+                None,
+            );
+            c.secret_key = format!("sb_secret_{}", rand_str(rng, 32));
+            c.publishable_key = format!("sb_publishable_{}", rand_str(rng, 32));
+        }
+        Flavor::Netlify => {
+            c.jwt_secret = rand_str(rng, 40);
+            c.operator_token = rand_str(rng, 40);
+            c.owner_email = "owner@example.com".into();
+            c.owner_password = rand_str(rng, 16);
+            c.member_email = "member@example.com".into();
+            c.member_password = rand_str(rng, 16);
+        }
+        Flavor::Royalti => {
+            c.owner_email = "owner@example.com".into();
+            c.owner_password = rand_str(rng, 16);
+            c.member_email = "member@example.com".into();
+            c.member_password = rand_str(rng, 16);
+            c.api_key = format!("RWAK{}", rand_str(rng, 40));
+        }
+    }
+    c
+}
+
+pub(crate) fn sign_hs256(secret: &str, claims: &Value, kid: Option<&str>) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = kid.map(str::to_string);
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap_or_default()
+}
+
+/// Verifies an HS256 token; the error text reads as golang-jwt v5 writes it (gotrue.md §1a,
+/// inferred there).
+pub(crate) fn verify_hs256(secret: &str, token: &str) -> Result<Value, String> {
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.validate_aud = false;
+    v.leeway = 0;
+    v.required_spec_claims = Default::default();
+    match jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+        &v,
+    ) {
+        Ok(d) => Ok(d.claims),
+        Err(e) => Err(match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                "token has invalid claims: token is expired".to_string()
+            }
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                "token signature is invalid: signature is invalid".to_string()
+            }
+            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                "token is unverifiable: error while executing keyfunc: signing method is invalid"
+                    .to_string()
+            }
+            _ => "token is malformed: could not parse token".to_string(),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request / reply
+
+/// A request after the body has been read.
+#[derive(Debug)]
+pub(crate) struct Req {
+    pub method: String,
+    /// Path without the flavor prefix.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Came through `/auth/v1` (Supabase gateway).
+    pub hosted: bool,
+    pub peer: IpAddr,
+}
+
+impl Req {
+    pub fn q(&self, k: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn header(&self, k: &str) -> Option<&str> {
+        self.headers.get(k).and_then(|v| v.to_str().ok())
+    }
+    pub fn bearer(&self) -> Option<String> {
+        let h = self.header("authorization")?;
+        let (scheme, rest) = h.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let t = rest.trim_start_matches(' ');
+        if t.is_empty() || t.contains(char::is_whitespace) {
+            return None;
+        }
+        Some(t.to_string())
+    }
+}
+
+/// A reply before it becomes a hyper response (so faults can mangle it).
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(status: u16, v: Value) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_vec(&v).unwrap_or_default(),
+        }
+    }
+    pub fn with(mut self, k: &str, v: impl Into<String>) -> Reply {
+        self.headers.push((k.to_string(), v.into()));
+        self
+    }
+    fn into_response(self) -> Response<Body> {
+        let mut b = Response::builder().status(self.status);
+        for (k, v) in &self.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        b.body(Body::from(self.body))
+            .unwrap_or_else(|_| Response::new(Body::from("{}")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let Ok((stream, peer)) = accepted else {
+            continue;
+        };
+        let shared = shared.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let kill = Arc::new(Notify::new());
+            let kill2 = kill.clone();
+            let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let shared = shared.clone();
+                let kill = kill2.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(shared, kill, peer, req).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+            // Dropping `conn` closes the socket with no answer: that is how Drop faults work.
+            tokio::select! {
+                _ = conn => {}
+                _ = kill.notified() => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    kill: Arc<Notify>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(Body::new(body), 8 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Reply::json(413, json!({"code":413,"msg":"Request body too large"}))
+                .into_response()
+        }
+    };
+    let raw_path = parts.uri.path().to_string();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let method = parts.method.as_str().to_string();
+
+    // CORS as GoTrue configures it (gotrue.md §3: `X-Total-Count`, `Link` exposed), so a
+    // browser page can drive the sandbox too.
+    let origin = parts
+        .headers
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let cors = |r: Reply| match &origin {
+        Some(o) => r
+            .with("access-control-allow-origin", o.clone())
+            .with("access-control-allow-credentials", "true")
+            .with(
+                "access-control-expose-headers",
+                "X-Total-Count, Link, X-Sb-Error-Code, X-Supabase-Api-Version, Retry-After",
+            ),
+        None => r,
+    };
+    if method == "OPTIONS" && origin.is_some() {
+        return cors(Reply {
+            status: 204,
+            headers: vec![
+                ("access-control-allow-methods".into(), "GET, POST, PUT, PATCH, DELETE, OPTIONS".into()),
+                ("access-control-allow-headers".into(), "Authorization, Content-Type, apikey, X-Client-Info, X-Supabase-Api-Version, X-JWT-AUD, redirect_to".into()),
+                ("access-control-max-age".into(), "600".into()),
+            ],
+            body: vec![],
+        })
+        .into_response();
+    }
+    if let Some(ctl) = raw_path.strip_prefix("/__sandbox/") {
+        return control(&shared, &method, ctl, &body).await.into_response();
+    }
+
+    let flavor = shared.config.flavor;
+    let (path, hosted) = match flavor {
+        Flavor::Supabase => match raw_path.strip_prefix("/auth/v1") {
+            Some(p) if p.is_empty() || p.starts_with('/') => (p.to_string(), true),
+            _ => (raw_path.clone(), false),
+        },
+        Flavor::Netlify => match raw_path.strip_prefix("/.netlify/identity") {
+            Some(p) if p.is_empty() || p.starts_with('/') => (p.to_string(), true),
+            _ => (raw_path.clone(), false),
+        },
+        Flavor::Royalti => (raw_path.clone(), false),
+    };
+    let req = Req {
+        method,
+        path,
+        query,
+        headers: parts.headers,
+        body,
+        hosted,
+        peer: peer.ip(),
+    };
+    let route = route_of(flavor, &req);
+    let route_key = format!(
+        "{} {}",
+        req.method,
+        route.clone().unwrap_or_else(|| req.path.clone())
+    );
+
+    let fault = {
+        let mut st = shared.lock();
+        *st.calls.entry(route_key.clone()).or_insert(0) += 1;
+        take_fault(&mut st.faults, &route_key)
+    };
+    if !shared.config.latency.is_zero() {
+        tokio::time::sleep(shared.config.latency).await;
+    }
+    let mut after: Option<FaultAction> = None;
+    if let Some(action) = fault {
+        match action {
+            FaultAction::Status {
+                status,
+                retry_after,
+            } => {
+                let mut r = fault_status(flavor, &req, status);
+                if let Some(s) = retry_after {
+                    r = r.with("retry-after", s.to_string());
+                }
+                return r.into_response();
+            }
+            FaultAction::Delay { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
+            FaultAction::Drop => {
+                kill.notify_one();
+                std::future::pending::<()>().await;
+            }
+            FaultAction::ExpiredToken => return expired_token(flavor, &req).into_response(),
+            a @ (FaultAction::DropAfter | FaultAction::Malformed | FaultAction::Truncated) => {
+                after = Some(a)
+            }
+        }
+    }
+
+    let reply = match route {
+        None => not_found(flavor, &req),
+        Some(r) => match flavor {
+            Flavor::Supabase | Flavor::Netlify => gotrue::dispatch(&shared, &req, &r),
+            Flavor::Royalti => royalti::dispatch(&shared, &req, &r),
+        },
+    };
+    let reply = if gotrue::api_versioned(&req) && flavor == Flavor::Supabase {
+        reply.with("x-supabase-api-version", "2024-01-01")
+    } else {
+        reply
+    };
+    let reply = cors(reply);
+    match after {
+        Some(FaultAction::DropAfter) => {
+            kill.notify_one();
+            std::future::pending::<()>().await;
+            reply.into_response()
+        }
+        Some(FaultAction::Malformed) => {
+            let mut r = reply;
+            r.status = 200;
+            r.body = b"{\"users\": [{\"id\": <html>oops".to_vec();
+            r.into_response()
+        }
+        Some(FaultAction::Truncated) => {
+            let mut r = reply;
+            let n = r.body.len() / 2;
+            r.body.truncate(n.max(1).min(r.body.len()));
+            r.into_response()
+        }
+        _ => reply.into_response(),
+    }
+}
+
+fn take_fault(faults: &mut Vec<Fault>, route_key: &str) -> Option<FaultAction> {
+    let i = faults
+        .iter()
+        .position(|f| f.count > 0 && f.route.as_deref().is_none_or(|r| r == route_key))?;
+    let action = faults[i].action.clone();
+    faults[i].count -= 1;
+    if faults[i].count == 0 {
+        faults.remove(i);
+    }
+    Some(action)
+}
+
+fn route_of(flavor: Flavor, req: &Req) -> Option<String> {
+    let segs: Vec<&str> = req.path.trim_end_matches('/').split('/').skip(1).collect();
+    match flavor {
+        Flavor::Supabase | Flavor::Netlify => {
+            if flavor == Flavor::Netlify {
+                if let Some(rest) = req.path.strip_prefix("/.netlify/functions/invite-desk") {
+                    let s: Vec<&str> = rest.trim_end_matches('/').split('/').skip(1).collect();
+                    let base = "/.netlify/functions/invite-desk";
+                    return Some(match s.as_slice() {
+                        ["users", _] => format!("{base}/users/{{id}}"),
+                        _ => req.path.trim_end_matches('/').to_string(),
+                    });
+                }
+                if req.path.starts_with("/.netlify/functions/") {
+                    return Some(req.path.clone());
+                }
+            }
+            Some(match segs.as_slice() {
+                ["invite"] => "/invite".into(),
+                ["admin", "users"] => "/admin/users".into(),
+                ["admin", "users", _] => "/admin/users/{id}".into(),
+                ["admin", "generate_link"] => "/admin/generate_link".into(),
+                ["token"] => "/token".into(),
+                ["settings"] => "/settings".into(),
+                ["health"] => "/health".into(),
+                ["verify"] => "/verify".into(),
+                ["user"] => "/user".into(),
+                ["logout"] => "/logout".into(),
+                _ => return None,
+            })
+        }
+        Flavor::Royalti => Some(match segs.as_slice() {
+            ["auth", "login"] => "/auth/login".into(),
+            ["auth", "authtoken"] => "/auth/authtoken".into(),
+            ["auth", "invite"] => "/auth/invite".into(),
+            ["user", "invites"] => "/user/invites".into(),
+            ["user", "invites", _, "resend"] => "/user/invites/{id}/resend".into(),
+            ["user", "invites", _, "cancel"] => "/user/invites/{id}/cancel".into(),
+            _ => return None,
+        }),
+    }
+}
+
+fn not_found(flavor: Flavor, req: &Req) -> Reply {
+    match flavor {
+        Flavor::Supabase => gotrue::sb_err(req, 404, "not_found", "Not Found"),
+        Flavor::Netlify => gotrue::ng_err(404, "Not Found"),
+        Flavor::Royalti => royalti::err(404, "NOT_FOUND", "Route not found"),
+    }
+}
+
+fn fault_status(flavor: Flavor, req: &Req, status: u16) -> Reply {
+    let (code, msg) = match status {
+        429 => ("over_request_rate_limit", "Request rate limit reached"),
+        s if s >= 500 => ("unexpected_failure", "Unexpected failure (injected)"),
+        _ => ("unexpected_failure", "Injected failure"),
+    };
+    if flavor == Flavor::Netlify && req.path.starts_with("/.netlify/functions/") {
+        return Reply::json(status, json!({"error":{"code":"internal","message":msg}}));
+    }
+    match flavor {
+        Flavor::Supabase => gotrue::sb_err(req, status, code, msg),
+        Flavor::Netlify => gotrue::ng_err(status, msg),
+        Flavor::Royalti => royalti::err(status, "INJECTED", msg),
+    }
+}
+
+fn expired_token(flavor: Flavor, req: &Req) -> Reply {
+    if flavor == Flavor::Netlify && req.path.starts_with("/.netlify/functions/") {
+        return Reply::json(
+            401,
+            json!({"error":{"code":"unauthorized","message":"token is expired"}}),
+        );
+    }
+    match flavor {
+        Flavor::Supabase => gotrue::sb_err(
+            req,
+            403,
+            "bad_jwt",
+            "invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired",
+        ),
+        Flavor::Netlify => gotrue::ng_err(401, "Invalid token: token is expired"),
+        Flavor::Royalti => royalti::err(401, "UNAUTHORIZED", "Token expired"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control routes
+
+async fn control(shared: &Arc<Shared>, method: &str, path: &str, body: &Bytes) -> Reply {
+    match (method, path.trim_end_matches('/')) {
+        ("GET", "health") => Reply::json(
+            200,
+            json!({"ok":true,"flavor":shared.config.flavor.to_string(),"url":shared.url}),
+        ),
+        ("GET", "mail") => Reply::json(200, json!(shared.lock().mail)),
+        ("GET", "calls") => Reply::json(200, json!(shared.lock().calls)),
+        ("GET", "credentials") => Reply::json(200, json!(shared.creds)),
+        ("POST", "reset") => {
+            reset(shared);
+            Reply::json(200, json!({"ok":true}))
+        }
+        ("POST", "faults") => {
+            let parsed: Result<Vec<Fault>, _> = serde_json::from_slice::<Vec<Fault>>(body)
+                .or_else(|_| serde_json::from_slice::<Fault>(body).map(|f| vec![f]));
+            match parsed {
+                Ok(fs) => {
+                    let n = fs.len();
+                    shared.lock().faults.extend(fs);
+                    Reply::json(200, json!({"ok":true,"armed":n}))
+                }
+                Err(e) => Reply::json(400, json!({"ok":false,"error":format!("bad fault: {e}")})),
+            }
+        }
+        ("POST", "accept") => {
+            #[derive(Deserialize)]
+            struct A {
+                link: String,
+                #[serde(default)]
+                password: Option<String>,
+            }
+            let a: A = match serde_json::from_slice(body) {
+                Ok(a) => a,
+                Err(e) => {
+                    return Reply::json(400, json!({"ok":false,"error":format!("bad body: {e}")}))
+                }
+            };
+            let pw = a.password.unwrap_or_else(|| "sandbox-password-1".into());
+            let r = match shared.config.flavor {
+                Flavor::Supabase | Flavor::Netlify => gotrue::accept(shared, &a.link, &pw),
+                Flavor::Royalti => royalti::accept(shared, &a.link),
+            };
+            match r {
+                Ok(email) => Reply::json(200, json!({"ok":true,"email":email})),
+                Err(e) => Reply::json(400, json!({"ok":false,"error":e})),
+            }
+        }
+        _ => Reply::json(404, json!({"ok":false,"error":"unknown sandbox route"})),
+    }
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Email shape check shared by all flavors: one `@`, non-empty local part, a dotted domain.
+pub(crate) fn email_problem(email: &str) -> Option<&'static str> {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Some("missing '@' or angle-addr");
+    };
+    if local.is_empty() || local.contains(char::is_whitespace) || local.contains('@') {
+        return Some("no angle-addr");
+    }
+    if domain.is_empty()
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains(|c: char| c.is_whitespace() || c == '@' || c == '>' || c == '<')
+    {
+        return Some("invalid domain");
+    }
+    None
+}

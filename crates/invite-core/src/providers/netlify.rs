@@ -1,1 +1,424 @@
-//! (in progress)
+//! Netlify Identity, through the Invite Desk Netlify Function (`netlify/functions/invite-desk.mjs`).
+//!
+//! Identity only lets an admin token invite, and Netlify hands that token to serverless functions
+//! alone. So the owner deploys the function, signs in to Invite Desk with their own Identity email
+//! and password, and the app calls the function with that user's access token; the function
+//! admits only users with an allowed role and calls Identity with its admin token.
+//!
+//! Function contract (the sandbox's netlify flavor serves the same routes):
+//! `GET <fn>/check`, `POST <fn>/invite`, `GET <fn>/users?page&per_page&filter`,
+//! `GET|DELETE <fn>/users/{id}`; errors `{"error":{"code","message","status"?}}`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, RequestBuilder};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::gotrue_common::{
+    self as common, checked_id, jwt_payload, map_error, parse_error, parse_user, read_ok, AdminApi, Dialect, ErrCtx,
+    GotrueUser, Hints, UserPage,
+};
+use crate::error::{Error, Result};
+use crate::http::{body_text, parse_json, Http};
+use crate::model::{
+    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited, ListQuery, ResendOptions,
+    WorkspaceKind,
+};
+use crate::provider::Provider;
+use crate::secret::{names, SecretStore, Sensitive};
+use crate::workspace::Workspace;
+
+/// Where the function answers unless the workspace says otherwise.
+pub const DEFAULT_FUNCTION_PATH: &str = "/.netlify/functions/invite-desk";
+
+/// Netlify Identity's API under a site.
+pub const IDENTITY_PATH: &str = "/.netlify/identity";
+
+/// Renew an access token this long before it expires, so it does not expire in flight.
+const EXPIRY_MARGIN_SECS: i64 = 60;
+
+const DEPLOY_HINT: &str = "The Invite Desk function is not deployed on this site. Copy \
+     netlify/functions/invite-desk.mjs into the site's repository (netlify/functions/), deploy, and try again \
+     (see the Netlify setup page).";
+const ROLE_HINT: &str = "Your Identity user needs the admin role: in the Netlify dashboard open Identity, select \
+     your user, add the role \"admin\" under Roles, and sign in again. (Or list your role in the function's \
+     INVITE_DESK_ROLES environment variable.)";
+const DEPRECATION_NOTE: &str = "Netlify marks Identity as deprecated for new sites; sites that already use it \
+     keep working, with security fixes only.";
+
+/// Signs in to Netlify Identity with email and password (`POST <site>/.netlify/identity/token`,
+/// form-encoded `grant_type=password`) and stores the access and refresh tokens in `secrets`
+/// under `ws_id`. The password is not stored here: keeping it ("stay signed in") is the
+/// caller's choice (`names::PASSWORD`).
+pub async fn netlify_sign_in(
+    http: &Http,
+    site_url: &str,
+    email: &str,
+    password: &Sensitive<String>,
+    secrets: &dyn SecretStore,
+    ws_id: &str,
+) -> Result<()> {
+    let url = format!("{}{IDENTITY_PATH}/token", site_url.trim().trim_end_matches('/'));
+    let form = [("grant_type", "password"), ("username", email.trim()), ("password", password.expose().as_str())];
+    // A lost answer to a sign-in changes nothing that a second sign-in would not: safe to repeat.
+    let resp = http.send_read(http.client().post(url).form(&form)).await?;
+    let tokens = read_tokens(resp, TokenGrant::Password).await?;
+    store_tokens(secrets, ws_id, &tokens)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenGrant {
+    Password,
+    Refresh,
+}
+
+#[derive(Deserialize)]
+struct Tokens {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tokens(<redacted>)")
+    }
+}
+
+async fn read_tokens(resp: reqwest::Response, grant: TokenGrant) -> Result<Tokens> {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = body_text(resp).await?;
+    if status.is_success() {
+        return parse_json::<Tokens>(&body).map_err(|_| Error::BadResponse {
+            detail: Some(format!("Identity /token answered {status} without tokens")),
+        });
+    }
+    let e = parse_error(status.as_u16(), &headers, &body);
+    if !e.recognised && matches!(status.as_u16(), 404 | 405) {
+        return Err(Error::WrongServer {
+            hint: "Netlify Identity does not answer on this site. Check the site address and that Identity is \
+                   enabled (Site configuration → Identity)."
+                .into(),
+            detail: Some(e.detail()),
+        });
+    }
+    match (status.as_u16(), grant) {
+        (400 | 401 | 422, TokenGrant::Password) => Err(Error::invalid_input(
+            "Email or password",
+            format!("Netlify Identity did not accept them ({})", if e.message.is_empty() { "no reason given" } else { &e.message }),
+        )),
+        (400 | 401 | 422, TokenGrant::Refresh) => Err(Error::SignedOut { detail: Some(e.detail()) }),
+        _ => {
+            let hints = Hints { not_admin: ROLE_HINT.into(), bad_token: None, wrong_server: DEPLOY_HINT.into() };
+            Err(map_error(&e, &headers, &ErrCtx { email: None, write: false, hints: &hints }))
+        }
+    }
+}
+
+fn store_tokens(secrets: &dyn SecretStore, ws_id: &str, t: &Tokens) -> Result<()> {
+    secrets.set(ws_id, names::ACCESS_TOKEN, &Sensitive::new(t.access_token.clone()))?;
+    if let Some(r) = t.refresh_token.as_ref().filter(|r| !r.is_empty()) {
+        secrets.set(ws_id, names::REFRESH_TOKEN, &Sensitive::new(r.clone()))?;
+    }
+    Ok(())
+}
+
+/// True when the token's `exp` is past or about to pass (unreadable tokens are left to the server).
+fn expiring(token: &str) -> bool {
+    jwt_payload(token)
+        .and_then(|p| p.get("exp").and_then(Value::as_i64))
+        .is_some_and(|exp| exp - EXPIRY_MARGIN_SECS <= Utc::now().timestamp())
+}
+
+/// Netlify Identity through the Invite Desk function, as the signed-in owner.
+#[derive(Debug)]
+pub struct NetlifyProvider {
+    http: Http,
+    ws_id: String,
+    site: String,
+    function_url: String,
+    account_email: Option<String>,
+    keep_signed_in: bool,
+    secrets: Arc<dyn SecretStore>,
+    /// One renewal at a time: Identity refresh tokens are single-use, so two racing renewals
+    /// would sign the owner out.
+    renewing: tokio::sync::Mutex<()>,
+}
+
+impl NetlifyProvider {
+    /// A provider for `ws` (`base_url` = the site). Tokens are read from `secrets` on every call
+    /// and renewed there (refresh token; the kept password when `keep_signed_in`).
+    pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
+        let site = ws.base_url.trim().trim_end_matches('/').to_string();
+        url::Url::parse(&site).map_err(|e| Error::InvalidUrl { reason: e.to_string() })?;
+        let path = ws.options.function_path.as_deref().map(str::trim).filter(|p| !p.is_empty()).unwrap_or(DEFAULT_FUNCTION_PATH);
+        let path = format!("/{}", path.trim_matches('/'));
+        Ok(Self {
+            http,
+            ws_id: ws.id.clone(),
+            function_url: format!("{site}{path}"),
+            site,
+            account_email: ws.options.account_email.clone().filter(|e| !e.trim().is_empty()),
+            keep_signed_in: ws.options.keep_signed_in,
+            secrets,
+            renewing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn hints() -> Hints {
+        Hints { not_admin: ROLE_HINT.into(), bad_token: None, wrong_server: DEPLOY_HINT.into() }
+    }
+
+    /// The access token to use now, renewed first when it is missing or about to expire.
+    async fn token(&self) -> Result<Sensitive<String>> {
+        match self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
+            Some(t) if !expiring(t.expose()) => Ok(t),
+            stale => self.renew(stale.as_ref().map(|t| t.expose().as_str())).await,
+        }
+    }
+
+    /// Renews the access token: refresh token first, then the kept password, else SignedOut.
+    /// `stale` is the token that failed; if another call already replaced it, that one is used.
+    async fn renew(&self, stale: Option<&str>) -> Result<Sensitive<String>> {
+        let _guard = self.renewing.lock().await;
+        if let Some(t) = self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
+            if Some(t.expose().as_str()) != stale && !expiring(t.expose()) {
+                return Ok(t);
+            }
+        }
+        let refreshed = match self.secrets.get(&self.ws_id, names::REFRESH_TOKEN)? {
+            Some(r) => self.refresh(&r).await,
+            None => Err(Error::SignedOut { detail: Some("no refresh token kept".into()) }),
+        };
+        match refreshed {
+            Ok(t) => Ok(t),
+            // Nothing was sent: the refresh token is still good, try again later.
+            Err(e @ Error::Network { .. }) => Err(e),
+            Err(e @ (Error::SignedOut { .. } | Error::Uncertain { .. })) => {
+                let password = if self.keep_signed_in { self.secrets.get(&self.ws_id, names::PASSWORD)? } else { None };
+                match (password, &self.account_email) {
+                    (Some(pw), Some(email)) => {
+                        netlify_sign_in(&self.http, &self.site, email, &pw, self.secrets.as_ref(), &self.ws_id).await.map_err(
+                            |e| match e {
+                                Error::InvalidInput { reason, .. } => Error::SignedOut { detail: Some(reason) },
+                                other => other,
+                            },
+                        )?;
+                        self.secrets.require(&self.ws_id, names::ACCESS_TOKEN)
+                    }
+                    _ => Err(match e {
+                        Error::Uncertain { detail } => Error::SignedOut { detail },
+                        other => other,
+                    }),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn refresh(&self, refresh_token: &Sensitive<String>) -> Result<Sensitive<String>> {
+        let url = format!("{}{IDENTITY_PATH}/token", self.site);
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose().as_str())];
+        // A refresh token is spent when used: never re-send one whose answer was lost.
+        let resp = self.http.send_write(self.http.client().post(url).form(&form)).await?;
+        let tokens = read_tokens(resp, TokenGrant::Refresh).await?;
+        store_tokens(self.secrets.as_ref(), &self.ws_id, &tokens)?;
+        Ok(Sensitive::new(tokens.access_token))
+    }
+
+    fn build(&self, method: &Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> RequestBuilder {
+        let mut rb = self.http.client().request(method.clone(), format!("{}{path}", self.function_url));
+        if !query.is_empty() {
+            rb = rb.query(query);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        rb
+    }
+
+    /// Calls the function as the owner. A 401 means the function acted on nothing, so even a
+    /// write is sent once more after renewing the token.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        email: Option<&str>,
+    ) -> Result<(HeaderMap, String)> {
+        let write = method != Method::GET;
+        let hints = Self::hints();
+        let ctx = ErrCtx { email, write, hints: &hints };
+        let mut token = self.token().await?;
+        for attempt in 0..2 {
+            let rb = self.build(&method, path, query, body).bearer_auth(token.expose());
+            let resp = if write { self.http.send_write(rb).await? } else { self.http.send_read(rb).await? };
+            if resp.status().as_u16() == 401 && attempt == 0 {
+                token = self.renew(Some(token.expose())).await?;
+                continue;
+            }
+            return read_ok(resp, &ctx).await;
+        }
+        Err(Error::SignedOut { detail: None })
+    }
+}
+
+#[async_trait]
+impl AdminApi for NetlifyProvider {
+    fn dialect(&self) -> Dialect {
+        Dialect::Netlify
+    }
+
+    async fn create_invite(&self, email: &str, data: Option<&Value>, _redirect: Option<&str>) -> Result<GotrueUser> {
+        let mut body = json!({ "email": email });
+        if let Some(d) = data {
+            body["data"] = d.clone();
+        }
+        let (_, text) = self.call(Method::POST, "/invite", &[], Some(&body), Some(email)).await?;
+        parse_user(&text)
+    }
+
+    async fn generate_invite_link(&self, _: &str, _: Option<&Value>, _: Option<&str>) -> Result<(GotrueUser, String)> {
+        Err(Error::Unsupported { what: "Copying an invitation link".into() })
+    }
+
+    async fn list_users(&self, page: u32, per_page: u32, filter: Option<&str>) -> Result<UserPage> {
+        let mut q = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+        if let Some(f) = filter {
+            q.push(("filter", f.to_string()));
+        }
+        let (_, text) = self.call(Method::GET, "/users", &q, None, None).await?;
+        #[derive(Deserialize)]
+        struct Page {
+            users: Vec<GotrueUser>,
+            #[serde(default)]
+            total: Option<u64>,
+            #[serde(default)]
+            next_page: Option<u32>,
+        }
+        let p: Page = parse_json(&text)?;
+        Ok(UserPage { users: p.users, total: p.total, next_page: p.next_page })
+    }
+
+    async fn get_user(&self, id: &str) -> Result<GotrueUser> {
+        let path = format!("/users/{}", checked_id(id)?);
+        let (_, text) = self.call(Method::GET, &path, &[], None, None).await?;
+        parse_user(&text)
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<()> {
+        let path = format!("/users/{}", checked_id(id)?);
+        self.call(Method::DELETE, &path, &[], None, None).await.map(|_| ())
+    }
+
+    async fn update_user_metadata(&self, _: &str, _: &Value) -> Result<()> {
+        Err(Error::Unsupported { what: "Changing an invitation's message".into() })
+    }
+}
+
+#[async_trait]
+impl Provider for NetlifyProvider {
+    fn kind(&self) -> WorkspaceKind {
+        WorkspaceKind::Netlify
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            message: true,
+            redirect: false,
+            send_email_toggle: false,
+            copy_link: false,
+            resend: true,
+            cancel: true,
+            expiry: false,
+        }
+    }
+
+    async fn check_connection(&self) -> Result<ConnectionReport> {
+        let (_, text) = self.call(Method::GET, "/check", &[], None, None).await?;
+        #[derive(Deserialize)]
+        struct Check {
+            #[serde(default)]
+            ok: bool,
+            #[serde(default)]
+            email: Option<String>,
+            #[serde(default)]
+            roles: Vec<String>,
+        }
+        // A site with a catch-all redirect answers a missing function with its index page (200).
+        let c: Check = parse_json(&text).map_err(|_| Error::WrongServer {
+            hint: DEPLOY_HINT.into(),
+            detail: Some(format!("the function path answered: {}", text.chars().take(200).collect::<String>())),
+        })?;
+        if !c.ok {
+            return Err(Error::BadResponse { detail: Some(format!("the function's /check said: {text}")) });
+        }
+        let who = c.email.or_else(|| self.account_email.clone()).unwrap_or_else(|| "you".into());
+        let roles = if c.roles.is_empty() { "no roles".to_string() } else { c.roles.join(", ") };
+        Ok(ConnectionReport {
+            summary: format!(
+                "Signed in to {} as {who} ({roles}); the Invite Desk function is deployed and lets you invite.",
+                self.site
+            ),
+            notes: vec![
+                DEPRECATION_NOTE.to_string(),
+                "Netlify Identity has no redirect option and no links to copy: invitations are emailed and link to \
+                 the site."
+                    .to_string(),
+                "Resending deletes the pending user and invites again (Netlify refuses to re-invite an address)."
+                    .to_string(),
+            ],
+        })
+    }
+
+    /// Invites by email. A redirect URL is ignored (Netlify has none; see capabilities).
+    async fn invite(&self, req: &InviteRequest) -> Result<Invited> {
+        common::invite(self, req, None).await
+    }
+
+    async fn list_page(&self, query: &ListQuery, page: u32) -> Result<InvitePage> {
+        common::list_page(self, query, page, None).await
+    }
+
+    /// Deletes the still-pending user and invites again: the returned invitation has a new id.
+    async fn resend(&self, invite: &InviteRef, opts: &ResendOptions) -> Result<Invite> {
+        common::resend(self, invite, opts, None).await
+    }
+
+    async fn cancel(&self, invite: &InviteRef) -> Result<()> {
+        common::cancel(self, invite, None).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn token_with_exp(exp: i64) -> String {
+        let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.sig", b(r#"{"alg":"HS256"}"#), b(&format!(r#"{{"exp":{exp}}}"#)))
+    }
+
+    #[test]
+    fn tokens_about_to_expire_are_renewed_first() {
+        let now = Utc::now().timestamp();
+        assert!(expiring(&token_with_exp(now - 10)));
+        assert!(expiring(&token_with_exp(now + 30)));
+        assert!(!expiring(&token_with_exp(now + 3600)));
+        assert!(!expiring("opaque"));
+    }
+
+    #[test]
+    fn token_debug_hides_values() {
+        let t = Tokens { access_token: "secret".into(), refresh_token: Some("r".into()) };
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,271 @@
+//! Supabase provider against the sandbox's Supabase flavor (`/auth/v1/…` behind a gateway that
+//! wants `apikey`), over real HTTP on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use invite_core::model::{InviteRef, InviteRequest, InviteStatus, ListQuery, ResendOptions};
+use invite_core::provider::Provider;
+use invite_core::providers::gotrue::mint_admin_token;
+use invite_core::providers::gotrue_common::Dialect;
+use invite_core::providers::supabase::{classify_supabase_key, SupabaseProvider};
+use invite_core::secret::{names, Sensitive};
+use invite_core::Error;
+
+fn req(email: &str) -> InviteRequest {
+    InviteRequest { email: email.into(), message: None, redirect_url: None, send_email: true }
+}
+
+fn fresh(tag: &str) -> String {
+    format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().to_string()[..8])
+}
+
+#[tokio::test]
+async fn check_connection_proves_the_key_can_invite() {
+    let t = Supa::start().await;
+    let report = t.provider.check_connection().await.unwrap();
+    assert!(report.summary.contains("admin key"), "{report:?}");
+    assert!(report.notes.iter().any(|n| n.contains("allow list")), "{report:?}");
+    // The same with the legacy service_role JWT.
+    t.store.put(&t.ws.id, names::SECRET_KEY, &t.creds.service_role_key);
+    t.provider.check_connection().await.unwrap();
+}
+
+#[tokio::test]
+async fn public_keys_are_refused_before_anything_is_sent() {
+    let t = Supa::start().await;
+    for key in [&t.creds.anon_key, &t.creds.publishable_key] {
+        classify_supabase_key(key).unwrap_err();
+        t.store.put(&t.ws.id, names::SECRET_KEY, key);
+        let e = t.provider.invite(&req(&fresh("pub"))).await.unwrap_err();
+        assert_eq!(e.kind(), "wrong_key", "{e:?}");
+        let e = t.provider.check_connection().await.unwrap_err();
+        assert_eq!(e.kind(), "wrong_key", "{e:?}");
+    }
+    assert_eq!(t.calls("POST /invite"), 0);
+    assert_eq!(t.calls("GET /admin/users"), 0);
+}
+
+#[tokio::test]
+async fn a_key_that_is_not_an_admin_s_gets_a_plain_answer() {
+    let t = Supa::start().await;
+    // Signed by the project but with a role outside GOTRUE_JWT_ADMIN_ROLES: 403 not_admin.
+    let secret = Sensitive::new(t.creds.jwt_secret.clone());
+    let editor = mint_admin_token(&secret, Dialect::Supabase, "editor", 300).unwrap();
+    t.store.put(&t.ws.id, names::SECRET_KEY, editor.expose());
+    let e = t.provider.check_connection().await.unwrap_err();
+    match &e {
+        Error::NotAdmin { hint, detail } => {
+            assert!(hint.contains("secret key"), "{hint}");
+            assert!(detail.as_deref().unwrap_or_default().contains("not_admin"), "{detail:?}");
+        }
+        other => panic!("expected NotAdmin, got {other:?}"),
+    }
+    // Signed with another secret (a rotated or foreign key): bad_jwt.
+    let foreign = mint_admin_token(&Sensitive::new("another-secret-another-secret-123".into()), Dialect::Supabase, "service_role", 300).unwrap();
+    t.store.put(&t.ws.id, names::SECRET_KEY, foreign.expose());
+    let e = t.provider.invite(&req(&fresh("foreign"))).await.unwrap_err();
+    assert!(matches!(&e, Error::NotAdmin { hint, .. } if hint.contains("did not accept")), "{e:?}");
+    // An expired service key: rejected the same way.
+    let expired = mint_admin_token(&secret, Dialect::Supabase, "service_role", -3600).unwrap();
+    t.store.put(&t.ws.id, names::SECRET_KEY, expired.expose());
+    let e = t.provider.list_page(&ListQuery::default(), 1).await.unwrap_err();
+    assert!(matches!(&e, Error::NotAdmin { detail, .. } if detail.as_deref().unwrap_or_default().contains("bad_jwt")), "{e:?}");
+    // A missing key is named, never shown.
+    t.store.remove(&t.ws.id, names::SECRET_KEY);
+    assert_eq!(t.provider.check_connection().await.unwrap_err().kind(), "secret_missing");
+}
+
+#[tokio::test]
+async fn a_wrong_address_is_not_a_supabase_project() {
+    let t = Supa::start().await;
+    let p = t.provider_at(&format!("{}/not-supabase", t.url));
+    let e = p.check_connection().await.unwrap_err();
+    assert_eq!(e.kind(), "wrong_server", "{e:?}");
+    // Nothing listens: a network error, not a guess.
+    let p = t.provider_at("http://127.0.0.1:9");
+    assert_eq!(p.check_connection().await.unwrap_err().kind(), "network");
+}
+
+#[tokio::test]
+async fn invite_sends_one_email_with_the_message_and_redirect() {
+    let t = Supa::start().await;
+    let email = fresh("ann");
+    let mut r = req(&email.to_uppercase());
+    r.message = Some("Welcome to the team".into());
+    r.redirect_url = Some("http://localhost:3000/welcome".into());
+    let invited = t.provider.invite(&r).await.unwrap();
+    assert_eq!(invited.invite.email, email);
+    assert_eq!(invited.invite.status, InviteStatus::Pending);
+    assert_eq!(invited.invite.message.as_deref(), Some("Welcome to the team"));
+    assert!(invited.invite.expires_at.is_some());
+    assert!(invited.link.is_none());
+    assert!(!invited.replaced_existing);
+    let mails = t.mail_to(&email);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("redirect_to=http"), "redirect passed as ?redirect_to=: {}", mails[0]);
+    let found = t.provider.find(&email).await.unwrap().unwrap();
+    assert_eq!((found.id.as_str(), found.status), (invited.invite.id.as_str(), InviteStatus::Pending));
+    assert_eq!(t.calls("POST /invite"), 1);
+}
+
+#[tokio::test]
+async fn invite_without_email_gives_a_link_and_sends_nothing() {
+    let t = Supa::start().await;
+    let email = fresh("link");
+    let mut r = req(&email);
+    r.send_email = false;
+    let invited = t.provider.invite(&r).await.unwrap();
+    let link = invited.link.expect("a link to copy");
+    assert!(link.contains("type=invite"), "{link}");
+    assert_eq!(invited.invite.status, InviteStatus::Pending);
+    assert!(t.mail_to(&email).is_empty());
+    assert_eq!(t.calls("POST /invite"), 0);
+}
+
+#[tokio::test]
+async fn invalid_and_existing_addresses_are_told_apart() {
+    let t = Supa::start().await;
+    let e = t.provider.invite(&req("not-an-address")).await.unwrap_err();
+    assert_eq!(e.kind(), "invalid_email", "{e:?}");
+    let email = fresh("member");
+    t.provider.invite(&req(&email)).await.unwrap();
+    t.accept(&email).await;
+    let e = t.provider.invite(&req(&email)).await.unwrap_err();
+    assert!(matches!(&e, Error::AlreadyMember { email: m, .. } if *m == email), "{e:?}");
+    assert_eq!(t.provider.find(&email).await.unwrap().unwrap().status, InviteStatus::Accepted);
+}
+
+#[tokio::test]
+async fn resend_makes_a_fresh_link_and_kills_the_old_one() {
+    let t = Supa::start().await;
+    let email = fresh("again");
+    let first = t.provider.invite(&req(&email)).await.unwrap().invite;
+    let old_link = t.mail_to(&email).pop().unwrap();
+    let again = t
+        .provider
+        .resend(&InviteRef { id: first.id.clone(), email: email.clone() }, &ResendOptions { message: Some("Reminder".into()), redirect_url: None })
+        .await
+        .unwrap();
+    assert_eq!(again.id, first.id, "Supabase keeps the user");
+    assert_eq!(again.status, InviteStatus::Pending);
+    assert_eq!(again.message.as_deref(), Some("Reminder"));
+    assert_eq!(t.mail_to(&email).len(), 2);
+    assert!(!t.link_works(&old_link).await, "the first link died");
+}
+
+#[tokio::test]
+async fn accepted_invitations_are_never_cancelled_or_resent() {
+    let t = Supa::start().await;
+    let email = fresh("joined");
+    let inv = t.provider.invite(&req(&email)).await.unwrap().invite;
+    t.accept(&email).await;
+    let r = InviteRef { id: inv.id.clone(), email: email.clone() };
+    let e = t.provider.cancel(&r).await.unwrap_err();
+    assert!(matches!(&e, Error::NotPending { reason } if reason.contains(&email)), "{e:?}");
+    let e = t.provider.resend(&r, &ResendOptions::default()).await.unwrap_err();
+    assert_eq!(e.kind(), "not_pending");
+    assert_eq!(t.calls("DELETE /admin/users"), 0);
+    assert_eq!(t.provider.find(&email).await.unwrap().unwrap().status, InviteStatus::Accepted);
+}
+
+#[tokio::test]
+async fn cancel_deletes_a_pending_invitation_and_kills_its_link() {
+    let t = Supa::start().await;
+    let email = fresh("bye");
+    let inv = t.provider.invite(&req(&email)).await.unwrap().invite;
+    let link = t.mail_to(&email).pop().unwrap();
+    let r = InviteRef { id: inv.id.clone(), email: email.clone() };
+    t.provider.cancel(&r).await.unwrap();
+    assert!(t.provider.find(&email).await.unwrap().is_none());
+    assert!(!t.link_works(&link).await);
+    assert_eq!(t.provider.cancel(&r).await.unwrap_err().kind(), "not_found");
+    let ghost = InviteRef { id: uuid::Uuid::new_v4().to_string(), email: "ghost@example.com".into() };
+    assert_eq!(t.provider.cancel(&ghost).await.unwrap_err().kind(), "not_found");
+}
+
+#[tokio::test]
+async fn copy_link_reissues_the_token() {
+    let t = Supa::start().await;
+    let email = fresh("copy");
+    let inv = t.provider.invite(&req(&email)).await.unwrap().invite;
+    let emailed = t.mail_to(&email).pop().unwrap();
+    let link = t.provider.link(&InviteRef { id: inv.id, email: email.clone() }, Some("http://localhost:3000/x")).await.unwrap();
+    assert!(link.contains("type=invite"), "{link}");
+    assert_eq!(t.mail_to(&email).len(), 1, "no second email");
+    assert!(!t.link_works(&emailed).await, "the emailed link died");
+    assert!(t.link_works(&link).await, "the new link works");
+}
+
+#[tokio::test]
+async fn paging_reads_every_one_of_260_invitations() {
+    let t = Supa::start().await;
+    let tag = &uuid::Uuid::new_v4().to_string()[..6];
+    t.seed_invited(260, tag).await;
+    let page1 = t.provider.list_page(&ListQuery::default(), 1).await.unwrap();
+    assert_eq!(page1.next_page, Some(2));
+    assert!(page1.total.unwrap() >= 260, "{:?}", page1.total);
+    let all = t.provider.list_all(&ListQuery::default()).await.unwrap();
+    let mine = all.iter().filter(|i| i.email.contains(tag)).count();
+    assert_eq!(mine, 260);
+    assert!(t.calls("GET /admin/users") >= 4, "at least three pages of 100 plus the first");
+    let some = t.provider.list_all(&ListQuery { status: None, search: Some(format!("bulk-{tag}-00")) }).await.unwrap();
+    assert_eq!(some.len(), 10, "bulk-…-000 to -009");
+    let pending = t.provider.list_all(&ListQuery { status: Some(InviteStatus::Accepted), search: Some(tag.to_string()) }).await.unwrap();
+    assert!(pending.is_empty());
+}
+
+#[tokio::test]
+async fn a_lost_invite_answer_is_uncertain_and_the_lookup_finds_it_sent_once() {
+    let t = Supa::start().await;
+    let email = fresh("lost");
+    t.drop_after("POST /invite");
+    let e = t.provider.invite(&req(&email)).await.unwrap_err();
+    assert!(e.is_uncertain(), "{e:?}");
+    let found = t.provider.find(&email).await.unwrap().expect("the server has it");
+    assert_eq!(found.status, InviteStatus::Pending);
+    assert_eq!(t.calls("POST /invite"), 1, "never re-sent");
+    assert_eq!(t.mail_to(&email).len(), 1);
+}
+
+#[tokio::test]
+async fn gateway_errors_on_writes_are_uncertain_and_not_resent() {
+    let t = Supa::start().await;
+    t.fail_with("POST /invite", 502);
+    let e = t.provider.invite(&req(&fresh("gw"))).await.unwrap_err();
+    assert!(e.is_uncertain(), "{e:?}");
+    assert_eq!(t.calls("POST /invite"), 1);
+    t.fail_with("POST /invite", 500);
+    let e = t.provider.invite(&req(&fresh("boom"))).await.unwrap_err();
+    assert!(matches!(e, Error::Server { status: 500, .. }), "{e:?}");
+    assert_eq!(t.calls("POST /invite"), 2);
+}
+
+#[tokio::test]
+async fn reads_are_retried_through_502_and_503() {
+    let t = Supa::start().await;
+    t.fail_with("GET /admin/users", 502);
+    t.provider.list_page(&ListQuery::default(), 1).await.unwrap();
+    assert_eq!(t.calls("GET /admin/users"), 2);
+    t.fail_with("GET /admin/users", 503);
+    t.provider.list_page(&ListQuery::default(), 1).await.unwrap();
+    assert_eq!(t.calls("GET /admin/users"), 4);
+}
+
+#[tokio::test]
+async fn rate_limits_say_when_to_try_again() {
+    let t = Supa::start().await;
+    t.rate_limit("POST /invite", 120, "over_email_send_rate_limit");
+    let e = t.provider.invite(&req(&fresh("slow"))).await.unwrap_err();
+    match e {
+        Error::RateLimited { retry_after, email_limit, .. } => {
+            assert_eq!(retry_after, Some(Duration::from_secs(120)));
+            assert!(email_limit);
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(t.calls("POST /invite"), 1, "429 on a write is not retried");
+}

@@ -1,0 +1,216 @@
+//! tauri-driver in a child process and a WebDriver session on the real app, with the small
+//! helpers the flows use (wait, click, type, screenshot).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+pub type Res<T> = Result<T, String>;
+
+/// Adds context to any error.
+pub trait Ctx<T> {
+    fn ctx(self, what: &str) -> Res<T>;
+}
+impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
+    fn ctx(self, what: &str) -> Res<T> {
+        self.map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+fn free_port() -> Res<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").ctx("binding a free port")?;
+    Ok(l.local_addr().ctx("reading the port")?.port())
+}
+
+/// One tauri-driver process; dropped = killed.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    /// Starts tauri-driver on free ports with extra environment for the app it will launch.
+    pub fn start(env: &[(&str, String)]) -> Res<Self> {
+        let port = free_port()?;
+        let native = free_port()?;
+        let bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+        let mut cmd = Command::new(&bin);
+        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().ctx(&format!("starting {bin} (cargo install tauri-driver --version ^2 --locked)"))?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not open its port in 15 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Self { child, port })
+    }
+
+    /// Opens a session on the app (retried: the native driver may not be ready at once).
+    pub async fn session(&self, app: &Path, shots: &Shots) -> Res<Session> {
+        let caps = json!({"browserName": "wry", "tauri:options": {"application": app.to_string_lossy()}});
+        let Value::Object(caps) = caps else { return Err("capabilities".into()) };
+        let mut last = String::new();
+        for _ in 0..5 {
+            let mut b = ClientBuilder::rustls().ctx("rustls connector")?;
+            b.capabilities(caps.clone());
+            match b.connect(&format!("http://127.0.0.1:{}", self.port)).await {
+                Ok(client) => {
+                    let s = Session { client, shots: shots.clone() };
+                    s.wait_js("return document.body && document.body.dataset.ready === 'true'", 20).await?;
+                    // The first paint of a fresh WebKit process lags behind the DOM.
+                    tokio::time::sleep(Duration::from_millis(600)).await;
+                    return Ok(s);
+                }
+                Err(e) => {
+                    last = e.to_string();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        Err(format!("could not open a WebDriver session: {last}"))
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where screenshots go, numbered in the order taken.
+#[derive(Clone, Debug)]
+pub struct Shots {
+    pub dir: PathBuf,
+    pub counter: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+/// A WebDriver session on the app window.
+pub struct Session {
+    pub client: Client,
+    shots: Shots,
+}
+
+impl Session {
+    /// Runs a script and returns its value.
+    pub async fn js(&self, script: &str) -> Res<Value> {
+        self.client.execute(script, vec![]).await.ctx(&format!("script `{}`", short(script)))
+    }
+
+    /// Runs a script with arguments.
+    pub async fn js_args(&self, script: &str, args: Vec<Value>) -> Res<Value> {
+        self.client.execute(script, args).await.ctx(&format!("script `{}`", short(script)))
+    }
+
+    /// Waits until the script returns something truthy; returns it.
+    pub async fn wait_js(&self, script: &str, secs: u64) -> Res<Value> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last;
+        loop {
+            match self.client.execute(script, vec![]).await {
+                Ok(v) if truthy(&v) => return Ok(v),
+                Ok(v) => last = v,
+                Err(e) => last = Value::String(e.to_string()),
+            }
+            if Instant::now() > deadline {
+                return Err(format!("timed out after {secs} s waiting for `{}` (last: {last})", short(script)));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for a visible element matching `css`.
+    pub async fn wait_visible(&self, css: &str, secs: u64) -> Res<()> {
+        let script = format!(
+            "const e = document.querySelector({}); return !!e && !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);",
+            serde_json::to_string(css).unwrap_or_default()
+        );
+        self.wait_js(&script, secs).await.map(|_| ()).map_err(|e| format!("{css} never became visible: {e}"))
+    }
+
+    /// Waits until the text of `css` contains `needle`; returns the text.
+    pub async fn wait_text(&self, css: &str, needle: &str, secs: u64) -> Res<String> {
+        let script = format!(
+            "const e = document.querySelector({}); return e && e.innerText.includes({}) ? e.innerText : false;",
+            serde_json::to_string(css).unwrap_or_default(),
+            serde_json::to_string(needle).unwrap_or_default()
+        );
+        let v = self.wait_js(&script, secs).await.map_err(|e| {
+            format!("`{css}` never showed {needle:?}: {e}")
+        })?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// The visible text of `css`.
+    pub async fn text(&self, css: &str) -> Res<String> {
+        let e = self.client.find(Locator::Css(css)).await.ctx(&format!("finding {css}"))?;
+        e.text().await.ctx(&format!("reading {css}"))
+    }
+
+    /// A real WebDriver click on `css` (after waiting for it).
+    pub async fn click(&self, css: &str) -> Res<()> {
+        self.wait_visible(css, 10).await?;
+        let e = self.client.find(Locator::Css(css)).await.ctx(&format!("finding {css}"))?;
+        e.click().await.ctx(&format!("clicking {css}"))
+    }
+
+    /// Types into `css` with real key events (after clearing it).
+    pub async fn type_into(&self, css: &str, text: &str) -> Res<()> {
+        self.wait_visible(css, 10).await?;
+        let e = self.client.find(Locator::Css(css)).await.ctx(&format!("finding {css}"))?;
+        e.clear().await.ctx(&format!("clearing {css}"))?;
+        e.send_keys(text).await.ctx(&format!("typing into {css}"))
+    }
+
+    /// Saves a PNG of the window as `NN-name.png`.
+    pub async fn shot(&self, name: &str) -> Res<PathBuf> {
+        // Let the page paint the state just asserted: two animation frames, then a short pause
+        // (WebKit's compositor can hand out the previous frame right after a change).
+        let _ = self
+            .client
+            .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+            .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let png = self.client.screenshot().await.ctx("screenshot")?;
+        let n = self.shots.counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let path = self.shots.dir.join(format!("{n:02}-{name}.png"));
+        std::fs::write(&path, png).ctx(&format!("writing {}", path.display()))?;
+        println!("    screenshot {}", path.display());
+        Ok(path)
+    }
+
+    /// Every IPC answer the web view recorded (INVITE_DESK_RECORD_IPC=1).
+    pub async fn ipc_log(&self) -> Res<Vec<String>> {
+        let v = self.js("return window.__inviteDeskIpcLog || []").await?;
+        Ok(v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default())
+    }
+
+    pub async fn close(self) -> Res<()> {
+        self.client.close().await.ctx("closing the session")
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(90).collect()
+}

@@ -1,0 +1,203 @@
+//! The shell's commands through Tauri's IPC, with `tauri::test::mock_builder()` (no display):
+//! every command's argument checks answer with a clear error and never panic.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use invite_core::secret::{MemoryStore, SecretStore};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+
+use crate::state::AppConfig;
+
+pub(crate) struct TestApp {
+    _app: tauri::App<MockRuntime>,
+    pub webview: WebviewWindow<MockRuntime>,
+    pub secrets: MemoryStore,
+    pub dir: tempfile::TempDir,
+}
+
+pub(crate) fn app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = MemoryStore::new();
+    let config = AppConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        theme: None,
+        record_ipc: false,
+        secrets: Some(Arc::new(secrets.clone())),
+    };
+    let app = crate::build(mock_builder(), config.clone()).build(mock_context(noop_assets())).unwrap();
+    crate::init_state(app.handle(), &config).unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    TestApp { _app: app, webview, secrets, dir }
+}
+
+impl TestApp {
+    /// Calls a command as the web view does; `Err` holds the error value.
+    pub fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let req = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.webview, req).map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    /// Calls a command that must fail with our error shape; returns its kind.
+    pub fn kind_of(&self, cmd: &str, args: Value) -> String {
+        let e = self.call(cmd, args).expect_err(cmd);
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{cmd}: no message in {e}");
+        e["kind"].as_str().unwrap_or_else(|| panic!("{cmd}: not our error shape: {e}")).to_string()
+    }
+}
+
+#[test]
+fn app_info_and_an_empty_list() {
+    let t = app();
+    let info = t.call("app_info", json!({})).unwrap();
+    assert_eq!(info["keychain"]["status"], "available");
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    let list = t.call("list_workspaces", json!({})).unwrap();
+    assert_eq!(list["workspaces"], json!([]));
+    assert_eq!(list["currentId"], Value::Null);
+}
+
+#[test]
+fn workspace_commands_check_their_arguments() {
+    let t = app();
+    assert_eq!(t.kind_of("set_current_workspace", json!({"id": ""})), "invalid_input");
+    assert_eq!(t.kind_of("set_current_workspace", json!({"id": "a/b"})), "invalid_input");
+    assert_eq!(t.kind_of("set_current_workspace", json!({"id": "nope"})), "unknown_workspace");
+    assert_eq!(t.kind_of("rename_workspace", json!({"id": "nope", "name": "x"})), "unknown_workspace");
+    assert_eq!(t.kind_of("remove_workspace", json!({"id": "nope"})), "unknown_workspace");
+    assert_eq!(t.kind_of("workspace_details", json!({"id": "nope"})), "unknown_workspace");
+    // Missing or mistyped arguments are refused by Tauri before the command runs: no panic.
+    assert!(t.call("rename_workspace", json!({"id": 5})).is_err());
+    assert!(t.call("set_current_workspace", json!({})).is_err());
+}
+
+fn draft(kind: &str, url: &str) -> Value {
+    json!({"name": "Acme", "kind": kind, "baseUrl": url, "options": {}})
+}
+
+#[test]
+fn add_and_test_refuse_bad_drafts_without_saving_anything() {
+    let t = app();
+    let key = json!({"secret_key": "sb_secret_0123456789abcdefghijklmnopqrstuv"});
+    assert_eq!(t.kind_of("test_connection", json!({"draft": draft("supabase", "ftp://x"), "secrets": key})), "invalid_url");
+    assert_eq!(t.kind_of("test_connection", json!({"draft": draft("supabase", ""), "secrets": key})), "invalid_url");
+    let mut no_name = draft("supabase", "https://abc.supabase.co");
+    no_name["name"] = json!("  ");
+    assert_eq!(t.kind_of("add_workspace", json!({"draft": no_name, "secrets": key})), "invalid_input");
+    assert_eq!(
+        t.kind_of("add_workspace", json!({"draft": draft("supabase", "https://abc.supabase.co"), "secrets": {}})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of(
+            "add_workspace",
+            json!({"draft": draft("supabase", "https://abc.supabase.co"), "secrets": {"password_plain": "x"}})
+        ),
+        "invalid_input"
+    );
+    // A publishable/anon key is recognised before any request: the plain "wrong key" answer.
+    let anon = json!({"secret_key": "sb_publishable_0123456789abcdefghijklmnop"});
+    assert_eq!(
+        t.kind_of("test_connection", json!({"draft": draft("supabase", "https://abc.supabase.co"), "secrets": anon})),
+        "wrong_key"
+    );
+    assert_eq!(
+        t.kind_of("test_connection", json!({"draft": draft("gotrue", "https://auth.example.com"), "secrets": {}})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of("test_connection", json!({"draft": draft("netlify", "https://x.netlify.app"), "secrets": {"password": "p"}})),
+        "invalid_input",
+        "Netlify needs the Identity email"
+    );
+    // Unknown kinds and unknown fields are refused by deserialisation.
+    assert!(t.call("test_connection", json!({"draft": draft("clerk", "https://x.io"), "secrets": {}})).is_err());
+    let mut extra = draft("supabase", "https://abc.supabase.co");
+    extra["apiKey"] = json!("oops");
+    assert!(t.call("add_workspace", json!({"draft": extra, "secrets": key})).is_err());
+    assert_eq!(t.call("list_workspaces", json!({})).unwrap()["workspaces"], json!([]));
+    assert!(t.secrets.is_empty(), "nothing may be stored when nothing was saved");
+}
+
+#[test]
+fn an_unreachable_server_is_a_network_error() {
+    let t = app();
+    // Port 9 (discard) on loopback: nothing listens.
+    let e = t
+        .call(
+            "test_connection",
+            json!({"draft": draft("supabase", "http://127.0.0.1:9"), "secrets": {"secret_key": "sb_secret_0123456789abcdefghijklmnopqrstuv"}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["kind"], "network", "{e}");
+    assert!(t.secrets.is_empty());
+}
+
+#[test]
+fn parse_commands_check_size_and_mark_nothing_without_a_list() {
+    let t = app();
+    let r = t.call("parse_recipients", json!({"workspaceId": null, "text": "a@example.com, a@example.com; nope"})).unwrap();
+    assert_eq!(r["counts"]["valid"], 1);
+    assert_eq!(r["counts"]["duplicate"], 1);
+    assert_eq!(r["counts"]["invalid"], 1);
+    assert_eq!(r["checkedAgainstList"], false);
+    let big = "x".repeat(crate::commands::MAX_PASTE_BYTES + 1);
+    assert_eq!(t.kind_of("parse_recipients", json!({"workspaceId": null, "text": big})), "invalid_input");
+    let csv = b"\xEF\xBB\xBFname;email\nAnn;ann@example.com\n".to_vec();
+    let r = t.call("parse_csv", json!({"workspaceId": null, "bytes": csv})).unwrap();
+    assert_eq!(r["counts"]["valid"], 1, "{r}");
+    assert!(t.call("parse_csv", json!({"workspaceId": null, "bytes": "not bytes"})).is_err());
+}
+
+#[test]
+fn invitation_commands_check_their_arguments() {
+    let t = app();
+    let inv = json!({"id": "1", "email": "a@example.com"});
+    assert_eq!(t.kind_of("refresh_invitations", json!({"workspaceId": ""})), "invalid_input");
+    assert_eq!(t.kind_of("query_invitations", json!({"workspaceId": "nope", "query": {}})), "unknown_workspace");
+    assert_eq!(t.kind_of("resend_invite", json!({"workspaceId": "w", "invite": {"id": "", "email": "a@b.c"}})), "invalid_input");
+    assert_eq!(t.kind_of("cancel_invite", json!({"workspaceId": "w", "invite": {"id": "1", "email": ""}})), "invalid_input");
+    assert_eq!(t.kind_of("invite_link", json!({"workspaceId": "nope", "invite": inv})), "unknown_workspace");
+    assert!(t.call("query_invitations", json!({"workspaceId": "w", "query": {"status": "maybe"}})).is_err());
+}
+
+#[test]
+fn session_store_switch_is_reported() {
+    let t = app();
+    let k = t.call("use_session_store", json!({})).unwrap();
+    assert_eq!(k["status"], "session");
+    let info = t.call("app_info", json!({})).unwrap();
+    assert_eq!(info["keychain"]["status"], "session");
+}
+
+#[test]
+fn the_function_file_is_served_and_saved_only_under_a_plain_name() {
+    let t = app();
+    let code = t.call("netlify_function", json!({})).unwrap();
+    assert!(code.as_str().unwrap().len() > 100);
+    assert_eq!(t.kind_of("save_netlify_function", json!({"fileName": "../evil.mjs"})), "invalid_input");
+    assert_eq!(t.kind_of("save_netlify_function", json!({"fileName": ""})), "invalid_input");
+}
+
+#[test]
+fn diagnostics_hold_no_secret() {
+    let t = app();
+    t.secrets.set("w", "secret_key", &"sb_secret_diagnostics_must_not_show_this".into()).unwrap();
+    let text = t.call("diagnostics", json!({})).unwrap();
+    assert!(text.as_str().unwrap().contains("Invite Desk"));
+    assert!(!text.as_str().unwrap().contains("diagnostics_must_not_show_this"));
+    let _ = &t.dir;
+}

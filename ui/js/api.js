@@ -1,0 +1,99 @@
+// The one door to Rust. Every other module calls these functions; nothing else calls `invoke`.
+//
+// Errors from commands arrive as `{kind, message, detail}` (src-tauri/error.rs). Anything else
+// (a Tauri-level failure) is normalised to the same shape so views handle one kind of error.
+//
+// A test recorder: when the app was started with INVITE_DESK_RECORD_IPC=1, every response and
+// event payload is kept in `window.__inviteDeskIpcLog` so the end-to-end test can prove that no
+// secret ever crossed into the web view.
+
+const tauri = window.__TAURI__;
+let recording = true; // until appInfo() says otherwise, so its own answer is kept too
+const log = [];
+Object.defineProperty(window, '__inviteDeskIpcLog', { get: () => log });
+
+function record(cmd, value) {
+  if (!recording) return;
+  try {
+    log.push(JSON.stringify({ cmd, value }));
+  } catch {
+    log.push(JSON.stringify({ cmd, value: String(value) }));
+  }
+}
+
+function normaliseError(e) {
+  if (e && typeof e === 'object' && typeof e.kind === 'string') return e;
+  return { kind: 'internal', message: typeof e === 'string' ? e : 'Something went wrong inside Invite Desk.', detail: typeof e === 'string' ? e : JSON.stringify(e) };
+}
+
+async function call(cmd, args = {}) {
+  if (!tauri || !tauri.core) {
+    throw { kind: 'internal', message: 'Invite Desk must be opened as the desktop app.', detail: 'window.__TAURI__ is missing' };
+  }
+  try {
+    const value = await tauri.core.invoke(cmd, args);
+    record(cmd, value);
+    return value;
+  } catch (e) {
+    record(cmd, e);
+    throw normaliseError(e);
+  }
+}
+
+/** Listens to a Rust event; returns the unlisten function. */
+export async function on(event, handler) {
+  if (!tauri || !tauri.event) return () => {};
+  return tauri.event.listen(event, (ev) => {
+    record(`event:${event}`, ev.payload);
+    handler(ev.payload);
+  });
+}
+
+// ---- app ----
+export async function appInfo() {
+  const info = await call('app_info');
+  recording = !!info.recordIpc;
+  if (!recording) log.length = 0;
+  return info;
+}
+export const useSessionStore = () => call('use_session_store');
+export const diagnostics = () => call('diagnostics');
+
+// ---- workspaces ----
+export const listWorkspaces = () => call('list_workspaces');
+export const workspaceDetails = (id) => call('workspace_details', { id });
+export const setCurrentWorkspace = (id) => call('set_current_workspace', { id });
+export const testConnection = (draft, secrets) => call('test_connection', { draft, secrets });
+export const addWorkspace = (draft, secrets) => call('add_workspace', { draft, secrets });
+export const renameWorkspace = (id, name) => call('rename_workspace', { id, name });
+export const removeWorkspace = (id) => call('remove_workspace', { id });
+export const startDemo = () => call('start_demo');
+export const demoMailbox = (id) => call('demo_mailbox', { id });
+export const demoAccept = (id, link) => call('demo_accept', { id, link });
+export const netlifyFunction = () => call('netlify_function');
+export const saveNetlifyFunction = (fileName) => call('save_netlify_function', { fileName });
+export const royaltiSignIn = (baseUrl, email, password) => call('royalti_sign_in', { baseUrl, email, password });
+export const royaltiAdd = (signInId, picks, keepSignedIn) => call('royalti_add', { signInId, picks, keepSignedIn });
+
+// ---- invite ----
+export const parseRecipients = (workspaceId, text) => call('parse_recipients', { workspaceId, text });
+export const parseCsv = (workspaceId, bytes) => call('parse_csv', { workspaceId, bytes });
+export const enqueueInvites = (workspaceId, requests) => call('enqueue_invites', { workspaceId, requests });
+export const batchStatus = (batchId) => call('batch_status', { batchId });
+export const stopBatch = (batchId) => call('stop_batch', { batchId });
+export const retryJob = (jobId) => call('retry_job', { jobId });
+export const switchToLinks = (batchId) => call('switch_to_links', { batchId });
+export const unfinished = () => call('unfinished');
+export const pauseWorkspace = (workspaceId) => call('pause_workspace', { workspaceId });
+export const resumeWorkspace = (workspaceId) => call('resume_workspace', { workspaceId });
+
+// ---- invitations ----
+export const refreshInvitations = (workspaceId) => call('refresh_invitations', { workspaceId });
+export const queryInvitations = (workspaceId, query) => call('query_invitations', { workspaceId, query });
+export const resendInvite = (workspaceId, invite) => call('resend_invite', { workspaceId, invite });
+export const cancelInvite = (workspaceId, invite) => call('cancel_invite', { workspaceId, invite });
+export const inviteLink = (workspaceId, invite) => call('invite_link', { workspaceId, invite });
+
+// ---- history ----
+export const history = (filter) => call('history', { filter });
+export const exportHistory = (filter, fileName) => call('export_history', { filter, fileName });

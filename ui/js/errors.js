@@ -1,0 +1,68 @@
+// Every error kind the core can report, as a plain sentence plus what to do next.
+// The core's own message (already plain, and specific: it names the address or the key) is the
+// headline; this table adds the next step; the server's words go in a "Details" disclosure.
+
+import { el } from './ui.js';
+
+const NEXT = {
+  invalid_input: 'Check the highlighted field and try again.',
+  invalid_email: 'Correct the address, or remove it from the list.',
+  invalid_url: 'Use the full address that starts with https:// (plain http:// only works for this computer).',
+  not_admin: 'Use a key or account that is allowed to invite people. For Supabase, that is the secret (service_role) key from Project Settings → API.',
+  wrong_key: 'Copy the other key from the same page and paste it here.',
+  signed_out: 'Sign in again in Workspaces. Nothing you were doing is lost: waiting invitations are sent after you sign in.',
+  already_member: 'Nothing to do: this person can already sign in.',
+  not_pending: 'Refresh the list to see where this invitation stands now.',
+  not_found: 'Refresh the list: it may have been accepted or cancelled somewhere else.',
+  rate_limited: 'Nothing is lost: the waiting invitations are sent automatically when the server allows. Where the service can make links, you can create links to copy instead.',
+  server: 'Try again in a moment. If it keeps happening, the service may be having an outage.',
+  uncertain: 'Invite Desk looks the address up before trying again, so nobody is invited twice.',
+  network: 'Check the internet connection and the workspace address, then try again.',
+  wrong_server: 'Check the workspace address: copy it again from the service’s dashboard.',
+  bad_response: 'Try again. If it keeps happening, copy the diagnostics (Workspaces) and send them to support.',
+  unsupported: 'This kind of workspace can’t do that; the option is hidden where Invite Desk knows it in advance.',
+  rejected: 'Read the server’s words under Details; they usually say what to change.',
+  keychain_unavailable: 'Install or unlock your system keychain (GNOME Keyring or KWallet), then restart Invite Desk — or choose “Use for this session only”.',
+  secret_missing: 'Open Workspaces, remove this workspace and add it again with its key.',
+  unknown_workspace: 'Pick another workspace in the header, or add it again.',
+  storage: 'Check that the disk is not full and that your user can write to your home folder.',
+  cancelled: 'You stopped it. Nothing more will be sent.',
+  internal: 'Try again. If it keeps happening, restart Invite Desk and copy the diagnostics for support.',
+};
+
+const FALLBACK_TITLE = {
+  internal: 'Something went wrong inside Invite Desk.',
+};
+
+/** The plain sentence and the next step for an error from api.js. */
+export function explain(err) {
+  const e = err && typeof err === 'object' ? err : { kind: 'internal', message: String(err) };
+  const kind = NEXT[e.kind] ? e.kind : 'internal';
+  const title = e.message || FALLBACK_TITLE[kind] || FALLBACK_TITLE.internal;
+  return { kind: e.kind || 'internal', title, next: NEXT[kind], detail: e.detail || null };
+}
+
+/** A box with the sentence, the next step and a Details disclosure. */
+export function errorBox(err, { compact = false, retry = null } = {}) {
+  const x = explain(err);
+  const box = el('div', { class: 'error-box', role: 'alert', 'data-kind': x.kind });
+  box.append(el('p', { class: 'err-title' }, x.title));
+  if (!compact || x.kind !== 'invalid_input') box.append(el('p', { class: 'err-next' }, x.next));
+  if (retry) {
+    box.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'retry', onclick: () => { box.remove(); retry(); } }, 'Try again'));
+  }
+  if (x.detail) {
+    const d = el('details');
+    d.append(el('summary', {}, 'Details'), el('pre', {}, x.detail));
+    box.append(d);
+  }
+  return box;
+}
+
+/** A one-line reason (for result rows), keeping the server's words in a tooltip-free disclosure. */
+export function shortReason(err) {
+  const x = explain(err);
+  return x.title;
+}
+
+export const KINDS = Object.keys(NEXT);

@@ -1,0 +1,117 @@
+// Small DOM helpers shared by the views. No framework: elements are built with `el` and text is
+// always set as text (never innerHTML), so nothing from a server or a paste can inject markup.
+
+/** Creates an element: el('button', {class: 'btn', onclick: f}, 'Text', child…). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+    else if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (v === true) node.setAttribute(k, '');
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+export function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+  return node;
+}
+
+let toastTimer = null;
+/** A short, polite message at the bottom of the window. */
+export function toast(text) {
+  const t = document.getElementById('toast');
+  t.textContent = text;
+  t.classList.add('show');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => t.classList.remove('show'), 2600);
+}
+
+/** Asks a yes/no question in a modal; resolves true on confirm. Esc = keep. */
+export function confirmDialog({ title, text, ok = 'Confirm', cancel = 'Keep it', danger = true }) {
+  const d = document.getElementById('confirm-dialog');
+  document.getElementById('confirm-title').textContent = title;
+  document.getElementById('confirm-text').textContent = text;
+  const okBtn = document.getElementById('confirm-ok');
+  okBtn.textContent = ok;
+  okBtn.className = danger ? 'btn danger' : 'btn primary';
+  document.getElementById('confirm-cancel').textContent = cancel;
+  d.returnValue = 'cancel';
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
+    d.showModal();
+    document.getElementById('confirm-cancel').focus();
+  });
+}
+
+/** Asks for one line of text; resolves the text, or null when cancelled. */
+export function promptDialog({ title, label, value = '', hint = '', ok = 'OK' }) {
+  const d = document.getElementById('prompt-dialog');
+  document.getElementById('prompt-title').textContent = title;
+  document.getElementById('prompt-label').textContent = label;
+  document.getElementById('prompt-hint').textContent = hint;
+  document.getElementById('prompt-ok').textContent = ok;
+  const input = document.getElementById('prompt-input');
+  input.value = value;
+  d.returnValue = 'cancel';
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'ok' ? input.value : null), { once: true });
+    d.showModal();
+    input.focus();
+    input.select();
+  });
+}
+
+/** Copies text to the clipboard; falls back to a hidden textarea where the async API is refused. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = el('textarea', { class: 'visually-hidden', 'aria-hidden': 'true' });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    ta.remove();
+    return ok;
+  }
+}
+
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+/** "12 Mar 2026, 14:05", or "—" when unknown. */
+export function when(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : dateFmt.format(d);
+}
+
+/** "14:05". */
+export function clock(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : timeFmt.format(d);
+}
+
+export function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Debounce for search-as-you-type and live parsing. */
+export function debounce(fn, ms) {
+  let t = null;
+  return (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+}

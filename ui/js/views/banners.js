@@ -1,0 +1,69 @@
+// Banners above every screen: no keychain (with the fix and "Use for this session only"),
+// and invitations resuming from an earlier session (with Pause and Cancel).
+
+import * as api from '../api.js';
+import { app } from '../store.js';
+import { el, clear, toast } from '../ui.js';
+import { errorBox } from '../errors.js';
+
+let box;
+const resumeBanners = new Map();
+
+export function mount(container) {
+  box = container;
+  renderKeychain();
+}
+
+function renderKeychain() {
+  const k = app.info && app.info.keychain;
+  const old = document.getElementById('keychain-banner');
+  if (old) old.remove();
+  if (!k || k.status === 'available') return;
+  if (k.status === 'session') {
+    box.prepend(el('div', { class: 'banner warn', id: 'keychain-banner', role: 'status' },
+      el('span', { class: 'banner-text' }, 'Keys are kept for this session only: they are forgotten when Invite Desk closes.')));
+    return;
+  }
+  const b = el('div', { class: 'banner bad', id: 'keychain-banner', role: 'alert' },
+    el('span', { class: 'banner-text' }, el('strong', {}, 'Invite Desk can’t use your system keychain. '), k.hint || '', '.'),
+    el('span', { class: 'banner-actions' },
+      el('button', { type: 'button', class: 'btn small', id: 'use-session', onclick: async () => {
+        try {
+          app.info.keychain = await api.useSessionStore();
+          renderKeychain();
+          toast('Keys will be kept until Invite Desk closes');
+        } catch (e) { b.append(errorBox(e)); }
+      } }, 'Use for this session only')));
+  if (k.detail) {
+    const d = el('details', {}, el('summary', {}, 'Details'), el('pre', {}, k.detail));
+    b.append(d);
+  }
+  box.prepend(b);
+}
+
+/** Shows (or updates) "Resuming N invitations for X" with Pause / Resume / Cancel. */
+export function showResume({ batchId, workspaceId, workspaceName, remaining, paused }) {
+  let b = resumeBanners.get(batchId);
+  if (remaining <= 0) {
+    if (b) { b.remove(); resumeBanners.delete(batchId); }
+    return;
+  }
+  if (!b) {
+    b = el('div', { class: 'banner', role: 'status', 'data-batch': batchId });
+    resumeBanners.set(batchId, b);
+    box.append(b);
+  }
+  clear(b);
+  const text = paused
+    ? `Paused: ${remaining} invitation${remaining === 1 ? '' : 's'} for ${workspaceName} waiting.`
+    : `Resuming ${remaining} invitation${remaining === 1 ? '' : 's'} for ${workspaceName}.`;
+  b.append(el('span', { class: 'banner-text' }, text),
+    el('span', { class: 'banner-actions' },
+      paused
+        ? el('button', { type: 'button', class: 'btn small', onclick: () => act(() => api.resumeWorkspace(workspaceId)) }, 'Resume')
+        : el('button', { type: 'button', class: 'btn small', onclick: () => act(() => api.pauseWorkspace(workspaceId)) }, 'Pause'),
+      el('button', { type: 'button', class: 'btn small danger', onclick: () => act(() => api.stopBatch(batchId)) }, 'Cancel them')));
+  async function act(f) {
+    try { await f(); } catch (e) { b.append(errorBox(e)); }
+  }
+}

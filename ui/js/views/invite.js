@@ -1,0 +1,332 @@
+// Invite: paste or drop a list → chips (parsed in Rust) → options this workspace supports →
+// "Invite N people" → progress from the outbox → a result per address.
+
+import * as api from '../api.js';
+import { app, subscribe } from '../store.js';
+import { el, clear, toast, copyText, clock, plural, debounce } from '../ui.js';
+import { errorBox, explain } from '../errors.js';
+
+const MAX_CHIPS = 400;
+
+let section;
+let text;
+let chipsBox;
+let summary;
+let optionsBox;
+let sendBtn;
+let subtitle;
+let resultsCard;
+let fileInput;
+let parsed = null;
+let caps = null;
+let capsFor = null;
+let batch = null; // {batchId, workspaceId}
+let lastStatus = null;
+let statusTimer = null;
+
+export function mount(sec) {
+  section = sec;
+  subtitle = el('p', { class: 'sub', id: 'invite-sub' });
+  text = el('textarea', {
+    id: 'invite-text', rows: '8', spellcheck: 'false', autocomplete: 'off',
+    'aria-describedby': 'invite-text-help chip-summary',
+    placeholder: 'jane@example.com, bob@example.com\nJane Doe <jane@example.com>\n"Smith, Ann" <ann@example.org>',
+  });
+  const drop = el('div', { class: 'paste-area', id: 'drop-zone' }, text);
+  fileInput = el('input', { type: 'file', id: 'invite-file', accept: '.csv,.txt,text/csv,text/plain', class: 'visually-hidden', tabindex: '-1' });
+  const fileBtn = el('button', { type: 'button', class: 'btn', id: 'invite-file-btn', onclick: () => fileInput.click() }, 'Choose a CSV or TXT file…');
+  summary = el('div', { class: 'chip-summary', id: 'chip-summary', role: 'status', 'aria-live': 'polite' });
+  chipsBox = el('ul', { class: 'chips', id: 'chips', 'aria-label': 'Addresses found' });
+  optionsBox = el('div', { id: 'invite-options' });
+  sendBtn = el('button', { type: 'submit', class: 'btn primary big', id: 'invite-send', disabled: true }, 'Invite people');
+  resultsCard = el('section', { class: 'card', id: 'results-card', 'aria-labelledby': 'results-title', hidden: true });
+
+  const form = el('form', { id: 'invite-form', class: 'card', novalidate: true },
+    el('label', { for: 'invite-text', class: 'label' }, el('h2', { class: 'flush' }, 'Who do you want to invite?')),
+    el('p', { class: 'hint', id: 'invite-text-help' },
+      'Paste addresses in any shape — one per line, separated by commas, semicolons or spaces, “Name <address>”, copied from a spreadsheet or an email.'),
+    drop,
+    el('div', { class: 'file-row' }, fileBtn, fileInput, el('span', { class: 'hint' }, 'or drop a CSV or TXT file on the box (the column named “email”, or the one holding addresses).')),
+    summary,
+    chipsBox,
+    optionsBox,
+    el('div', { class: 'send-row' }, sendBtn,
+      el('span', { class: 'hint' }, el('span', { class: 'kbd' }, isMac() ? '⌘' : 'Ctrl'), ' + ', el('span', { class: 'kbd' }, 'Enter'), ' sends')),
+  );
+
+  sec.append(
+    el('div', { class: 'view-head' }, el('div', {}, el('h1', { id: 'invite-title' }, 'Invite people'), subtitle)),
+    form,
+    resultsCard,
+  );
+
+  const reparse = debounce(() => parseText(), 150);
+  text.addEventListener('input', reparse);
+  text.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); send(); }
+  });
+  form.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey) && ev.target !== text) { ev.preventDefault(); send(); }
+  });
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); send(); });
+  fileInput.addEventListener('change', () => { if (fileInput.files[0]) readFile(fileInput.files[0]); fileInput.value = ''; });
+  drop.addEventListener('dragover', (ev) => { ev.preventDefault(); drop.classList.add('dragging'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('dragging'));
+  drop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('dragging');
+    const f = ev.dataTransfer && ev.dataTransfer.files[0];
+    if (f) readFile(f);
+  });
+
+  api.on('outbox', onOutboxEvent);
+  subscribe(() => { if (!section.hidden) shown(); });
+  renderSummary();
+}
+
+function isMac() {
+  return /Mac/.test(navigator.platform || '');
+}
+
+export async function shown() {
+  const ws = app.current();
+  if (!ws) return;
+  subtitle.textContent = `to ${ws.name}`;
+  if (capsFor !== ws.id) {
+    capsFor = ws.id;
+    caps = null;
+    renderOptions();
+    try {
+      const d = await api.workspaceDetails(ws.id);
+      if (capsFor === ws.id) { caps = d.capabilities; renderOptions(); }
+    } catch (e) {
+      clear(optionsBox).append(errorBox(e));
+    }
+    // Learn who is already invited, so pasted addresses can say so.
+    api.refreshInvitations(ws.id).then(() => { if (text.value.trim()) parseText(); }).catch(() => {});
+    if (text.value.trim()) parseText();
+  }
+}
+
+// ---------------------------------------------------------------- parsing + chips
+
+async function parseText() {
+  const ws = app.current();
+  const value = text.value;
+  if (!value.trim()) { parsed = null; renderChips(); return; }
+  try {
+    const r = await api.parseRecipients(ws ? ws.id : null, value);
+    if (text.value !== value) return; // a newer parse is on its way
+    parsed = r;
+    renderChips();
+  } catch (e) {
+    clear(summary).append(explain(e).title);
+  }
+}
+
+async function readFile(file) {
+  const ws = app.current();
+  try {
+    const buf = new Uint8Array(await file.arrayBuffer());
+    const r = await api.parseCsv(ws ? ws.id : null, Array.from(buf));
+    const valid = r.entries.filter((e) => e.email && e.status.kind === 'valid').map((e) => (e.name ? `${e.name} <${e.email}>` : e.email));
+    const others = r.entries.filter((e) => e.status.kind !== 'valid' && e.status.kind !== 'duplicate').map((e) => e.input);
+    text.value = [...valid, ...others].join('\n');
+    toast(`Read ${file.name}: ${plural(r.counts.valid, 'address', 'addresses')}`);
+    await parseText();
+  } catch (e) {
+    clear(summary).append(errorBox(e));
+  }
+}
+
+const NOTE = {
+  invalid: (s) => s.reason,
+  duplicate: () => 'duplicate, merged',
+  alreadyMember: () => 'already a member',
+  alreadyInvited: () => 'already invited',
+};
+
+function chipClass(kind) {
+  return { valid: 'valid', invalid: 'invalid', duplicate: 'duplicate', alreadyMember: 'member', alreadyInvited: 'invited' }[kind] || 'valid';
+}
+
+function renderChips() {
+  clear(chipsBox);
+  const entries = parsed ? parsed.entries : [];
+  for (const e of entries.slice(0, MAX_CHIPS)) {
+    const kind = e.status.kind;
+    const note = NOTE[kind] ? NOTE[kind](e.status) : '';
+    chipsBox.append(el('li', { class: `chip ${chipClass(kind)}`, 'data-status': kind, title: e.input },
+      el('span', { class: 'chip-addr' }, e.email || e.input),
+      note ? el('span', { class: 'chip-note' }, `— ${note}`) : el('span', { class: 'visually-hidden' }, ', valid')));
+  }
+  if (entries.length > MAX_CHIPS) chipsBox.append(el('li', { class: 'chip duplicate' }, `+ ${entries.length - MAX_CHIPS} more`));
+  renderSummary();
+}
+
+function renderSummary() {
+  clear(summary);
+  const c = parsed ? parsed.counts : { valid: 0, invalid: 0, duplicate: 0, alreadyMember: 0, alreadyInvited: 0 };
+  if (!parsed) {
+    summary.append('No addresses yet.');
+  } else {
+    summary.append(el('span', { 'data-count': 'valid' }, `${plural(c.valid, 'address', 'addresses')} to invite`));
+    if (c.invalid) summary.append(el('span', { 'data-count': 'invalid' }, `${c.invalid} not valid`));
+    if (c.duplicate) summary.append(el('span', { 'data-count': 'duplicate' }, `${c.duplicate} duplicate${c.duplicate === 1 ? '' : 's'} merged`));
+    if (c.alreadyInvited) summary.append(el('span', {}, `${c.alreadyInvited} already invited`));
+    if (c.alreadyMember) summary.append(el('span', {}, `${plural(c.alreadyMember, 'member', 'members')} already`));
+  }
+  const n = c.valid;
+  sendBtn.textContent = n === 0 ? 'Invite people' : `Invite ${plural(n, 'person', 'people')}`;
+  sendBtn.disabled = n === 0 || !!(lastStatus && !lastStatus.finished);
+}
+
+// ---------------------------------------------------------------- options
+
+function renderOptions() {
+  clear(optionsBox);
+  if (!caps) return;
+  const ws = app.current();
+  if (caps.message) {
+    optionsBox.append(el('div', { class: 'field' },
+      el('label', { for: 'invite-message' }, 'Personal message (optional)'),
+      el('textarea', { id: 'invite-message', rows: '2', maxlength: '1000' }),
+      el('p', { class: 'hint' }, 'Added to the invitation email.')));
+  }
+  if (caps.redirect) {
+    optionsBox.append(el('div', { class: 'field' },
+      el('label', { for: 'invite-redirect' }, 'Where people land after accepting (optional)'),
+      el('input', { id: 'invite-redirect', type: 'url', placeholder: 'https://app.example.com/welcome', value: (ws && ws.options && ws.options.defaultRedirectUrl) || '' }),
+      el('p', { class: 'hint' }, ws && (ws.kind === 'supabase' || ws.kind === 'gotrue')
+        ? 'Must be in the project’s allowed redirect URLs, or people land on the Site URL.'
+        : 'Leave empty for the workspace’s default page.')));
+  }
+  if (caps.sendEmailToggle || caps.copyLink) {
+    const fs = el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'How people get their invitation'),
+      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'email', id: 'delivery-email', checked: true }), 'Send them an email'),
+      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'link', id: 'delivery-link' }),
+        'Create links to copy and send yourself (no email)'));
+    optionsBox.append(fs);
+  }
+}
+
+function requestsFor(emails) {
+  const message = document.getElementById('invite-message')?.value.trim() || null;
+  const redirectUrl = document.getElementById('invite-redirect')?.value.trim() || null;
+  const sendEmail = !document.getElementById('delivery-link')?.checked;
+  return emails.map((email) => ({ email, message, redirectUrl, sendEmail }));
+}
+
+// ---------------------------------------------------------------- sending
+
+async function send() {
+  const ws = app.current();
+  if (!ws || !parsed) return;
+  if (lastStatus && !lastStatus.finished) return;
+  const emails = parsed.entries.filter((e) => e.status.kind === 'valid' && e.email).map((e) => e.email);
+  if (!emails.length) { toast('No valid addresses to invite'); return; }
+  sendBtn.disabled = true;
+  try {
+    const r = await api.enqueueInvites(ws.id, requestsFor(emails));
+    batch = { batchId: r.batchId, workspaceId: ws.id };
+    lastStatus = r;
+    renderResults();
+    text.value = '';
+    parsed = null;
+    renderChips();
+  } catch (e) {
+    resultsCard.hidden = false;
+    clear(resultsCard).append(el('h2', { id: 'results-title' }, 'Results'), errorBox(e));
+    sendBtn.disabled = false;
+  }
+}
+
+function onOutboxEvent(ev) {
+  if (!batch || !ev || (ev.batchId && ev.batchId !== batch.batchId)) return;
+  // Events arrive a few times a second; read the batch once per frame at most.
+  if (statusTimer) return;
+  statusTimer = setTimeout(async () => {
+    statusTimer = null;
+    try {
+      lastStatus = await api.batchStatus(batch.batchId);
+      renderResults();
+    } catch (e) { console.warn('batch status', e); }
+  }, 100);
+}
+
+const OUTCOME = {
+  queued: () => 'Waiting to be sent',
+  sending: () => 'Sending…',
+  invited: () => 'Invited',
+  linked: () => 'Link created',
+  updated: () => 'Invitation updated and sent again',
+  already_member: () => 'Already a member',
+  failed: (j) => (j.error ? explain(j.error).title : 'Failed'),
+  waiting: (j) => `Waiting for the server’s limit${j.nextAttemptAt ? ` — next try ${clock(j.nextAttemptAt)}` : ''}`,
+  uncertain: () => 'Checking whether it went through…',
+  paused: (j) => (j.error ? explain(j.error).title : 'Paused'),
+  cancelled: () => 'Stopped: not sent',
+};
+
+const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', already_member: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
+const PILL_TEXT = { invited: 'Invited', linked: 'Link', updated: 'Re-sent', already_member: 'Member', failed: 'Failed', waiting: 'Waiting', uncertain: 'Checking', paused: 'Paused', cancelled: 'Stopped', queued: 'Queued', sending: 'Sending' };
+
+function renderResults() {
+  const s = lastStatus;
+  if (!s) return;
+  resultsCard.hidden = false;
+  clear(resultsCard);
+  const done = s.total - s.counts.queued - s.counts.sending - s.counts.waiting - s.counts.uncertain - s.counts.paused;
+  const pct = s.total ? Math.round((done / s.total) * 100) : 0;
+  const stopBtn = el('button', { type: 'button', class: 'btn', id: 'invite-stop', disabled: s.finished, onclick: stop }, 'Stop');
+  const waiting = s.jobs.some((j) => j.state === 'waiting');
+  resultsCard.append(
+    el('div', { class: 'toolbar' }, el('h2', { id: 'results-title', class: 'flush' }, s.finished ? 'Results' : `Inviting ${plural(s.total, 'person', 'people')}…`),
+      el('span', { class: 'spacer' }), s.finished ? null : stopBtn),
+    el('div', { class: 'progress-row' },
+      el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(s.total), 'aria-valuenow': String(done), 'aria-label': 'Progress' },
+        el('div', { class: 'bar', 'data-pct': String(pct) })),
+      el('span', { class: 'progress-counts', id: 'progress-counts' }, `${done} of ${s.total} done`)),
+  );
+  // Width through CSSOM (allowed by the CSP, unlike a style attribute).
+  resultsCard.querySelector('.bar').style.width = `${pct}%`;
+  if (waiting && caps && caps.copyLink && !s.finished) {
+    resultsCard.append(el('div', { class: 'banner warn', role: 'status' },
+      el('span', { class: 'banner-text' }, 'The server only sends a few invitation emails per hour. The rest wait and go out by themselves — or create links now and send them yourself.'),
+      el('span', { class: 'banner-actions' }, el('button', { type: 'button', class: 'btn small', id: 'switch-links', onclick: switchLinks }, 'Create links instead'))));
+  }
+  const ul = el('ul', { class: 'results', id: 'results', 'aria-live': 'polite', 'aria-relevant': 'additions text' });
+  for (const j of s.jobs) {
+    const outcome = (OUTCOME[j.state] || (() => j.state))(j);
+    const actions = el('div', { class: 'row-actions' });
+    if (j.link) actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'copy', onclick: async () => { if (await copyText(j.link)) toast(`Link for ${j.email} copied`); } }, 'Copy link'));
+    if (j.state === 'failed' || j.state === 'paused' || j.state === 'cancelled') {
+      actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'retry', onclick: () => retry(j) }, 'Retry'));
+    }
+    const row = el('li', { 'data-email': j.email, 'data-state': j.state },
+      el('span', { class: 'addr' }, j.email),
+      el('span', { class: 'outcome' }, el('span', { class: `pill ${PILL[j.state] || ''}` }, PILL_TEXT[j.state] || j.state), ' ', outcome),
+      actions);
+    if (j.error && j.error.detail && j.state !== 'waiting') {
+      const d = el('details', { class: 'hint' }, el('summary', {}, 'Details'), el('pre', {}, j.error.detail));
+      row.querySelector('.outcome').append(d);
+    }
+    ul.append(row);
+  }
+  resultsCard.append(ul);
+  renderSummary();
+}
+
+async function stop() {
+  if (!batch) return;
+  try { await api.stopBatch(batch.batchId); toast('Stopped. Nothing more will be sent.'); } catch (e) { resultsCard.append(errorBox(e)); }
+}
+
+async function retry(j) {
+  try { await api.retryJob(j.id); } catch (e) { resultsCard.append(errorBox(e)); }
+}
+
+async function switchLinks() {
+  if (!batch) return;
+  try { await api.switchToLinks(batch.batchId); } catch (e) { resultsCard.append(errorBox(e)); }
+}

@@ -1,0 +1,122 @@
+// Workspaces: the list, make current, rename, remove (with a confirmation naming it), the
+// demo's Mailbox, "Add workspace" and "Copy diagnostics".
+
+import * as api from '../api.js';
+import { app, subscribe, reloadWorkspaces, selectWorkspace } from '../store.js';
+import { el, clear, toast, confirmDialog, promptDialog, copyText } from '../ui.js';
+import { errorBox } from '../errors.js';
+import { openAddWorkspace } from './add-workspace.js';
+import { mailboxPanel } from './mailbox.js';
+
+const KIND_LABEL = { supabase: 'Supabase', gotrue: 'Self-hosted GoTrue', netlify: 'Netlify Identity', royalti: 'Royalti' };
+
+let listBox;
+let status;
+let nav;
+
+export function mount(section, navigation) {
+  nav = navigation;
+  status = el('div', { class: 'status-line', role: 'status', 'aria-live': 'polite', id: 'ws-status' });
+  listBox = el('div', { id: 'ws-list-box' });
+  section.append(
+    el('div', { class: 'view-head' },
+      el('div', {}, el('h1', { id: 'workspaces-title' }, 'Workspaces'),
+        el('p', { class: 'sub' }, 'Where Invite Desk sends invitations. Keys and passwords stay in your system keychain.')),
+      el('span', { class: 'spacer' }),
+      el('button', { type: 'button', class: 'btn', id: 'ws-diagnostics', onclick: copyDiagnostics }, 'Copy diagnostics'),
+      el('button', { type: 'button', class: 'btn primary', id: 'ws-add', onclick: () => openAddWorkspace() }, 'Add workspace')),
+    status,
+    listBox,
+  );
+  subscribe(render);
+}
+
+export function shown() {
+  render();
+}
+
+function host(url) {
+  try { return new URL(url).host; } catch { return url; }
+}
+
+function render() {
+  clear(listBox);
+  if (!app.workspaces.length) {
+    listBox.append(el('div', { class: 'card table-empty' },
+      el('p', {}, 'No workspaces yet. Add the workspace you invite people to, or try the demo first.'),
+      el('div', { class: 'actions' },
+        el('button', { type: 'button', class: 'btn', id: 'ws-try-demo', onclick: tryDemo }, 'Try the demo workspace'))));
+    return;
+  }
+  const ul = el('ul', { class: 'ws-list', 'aria-label': 'Your workspaces' });
+  for (const w of app.workspaces) {
+    const current = w.id === app.currentId;
+    const li = el('li', { class: 'card', 'data-ws': w.id });
+    const row = el('div', { class: 'ws-item' },
+      el('div', { class: 'ws-main' },
+        el('div', { class: 'ws-name' }, w.name,
+          current ? el('span', { class: 'badge' }, 'Current') : null,
+          w.demo ? el('span', { class: 'badge' }, 'Demo') : null),
+        el('div', { class: 'ws-meta' }, `${KIND_LABEL[w.kind] || w.kind} · ${host(w.baseUrl)}`,
+          w.options && w.options.accountEmail ? ` · signed in as ${w.options.accountEmail}` : '')),
+      el('div', { class: 'ws-actions' },
+        current ? null : el('button', { type: 'button', class: 'btn small', onclick: () => makeCurrent(w) }, 'Make current'),
+        el('button', { type: 'button', class: 'btn small', 'data-action': 'rename', onclick: () => rename(w), 'aria-label': `Rename ${w.name}` }, 'Rename'),
+        el('button', { type: 'button', class: 'btn small danger', 'data-action': 'remove', onclick: () => remove(w), 'aria-label': `Remove ${w.name}` }, 'Remove')));
+    li.append(row);
+    if (w.demo) li.append(mailboxPanel(w));
+    ul.append(li);
+  }
+  listBox.append(ul);
+}
+
+async function tryDemo() {
+  clear(status).append('Starting the demo workspace…');
+  try {
+    await api.startDemo();
+    clear(status);
+    await reloadWorkspaces();
+  } catch (e) { clear(status).append(errorBox(e)); }
+}
+
+async function makeCurrent(w) {
+  try {
+    await selectWorkspace(w.id);
+    toast(`${w.name} is now the current workspace`);
+  } catch (e) { clear(status).append(errorBox(e)); }
+}
+
+async function rename(w) {
+  const name = await promptDialog({ title: 'Rename workspace', label: 'New name', value: w.name, ok: 'Rename', hint: 'Shown in Invite Desk only; nothing changes on the server.' });
+  if (name === null) return;
+  try {
+    await api.renameWorkspace(w.id, name);
+    await reloadWorkspaces();
+    toast('Renamed');
+  } catch (e) { clear(status).append(errorBox(e)); }
+}
+
+async function remove(w) {
+  const ok = await confirmDialog({
+    title: `Remove ${w.name}?`,
+    text: `Invite Desk forgets “${w.name}” and deletes its keys and passwords from your keychain. Nothing changes on the server: invitations already sent stay valid. The history of what you sent is kept.`,
+    ok: `Remove ${w.name}`,
+    cancel: 'Keep it',
+  });
+  if (!ok) return;
+  try {
+    await api.removeWorkspace(w.id);
+    await reloadWorkspaces();
+    toast(`Removed ${w.name} and its keys`);
+  } catch (e) { clear(status).append(errorBox(e)); }
+}
+
+async function copyDiagnostics() {
+  try {
+    const text = await api.diagnostics();
+    if (await copyText(text)) toast('Diagnostics copied. They hold no keys or passwords.');
+    else clear(status).append('Could not reach the clipboard.');
+  } catch (e) { clear(status).append(errorBox(e)); }
+}
+
+export { nav };

@@ -1,1 +1,610 @@
-//! (in progress)
+//! The durable outbox: every invitation is written to SQLite before any request is sent, and a
+//! worker sends it. State changes are committed before the next step, so a crash, a sign-out, an
+//! offline spell or a rate limit never loses a job — and a job whose answer was lost is looked up
+//! on the server ([`Provider::find`]) before anything is sent again, so nobody is invited twice.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::error::{Error, Result};
+use crate::model::{InviteRequest, InviteStatus};
+use crate::provider::Provider;
+
+/// Identifier of a batch (one click on "Invite N people").
+pub type BatchId = String;
+
+const SCHEMA_VERSION: i64 = 1;
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, workspace_name TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, batch_id TEXT NOT NULL REFERENCES batches(id),
+  workspace_id TEXT NOT NULL, email TEXT NOT NULL, message TEXT, redirect_url TEXT, send_email INTEGER NOT NULL,
+  state TEXT NOT NULL, outcome TEXT, link TEXT, invite_id TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+  error_kind TEXT, error_message TEXT, error_detail TEXT, next_attempt_at TEXT, updated_at TEXT NOT NULL,
+  UNIQUE(batch_id, email));
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, workspace_id);
+";
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Written, not yet sent.
+    Queued,
+    /// A request is (or was, if the app died) in flight.
+    Sending,
+    /// The answer was lost: look the address up before re-sending.
+    Uncertain,
+    /// Rate-limited or offline: waits until `next_attempt_at`.
+    Waiting,
+    /// Done (see the outcome).
+    Done,
+    /// Failed for a reason the owner must see; Retry puts it back in the queue.
+    Failed,
+    /// Cancelled by the owner before it was sent.
+    Cancelled,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Sending => "sending",
+            JobState::Uncertain => "uncertain",
+            JobState::Waiting => "waiting",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> JobState {
+        match s {
+            "queued" => JobState::Queued,
+            "sending" => JobState::Sending,
+            "uncertain" => JobState::Uncertain,
+            "waiting" => JobState::Waiting,
+            "done" => JobState::Done,
+            "cancelled" => JobState::Cancelled,
+            _ => JobState::Failed,
+        }
+    }
+}
+
+/// The last error of a job, as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobError {
+    /// Stable kind ([`Error::kind`]).
+    pub kind: String,
+    /// Plain-language message.
+    pub message: String,
+    /// The server's words.
+    pub detail: Option<String>,
+}
+
+/// One address in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    /// Row id.
+    pub id: i64,
+    /// The batch it belongs to.
+    pub batch_id: BatchId,
+    /// The workspace it is sent to.
+    pub workspace_id: String,
+    /// The address.
+    pub email: String,
+    /// Where it stands.
+    pub state: JobState,
+    /// `invited`, `link_created`, `already_member`, `updated_existing` once done.
+    pub outcome: Option<String>,
+    /// The link to copy, when one was created.
+    pub link: Option<String>,
+    /// The server's id of the invitation, once known.
+    pub invite_id: Option<String>,
+    /// Requests made for it.
+    pub attempts: u32,
+    /// Why it failed or waits.
+    pub last_error: Option<JobError>,
+    /// When it will be tried again (waiting jobs).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// Counts of a batch by state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchSummary {
+    /// Batch id.
+    pub id: BatchId,
+    /// Workspace id.
+    pub workspace_id: String,
+    /// Workspace name at the time of sending.
+    pub workspace_name: String,
+    /// When the owner clicked Invite.
+    pub created_at: String,
+    /// Jobs in the batch.
+    pub total: u32,
+    /// Jobs not yet finished (queued, sending, uncertain, waiting).
+    pub pending: u32,
+    /// Jobs waiting for a rate limit or the network.
+    pub waiting: u32,
+    /// Jobs done.
+    pub done: u32,
+    /// Jobs failed.
+    pub failed: u32,
+    /// Jobs cancelled.
+    pub cancelled: u32,
+}
+
+/// What the worker reports to the app.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum OutboxEvent {
+    /// A job changed state.
+    JobChanged {
+        /// The job as it now stands.
+        job: Job,
+    },
+    /// A workspace's queue stopped until the owner acts (signed out, key no longer admin).
+    WorkspacePaused {
+        /// The workspace.
+        workspace_id: String,
+        /// The error kind that paused it.
+        reason: String,
+    },
+}
+
+/// The persistent queue. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339()
+}
+
+impl Outbox {
+    /// Opens (and creates or migrates) the database at `path`, in WAL mode.
+    pub fn open(path: &Path) -> Result<Outbox> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::storage)?;
+        }
+        Self::init(Connection::open(path)?)
+    }
+
+    /// An in-memory outbox, for tests.
+    pub fn open_in_memory() -> Result<Outbox> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Outbox> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version < SCHEMA_VERSION {
+            conn.execute_batch(SCHEMA)?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        // A job left `sending` by a previous run may have reached the server.
+        conn.execute("UPDATE jobs SET state='uncertain' WHERE state='sending'", [])?;
+        Ok(Outbox { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| Error::storage("the outbox lock was poisoned"))
+    }
+
+    /// Writes one job per address in ONE transaction, before anything is sent. Repeated
+    /// addresses (case-insensitive) are merged.
+    pub fn enqueue(&self, workspace_id: &str, workspace_name: &str, requests: &[InviteRequest]) -> Result<BatchId> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO batches(id, workspace_id, workspace_name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, workspace_id, workspace_name, now()],
+        )?;
+        for r in requests {
+            tx.execute(
+                "INSERT OR IGNORE INTO jobs(batch_id, workspace_id, email, message, redirect_url, send_email, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
+                params![id, workspace_id, r.email.trim().to_lowercase(), r.message, r.redirect_url, r.send_email, now()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Every job of a batch, in the order they were written.
+    pub fn jobs(&self, batch: &str) -> Result<Vec<Job>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(&format!("{JOB_SELECT} WHERE batch_id=?1 ORDER BY id"))?;
+        let rows = stmt.query_map(params![batch], job_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Counts of one batch.
+    pub fn batch(&self, batch: &str) -> Result<BatchSummary> {
+        self.summaries(Some(batch), None)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid_input("batch", "no such batch"))
+    }
+
+    /// Every batch (newest first), optionally of one workspace.
+    pub fn batches(&self, workspace_id: Option<&str>) -> Result<Vec<BatchSummary>> {
+        self.summaries(None, workspace_id)
+    }
+
+    /// Batches with work left: for "Resuming 37 invitations for Acme".
+    pub fn unfinished(&self) -> Result<Vec<BatchSummary>> {
+        Ok(self.summaries(None, None)?.into_iter().filter(|b| b.pending > 0).collect())
+    }
+
+    fn summaries(&self, batch: Option<&str>, ws: Option<&str>) -> Result<Vec<BatchSummary>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT b.id, b.workspace_id, b.workspace_name, b.created_at, COUNT(j.id),
+               SUM(j.state IN ('queued','sending','uncertain','waiting')), SUM(j.state='waiting'),
+               SUM(j.state='done'), SUM(j.state='failed'), SUM(j.state='cancelled')
+             FROM batches b LEFT JOIN jobs j ON j.batch_id=b.id
+             WHERE (?1 IS NULL OR b.id=?1) AND (?2 IS NULL OR b.workspace_id=?2)
+             GROUP BY b.id ORDER BY b.created_at DESC",
+        )?;
+        let rows = stmt.query_map(params![batch, ws], |r| {
+            let n = |i: usize| r.get::<_, Option<u32>>(i).map(|v| v.unwrap_or(0));
+            Ok(BatchSummary {
+                id: r.get(0)?,
+                workspace_id: r.get(1)?,
+                workspace_name: r.get(2)?,
+                created_at: r.get(3)?,
+                total: n(4)?,
+                pending: n(5)?,
+                waiting: n(6)?,
+                done: n(7)?,
+                failed: n(8)?,
+                cancelled: n(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Puts a failed job back in the queue. It is looked up on the server before it is sent.
+    pub fn retry_job(&self, job: i64) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute(
+            "UPDATE jobs SET state='uncertain', next_attempt_at=NULL, updated_at=?2 WHERE id=?1 AND state='failed'",
+            params![job, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Cancels what has not been sent yet; a request in flight finishes.
+    pub fn cancel_batch(&self, batch: &str) -> Result<u32> {
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE jobs SET state='cancelled', updated_at=?2 WHERE batch_id=?1 AND state IN ('queued','waiting')",
+            params![batch, now()],
+        )?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Jobs the worker may start now, oldest first.
+    fn due(&self, limit: usize) -> Result<Vec<(Job, InviteRequest)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs WHERE state IN ('queued','uncertain')
+               OR (state='waiting' AND next_attempt_at <= ?1) ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![now(), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            let job = job_from_row(r)?;
+            let req = InviteRequest { email: job.email.clone(), message: r.get(14)?, redirect_url: r.get(15)?, send_email: r.get(16)? };
+            Ok((job, req))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn set_state(&self, id: i64, state: JobState, f: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> Result<Job> {
+        let conn = self.lock()?;
+        conn.execute("UPDATE jobs SET state=?2, updated_at=?3 WHERE id=?1", params![id, state.as_str(), now()])?;
+        f(&conn)?;
+        Ok(conn.query_row(&format!("{JOB_SELECT} WHERE id=?1"), params![id], job_from_row)?)
+    }
+
+    /// Exports every job as CSV; cells that a spreadsheet would run as a formula are escaped.
+    pub fn export_csv(&self) -> Result<String> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT b.created_at, b.workspace_name, j.email, j.state, COALESCE(j.outcome,''), COALESCE(j.error_message,'')
+             FROM jobs j JOIN batches b ON b.id=j.batch_id ORDER BY j.id",
+        )?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header = ["sent_at", "workspace", "email", "state", "outcome", "error"];
+        w.write_record(header).map_err(Error::storage)?;
+        let rows = stmt.query_map([], |r| (0..6).map(|i| r.get::<_, String>(i)).collect::<rusqlite::Result<Vec<_>>>())?;
+        for row in rows {
+            let row: Vec<String> = row?.iter().map(|c| escape_cell(c)).collect();
+            w.write_record(&row).map_err(Error::storage)?;
+        }
+        let bytes = w.into_inner().map_err(Error::storage)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+const JOB_COLS: &str = "id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
+  error_kind, error_message, error_detail, next_attempt_at, updated_at";
+const JOB_SELECT: &str = "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
+  error_kind, error_message, error_detail, next_attempt_at, updated_at FROM jobs";
+
+fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    let kind: Option<String> = r.get(9)?;
+    let next: Option<String> = r.get(12)?;
+    Ok(Job {
+        id: r.get(0)?,
+        batch_id: r.get(1)?,
+        workspace_id: r.get(2)?,
+        email: r.get(3)?,
+        state: JobState::parse(&r.get::<_, String>(4)?),
+        outcome: r.get(5)?,
+        link: r.get(6)?,
+        invite_id: r.get(7)?,
+        attempts: r.get(8)?,
+        last_error: match kind {
+            Some(kind) => Some(JobError { kind, message: r.get::<_, Option<String>>(10)?.unwrap_or_default(), detail: r.get(11)? }),
+            None => None,
+        },
+        next_attempt_at: next.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc)),
+    })
+}
+
+/// Spreadsheets run cells starting with these as formulas; a leading `'` makes them text.
+pub fn escape_cell(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+/// Gives the worker the provider of a workspace.
+pub trait ProviderSource: Send + Sync {
+    /// The provider for `workspace_id`.
+    fn provider(&self, workspace_id: &str) -> Result<Arc<dyn Provider>>;
+    /// Most requests in flight for the workspace at once.
+    fn concurrency(&self, workspace_id: &str) -> usize {
+        let _ = workspace_id;
+        4
+    }
+}
+
+/// Callback for [`OutboxEvent`]s.
+pub type EventSink = Arc<dyn Fn(OutboxEvent) + Send + Sync>;
+
+/// The background sender.
+#[derive(Debug)]
+pub struct Worker;
+
+/// A running worker.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    notify: Arc<Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Tells the worker new jobs are there.
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Stops the worker; jobs in flight are abandoned and resolved on the next start.
+    pub async fn shutdown(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+impl Worker {
+    /// Spawns the worker on the current tokio runtime.
+    pub fn spawn(outbox: Outbox, providers: Arc<dyn ProviderSource>, events: EventSink) -> WorkerHandle {
+        let notify = Arc::new(Notify::new());
+        let n = notify.clone();
+        let task = tokio::spawn(async move { run(outbox, providers, events, n).await });
+        WorkerHandle { notify, task }
+    }
+}
+
+async fn run(outbox: Outbox, providers: Arc<dyn ProviderSource>, events: EventSink, notify: Arc<Notify>) {
+    let mut limits: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let in_flight: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
+    loop {
+        let due = match outbox.due(256) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "outbox read failed");
+                Vec::new()
+            }
+        };
+        for (job, req) in due {
+            if in_flight.lock().map(|s| s.contains(&job.id)).unwrap_or(true) {
+                continue;
+            }
+            let sem = limits
+                .entry(job.workspace_id.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(providers.concurrency(&job.workspace_id).max(1))))
+                .clone();
+            let Ok(permit) = sem.try_acquire_owned() else { continue };
+            if let Ok(mut s) = in_flight.lock() {
+                s.insert(job.id);
+            }
+            let (outbox, providers, events, in_flight, notify) =
+                (outbox.clone(), providers.clone(), events.clone(), in_flight.clone(), notify.clone());
+            tokio::spawn(async move {
+                let id = job.id;
+                if let Err(e) = process(&outbox, providers.as_ref(), &events, job, req).await {
+                    tracing::error!(error = %e, "outbox job failed to record");
+                }
+                drop(permit);
+                if let Ok(mut s) = in_flight.lock() {
+                    s.remove(&id);
+                }
+                notify.notify_one();
+            });
+        }
+        tokio::select! {
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+/// Sends one job: look up first when an earlier attempt may have arrived, then send once.
+async fn process(outbox: &Outbox, providers: &dyn ProviderSource, events: &EventSink, job: Job, req: InviteRequest) -> Result<()> {
+    let emit = |j: Job| events(OutboxEvent::JobChanged { job: j });
+    let provider = match providers.provider(&job.workspace_id) {
+        Ok(p) => p,
+        Err(e) => return fail(outbox, &emit, job.id, &e),
+    };
+    if job.state == JobState::Uncertain || job.attempts > 0 {
+        match provider.find(&req.email).await {
+            Ok(Some(found)) if found.status != InviteStatus::Cancelled => {
+                let outcome = if found.status == InviteStatus::Accepted { "already_member" } else { "invited" };
+                let j = outbox.set_state(job.id, JobState::Done, |c| {
+                    c.execute("UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1", params![job.id, outcome, found.id])
+                        .map(|_| ())
+                })?;
+                emit(j);
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(e) => return reschedule(outbox, &emit, events, &job, &e),
+        }
+    }
+    let j = outbox.set_state(job.id, JobState::Sending, |c| {
+        c.execute("UPDATE jobs SET attempts=attempts+1 WHERE id=?1", params![job.id]).map(|_| ())
+    })?;
+    emit(j.clone());
+    match provider.invite(&req).await {
+        Ok(done) => {
+            let outcome = if done.link.is_some() && !req.send_email {
+                "link_created"
+            } else if done.replaced_existing {
+                "updated_existing"
+            } else {
+                "invited"
+            };
+            let j = outbox.set_state(job.id, JobState::Done, |c| {
+                c.execute(
+                    "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
+                    params![job.id, outcome, done.link, done.invite.id],
+                )
+                .map(|_| ())
+            })?;
+            emit(j);
+            Ok(())
+        }
+        Err(Error::AlreadyMember { .. }) => {
+            let j = outbox.set_state(job.id, JobState::Done, |c| {
+                c.execute("UPDATE jobs SET outcome='already_member' WHERE id=?1", params![job.id]).map(|_| ())
+            })?;
+            emit(j);
+            Ok(())
+        }
+        Err(e) => reschedule(outbox, &emit, events, &j, &e),
+    }
+}
+
+fn record_error(c: &Connection, id: i64, e: &Error, next: Option<DateTime<Utc>>) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE jobs SET error_kind=?2, error_message=?3, error_detail=?4, next_attempt_at=?5 WHERE id=?1",
+        params![id, e.kind(), e.to_string(), e.detail(), next.map(|n| n.to_rfc3339())],
+    )
+    .map(|_| ())
+}
+
+fn fail(outbox: &Outbox, emit: &dyn Fn(Job), id: i64, e: &Error) -> Result<()> {
+    let j = outbox.set_state(id, JobState::Failed, |c| record_error(c, id, e, None))?;
+    emit(j);
+    Ok(())
+}
+
+/// Transient errors wait and retry (a lost answer is looked up first); the rest fail visibly.
+fn reschedule(outbox: &Outbox, emit: &dyn Fn(Job), events: &EventSink, job: &Job, e: &Error) -> Result<()> {
+    if matches!(e, Error::SignedOut { .. } | Error::NotAdmin { .. }) {
+        events(OutboxEvent::WorkspacePaused { workspace_id: job.workspace_id.clone(), reason: e.kind().to_string() });
+        return fail(outbox, emit, job.id, e);
+    }
+    if !e.is_transient() {
+        return fail(outbox, emit, job.id, e);
+    }
+    let cap = match e {
+        Error::RateLimited { email_limit: true, .. } => Duration::from_secs(3600),
+        _ => Duration::from_secs(60),
+    };
+    let backoff = Duration::from_secs(1u64 << job.attempts.min(12)).min(cap);
+    let wait = e.retry_after().unwrap_or(backoff);
+    let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+    // Waits until due; `attempts > 0` makes `process` look the address up before re-sending.
+    let j = outbox.set_state(job.id, JobState::Waiting, |c| record_error(c, job.id, e, Some(next)))?;
+    emit(j);
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn req(email: &str) -> InviteRequest {
+        InviteRequest { email: email.into(), send_email: true, ..Default::default() }
+    }
+
+    #[test]
+    fn enqueue_merges_duplicates_in_one_batch() {
+        let o = Outbox::open_in_memory().unwrap();
+        let b = o.enqueue("ws", "Acme", &[req("a@x.io"), req("A@x.io"), req("b@x.io")]).unwrap();
+        let jobs = o.jobs(&b).unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert!(jobs.iter().all(|j| j.state == JobState::Queued));
+        let s = o.batch(&b).unwrap();
+        assert_eq!((s.total, s.pending), (2, 2));
+        assert_eq!(o.unfinished().unwrap().len(), 1);
+        assert_eq!(o.cancel_batch(&b).unwrap(), 2);
+        assert_eq!(o.batch(&b).unwrap().cancelled, 2);
+    }
+
+    #[test]
+    fn sending_jobs_become_uncertain_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        let o = Outbox::open(&path).unwrap();
+        let b = o.enqueue("ws", "Acme", &[req("a@x.io")]).unwrap();
+        let id = o.jobs(&b).unwrap()[0].id;
+        o.set_state(id, JobState::Sending, |_| Ok(())).unwrap();
+        drop(o);
+        let o = Outbox::open(&path).unwrap();
+        assert_eq!(o.jobs(&b).unwrap()[0].state, JobState::Uncertain);
+    }
+
+    #[test]
+    fn export_escapes_formula_cells() {
+        assert_eq!(escape_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(escape_cell("@x"), "'@x");
+        assert_eq!(escape_cell("a@x.io"), "a@x.io");
+        let o = Outbox::open_in_memory().unwrap();
+        o.enqueue("ws", "=cmd|' /C calc'!A0", &[req("a@x.io")]).unwrap();
+        let csv = o.export_csv().unwrap();
+        assert!(csv.contains("'=cmd"), "{csv}");
+        assert!(csv.starts_with("sent_at,workspace,email"));
+    }
+}

@@ -34,7 +34,10 @@ fn check_invite_ref(r: &InviteRef) -> CmdResult<()> {
         return Err(CmdError::invalid("Invitation", "no invitation was chosen"));
     }
     if r.email.trim().is_empty() || r.email.len() > 320 {
-        return Err(CmdError::invalid("Invitation", "the invitation has no address"));
+        return Err(CmdError::invalid(
+            "Invitation",
+            "the invitation has no address",
+        ));
     }
     Ok(())
 }
@@ -96,7 +99,10 @@ pub struct WorkspaceListView {
 #[tauri::command]
 pub fn list_workspaces(state: State<'_, AppState>) -> CmdResult<WorkspaceListView> {
     let list = lock(&state.workspaces)?;
-    Ok(WorkspaceListView { workspaces: list.workspaces.clone(), current_id: list.current.clone() })
+    Ok(WorkspaceListView {
+        workspaces: list.workspaces.clone(),
+        current_id: list.current.clone(),
+    })
 }
 
 /// What the Invite and Invitations screens need to know about a workspace.
@@ -114,7 +120,10 @@ pub fn workspace_details(state: State<'_, AppState>, id: String) -> CmdResult<Wo
     check_id(&id)?;
     let workspace = state.workspace(&id)?;
     let capabilities = state.provider(&id)?.capabilities();
-    Ok(WorkspaceDetails { workspace, capabilities })
+    Ok(WorkspaceDetails {
+        workspace,
+        capabilities,
+    })
 }
 
 #[tauri::command]
@@ -124,7 +133,11 @@ pub fn set_current_workspace(state: State<'_, AppState>, id: String) -> CmdResul
 }
 
 #[tauri::command]
-pub fn rename_workspace(state: State<'_, AppState>, id: String, name: String) -> CmdResult<Workspace> {
+pub fn rename_workspace(
+    state: State<'_, AppState>,
+    id: String,
+    name: String,
+) -> CmdResult<Workspace> {
     check_id(&id)?;
     state.edit_workspaces(|list| list.rename(&id, &name))?;
     state.workspace(&id)
@@ -147,7 +160,11 @@ pub async fn test_connection(
 }
 
 #[tauri::command]
-pub async fn add_workspace(state: State<'_, AppState>, draft: WorkspaceDraft, secrets: SecretsIn) -> CmdResult<Workspace> {
+pub async fn add_workspace(
+    state: State<'_, AppState>,
+    draft: WorkspaceDraft,
+    secrets: SecretsIn,
+) -> CmdResult<Workspace> {
     workspaces::add(&state, &draft, &secrets).await
 }
 
@@ -159,7 +176,10 @@ pub fn netlify_function() -> &'static str {
 
 /// Saves the Netlify function into the Downloads folder; returns where.
 #[tauri::command]
-pub fn save_netlify_function<R: tauri::Runtime>(app: tauri::AppHandle<R>, file_name: String) -> CmdResult<String> {
+pub fn save_netlify_function<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    file_name: String,
+) -> CmdResult<String> {
     let name = crate::files::clean_file_name(&file_name, "mjs")?;
     let dir = downloads(&app)?;
     let path = crate::files::save_into(&dir, &name, crate::files::NETLIFY_FUNCTION.as_bytes())?;
@@ -169,7 +189,10 @@ pub fn save_netlify_function<R: tauri::Runtime>(app: tauri::AppHandle<R>, file_n
 /// The Downloads folder (or the home folder where there is none).
 pub fn downloads<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> CmdResult<std::path::PathBuf> {
     use tauri::Manager;
-    app.path().download_dir().or_else(|_| app.path().home_dir()).map_err(CmdError::internal)
+    app.path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(CmdError::internal)
 }
 
 // ---------------------------------------------------------------- parsing
@@ -188,25 +211,50 @@ pub struct ParsedView {
 }
 
 #[tauri::command]
-pub fn parse_recipients(state: State<'_, AppState>, workspace_id: Option<String>, text: String) -> CmdResult<ParsedView> {
+pub fn parse_recipients(
+    state: State<'_, AppState>,
+    workspace_id: Option<String>,
+    text: String,
+) -> CmdResult<ParsedView> {
     if text.len() > MAX_PASTE_BYTES {
-        return Err(CmdError::invalid("Addresses", "this list is too long; split it into lists under 8 MB"));
+        return Err(CmdError::invalid(
+            "Addresses",
+            "this list is too long; split it into lists under 8 MB",
+        ));
     }
-    invitations::parsed(&state, workspace_id.as_deref(), invite_core::parse::parse_recipients(&text))
+    invitations::parsed(
+        &state,
+        workspace_id.as_deref(),
+        invite_core::parse::parse_recipients(&text),
+    )
 }
 
 #[tauri::command]
-pub fn parse_csv(state: State<'_, AppState>, workspace_id: Option<String>, bytes: Vec<u8>) -> CmdResult<ParsedView> {
+pub fn parse_csv(
+    state: State<'_, AppState>,
+    workspace_id: Option<String>,
+    bytes: Vec<u8>,
+) -> CmdResult<ParsedView> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(CmdError::invalid("File", "this file is too large; use a file under 16 MB"));
+        return Err(CmdError::invalid(
+            "File",
+            "this file is too large; use a file under 16 MB",
+        ));
     }
-    invitations::parsed(&state, workspace_id.as_deref(), invite_core::parse::parse_csv(&bytes))
+    invitations::parsed(
+        &state,
+        workspace_id.as_deref(),
+        invite_core::parse::parse_csv(&bytes),
+    )
 }
 
 // ---------------------------------------------------------------- invitations
 
 #[tauri::command]
-pub async fn refresh_invitations(state: State<'_, AppState>, workspace_id: String) -> CmdResult<InvitationView> {
+pub async fn refresh_invitations(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> CmdResult<InvitationView> {
     check_id(&workspace_id)?;
     invitations::refresh(&state, &workspace_id).await?;
     invitations::query(&state, &workspace_id, &InvitationQuery::default())
@@ -223,21 +271,33 @@ pub fn query_invitations(
 }
 
 #[tauri::command]
-pub async fn resend_invite(state: State<'_, AppState>, workspace_id: String, invite: InviteRef) -> CmdResult<Invite> {
+pub async fn resend_invite(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    invite: InviteRef,
+) -> CmdResult<Invite> {
     check_id(&workspace_id)?;
     check_invite_ref(&invite)?;
     invitations::resend(&state, &workspace_id, &invite).await
 }
 
 #[tauri::command]
-pub async fn cancel_invite(state: State<'_, AppState>, workspace_id: String, invite: InviteRef) -> CmdResult<()> {
+pub async fn cancel_invite(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    invite: InviteRef,
+) -> CmdResult<()> {
     check_id(&workspace_id)?;
     check_invite_ref(&invite)?;
     invitations::cancel(&state, &workspace_id, &invite).await
 }
 
 #[tauri::command]
-pub async fn invite_link(state: State<'_, AppState>, workspace_id: String, invite: InviteRef) -> CmdResult<String> {
+pub async fn invite_link(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    invite: InviteRef,
+) -> CmdResult<String> {
     check_id(&workspace_id)?;
     check_invite_ref(&invite)?;
     let provider = state.provider(&workspace_id)?;

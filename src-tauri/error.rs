@@ -38,7 +38,11 @@ impl CmdError {
 
 impl From<invite_core::Error> for CmdError {
     fn from(e: invite_core::Error) -> Self {
-        Self { kind: e.kind().to_string(), message: e.to_string(), detail: e.detail().map(str::to_string) }
+        Self {
+            kind: e.kind().to_string(),
+            message: e.to_string(),
+            detail: e.detail().map(str::to_string),
+        }
     }
 }
 
@@ -55,7 +59,11 @@ mod tests {
 
     #[test]
     fn core_errors_keep_kind_message_and_detail() {
-        let e: CmdError = invite_core::Error::Server { status: 503, detail: Some("upstream down".into()) }.into();
+        let e: CmdError = invite_core::Error::Server {
+            status: 503,
+            detail: Some("upstream down".into()),
+        }
+        .into();
         assert_eq!(e.kind, "server");
         assert!(e.message.contains("503"));
         assert_eq!(e.detail.as_deref(), Some("upstream down"));

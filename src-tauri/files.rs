@@ -17,10 +17,20 @@ pub fn clean_file_name(name: &str, ext: &str) -> CmdResult<String> {
     if name.len() > 120 {
         return Err(CmdError::invalid("File name", "use a shorter name"));
     }
-    if name.contains(['/', '\\', ':']) || name.starts_with('.') || name.chars().any(char::is_control) {
-        return Err(CmdError::invalid("File name", "use a plain name without folders, e.g. invitations.csv"));
+    if name.contains(['/', '\\', ':'])
+        || name.starts_with('.')
+        || name.chars().any(char::is_control)
+    {
+        return Err(CmdError::invalid(
+            "File name",
+            "use a plain name without folders, e.g. invitations.csv",
+        ));
     }
-    let with_ext = if name.to_lowercase().ends_with(&format!(".{ext}")) { name.to_string() } else { format!("{name}.{ext}") };
+    let with_ext = if name.to_lowercase().ends_with(&format!(".{ext}")) {
+        name.to_string()
+    } else {
+        format!("{name}.{ext}")
+    };
     Ok(with_ext)
 }
 
@@ -34,7 +44,10 @@ pub fn free_path(dir: &Path, name: &str) -> PathBuf {
         Some((s, e)) => (s.to_string(), format!(".{e}")),
         None => (name.to_string(), String::new()),
     };
-    (2..1000).map(|n| dir.join(format!("{stem} ({n}){ext}"))).find(|p| !p.exists()).unwrap_or(first)
+    (2..1000)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
 }
 
 /// Writes `bytes` as `name` into `dir` (created if missing); returns the path.
@@ -55,7 +68,11 @@ mod tests {
         assert_eq!(clean_file_name("history", "csv").unwrap(), "history.csv");
         assert_eq!(clean_file_name(" a.CSV ", "csv").unwrap(), "a.CSV");
         for bad in ["", "../x", "a/b", "C:\\x", ".hidden", "a\nb"] {
-            assert_eq!(clean_file_name(bad, "csv").unwrap_err().kind, "invalid_input", "{bad:?}");
+            assert_eq!(
+                clean_file_name(bad, "csv").unwrap_err().kind,
+                "invalid_input",
+                "{bad:?}"
+            );
         }
     }
 

@@ -46,7 +46,13 @@ pub async fn refresh(state: &AppState, ws_id: &str) -> CmdResult<()> {
     let provider = state.provider(ws_id)?;
     let invites = provider.list_all(&ListQuery::default()).await?;
     tracing::info!(workspace = %ws_id, count = invites.len(), "invitation list refreshed");
-    lock(&state.invites)?.insert(ws_id.to_string(), CachedInvites { invites, fetched_at: Some(chrono::Utc::now()) });
+    lock(&state.invites)?.insert(
+        ws_id.to_string(),
+        CachedInvites {
+            invites,
+            fetched_at: Some(chrono::Utc::now()),
+        },
+    );
     Ok(())
 }
 
@@ -55,7 +61,10 @@ pub fn query(state: &AppState, ws_id: &str, q: &InvitationQuery) -> CmdResult<In
     state.workspace(ws_id)?;
     let limit = q.limit.unwrap_or(invite_core::filter::DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(CmdError::invalid("Rows per page", format!("choose from 1 to {MAX_PAGE}")));
+        return Err(CmdError::invalid(
+            "Rows per page",
+            format!("choose from 1 to {MAX_PAGE}"),
+        ));
     }
     if q.search.len() > 500 {
         return Err(CmdError::invalid("Search", "use fewer words"));
@@ -63,12 +72,26 @@ pub fn query(state: &AppState, ws_id: &str, q: &InvitationQuery) -> CmdResult<In
     let cache = lock(&state.invites)?;
     let cached = cache.get(ws_id).cloned().unwrap_or_default();
     drop(cache);
-    let filter = InviteFilter { status: q.status, search: q.search.clone(), sort: q.sort, offset: q.offset, limit };
-    Ok(InvitationView { page: filter_invites(&cached.invites, &filter), fetched_at: cached.fetched_at })
+    let filter = InviteFilter {
+        status: q.status,
+        search: q.search.clone(),
+        sort: q.sort,
+        offset: q.offset,
+        limit,
+    };
+    Ok(InvitationView {
+        page: filter_invites(&cached.invites, &filter),
+        fetched_at: cached.fetched_at,
+    })
 }
 
 /// Replaces (or adds) a row in the cache after an action.
-fn update_cached(state: &AppState, ws_id: &str, old_id: &str, row: Option<Invite>) -> CmdResult<()> {
+fn update_cached(
+    state: &AppState,
+    ws_id: &str,
+    old_id: &str,
+    row: Option<Invite>,
+) -> CmdResult<()> {
     let mut cache = lock(&state.invites)?;
     if let Some(c) = cache.get_mut(ws_id) {
         match row {
@@ -86,7 +109,11 @@ fn update_cached(state: &AppState, ws_id: &str, old_id: &str, row: Option<Invite
 pub fn remember(state: &AppState, ws_id: &str, invite: Invite) -> CmdResult<()> {
     let mut cache = lock(&state.invites)?;
     let c = cache.entry(ws_id.to_string()).or_default();
-    match c.invites.iter_mut().find(|i| i.email.eq_ignore_ascii_case(&invite.email)) {
+    match c
+        .invites
+        .iter_mut()
+        .find(|i| i.email.eq_ignore_ascii_case(&invite.email))
+    {
         Some(slot) => *slot = invite,
         None => c.invites.push(invite),
     }
@@ -125,7 +152,11 @@ pub async fn cancel(state: &AppState, ws_id: &str, r: &InviteRef) -> CmdResult<(
 }
 
 /// Marks pasted addresses already invited or members, when the workspace's list is known.
-pub fn parsed(state: &AppState, ws_id: Option<&str>, mut result: ParseResult) -> CmdResult<ParsedView> {
+pub fn parsed(
+    state: &AppState,
+    ws_id: Option<&str>,
+    mut result: ParseResult,
+) -> CmdResult<ParsedView> {
     let mut checked = false;
     if let Some(id) = ws_id.filter(|id| !id.is_empty()) {
         let cache = lock(&state.invites)?;
@@ -135,5 +166,9 @@ pub fn parsed(state: &AppState, ws_id: Option<&str>, mut result: ParseResult) ->
         }
     }
     let counts = result.counts();
-    Ok(ParsedView { result, counts, checked_against_list: checked })
+    Ok(ParsedView {
+        result,
+        counts,
+        checked_against_list: checked,
+    })
 }

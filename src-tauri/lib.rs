@@ -54,7 +54,10 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
 
 /// Builds the [`AppState`] (folders, log file, keychain probe, settings) and manages it. Runs in
 /// the app's `setup`; tests call it directly on a mock app.
-pub fn init_state<R: Runtime>(app: &tauri::AppHandle<R>, config: &AppConfig) -> Result<(), Box<dyn std::error::Error>> {
+pub fn init_state<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    config: &AppConfig,
+) -> Result<(), Box<dyn std::error::Error>> {
     let paths = resolve_paths(app, config)?;
     std::fs::create_dir_all(&paths.data_dir)?;
     logging::init(&paths.log_dir);
@@ -65,13 +68,22 @@ pub fn init_state<R: Runtime>(app: &tauri::AppHandle<R>, config: &AppConfig) -> 
             KeychainStatus::Available => (Arc::new(KeyringStore::new()), KeychainStatus::Available),
             KeychainStatus::Unavailable { hint, detail } => {
                 tracing::warn!(%detail, "no usable keychain");
-                (Arc::new(NoKeychain::new(hint.clone(), detail.clone())), KeychainStatus::Unavailable { hint, detail })
+                (
+                    Arc::new(NoKeychain::new(hint.clone(), detail.clone())),
+                    KeychainStatus::Unavailable { hint, detail },
+                )
             }
         },
     };
     let store = app.store(paths.data_dir.join("settings.json"))?;
-    let state = AppState::new(config.clone(), paths, Box::new(StoreHandle(store)), secrets, keychain)
-        .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
+    let state = AppState::new(
+        config.clone(),
+        paths,
+        Box::new(StoreHandle(store)),
+        secrets,
+        keychain,
+    )
+    .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
     app.manage(state);
     Ok(())
 }
@@ -88,10 +100,19 @@ impl<R: Runtime> settings::SettingsFile for StoreHandle<R> {
     }
 }
 
-fn resolve_paths<R: Runtime>(app: &tauri::AppHandle<R>, config: &AppConfig) -> tauri::Result<Paths> {
+fn resolve_paths<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    config: &AppConfig,
+) -> tauri::Result<Paths> {
     Ok(match &config.data_dir {
-        Some(dir) => Paths { data_dir: dir.clone(), log_dir: dir.join("logs") },
-        None => Paths { data_dir: app.path().app_data_dir()?, log_dir: app.path().app_log_dir()? },
+        Some(dir) => Paths {
+            data_dir: dir.clone(),
+            log_dir: dir.join("logs"),
+        },
+        None => Paths {
+            data_dir: app.path().app_data_dir()?,
+            log_dir: app.path().app_log_dir()?,
+        },
     })
 }
 

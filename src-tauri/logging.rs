@@ -39,11 +39,15 @@ pub fn init(dir: &Path) {
     else {
         return;
     };
-    let filter = EnvFilter::try_from_env("INVITE_DESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("INVITE_DESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(RedactingWriter::new(appender, known().clone())))
+        .with_writer(std::sync::Mutex::new(RedactingWriter::new(
+            appender,
+            known().clone(),
+        )))
         .try_init();
 }
 
@@ -57,12 +61,21 @@ pub fn support_text(state: &AppState) -> CmdResult<String> {
             hint: "The owner chose to keep keys for this session only".into(),
             detail: k.detail.unwrap_or_default(),
         },
-        _ => KeychainStatus::Unavailable { hint: k.hint.unwrap_or_default(), detail: k.detail.unwrap_or_default() },
+        _ => KeychainStatus::Unavailable {
+            hint: k.hint.unwrap_or_default(),
+            detail: k.detail.unwrap_or_default(),
+        },
     };
     let workspaces = lock(&state.workspaces)?.workspaces.clone();
     let os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
     let tail = known().redact(&recent_log(&state.paths.log_dir));
-    Ok(invite_core::diagnostics::support_bundle(env!("CARGO_PKG_VERSION"), &os, &workspaces, &tail, &keychain))
+    Ok(invite_core::diagnostics::support_bundle(
+        env!("CARGO_PKG_VERSION"),
+        &os,
+        &workspaces,
+        &tail,
+        &keychain,
+    ))
 }
 
 fn recent_log(dir: &Path) -> String {
@@ -73,7 +86,9 @@ fn recent_log(dir: &Path) -> String {
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("invite-desk"))
         .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
-    let Some(entry) = newest else { return "(no log yet)\n".into() };
+    let Some(entry) = newest else {
+        return "(no log yet)\n".into();
+    };
     let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let tail = &lines[lines.len().saturating_sub(200)..];

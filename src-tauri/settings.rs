@@ -33,7 +33,10 @@ impl SettingsFile for MemorySettings {
         self.0.lock().ok()?.get(key).cloned()
     }
     fn set(&self, key: &str, value: Value) -> Result<(), String> {
-        self.0.lock().map_err(|e| e.to_string())?.insert(key.to_string(), value);
+        self.0
+            .lock()
+            .map_err(|e| e.to_string())?
+            .insert(key.to_string(), value);
         Ok(())
     }
 }

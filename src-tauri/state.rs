@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use invite_core::http::Http;
 use invite_core::model::Invite;
 use invite_core::provider::Provider;
-use invite_core::secret::{KeychainStatus, SecretStore, SessionStore, Sensitive};
+use invite_core::secret::{KeychainStatus, SecretStore, Sensitive, SessionStore};
 use invite_core::workspace::{Workspace, WorkspaceList};
 
 use crate::error::{CmdError, CmdResult};
@@ -58,16 +58,24 @@ pub struct AppSecrets {
 impl AppSecrets {
     /// Starts with `store`.
     pub fn new(store: Arc<dyn SecretStore>) -> Self {
-        Self { inner: RwLock::new(store) }
+        Self {
+            inner: RwLock::new(store),
+        }
     }
 
     fn current(&self) -> invite_core::Result<Arc<dyn SecretStore>> {
-        self.inner.read().map(|g| g.clone()).map_err(|e| invite_core::Error::storage(format!("lock poisoned: {e}")))
+        self.inner
+            .read()
+            .map(|g| g.clone())
+            .map_err(|e| invite_core::Error::storage(format!("lock poisoned: {e}")))
     }
 
     /// Switches to `store` (no secret is copied: the old store could not hold any).
     pub fn replace(&self, store: Arc<dyn SecretStore>) -> CmdResult<()> {
-        *self.inner.write().map_err(|e| CmdError::internal(format!("lock poisoned: {e}")))? = store;
+        *self
+            .inner
+            .write()
+            .map_err(|e| CmdError::internal(format!("lock poisoned: {e}")))? = store;
         Ok(())
     }
 }
@@ -76,7 +84,12 @@ impl SecretStore for AppSecrets {
     fn get(&self, workspace: &str, name: &str) -> invite_core::Result<Option<Sensitive<String>>> {
         self.current()?.get(workspace, name)
     }
-    fn set(&self, workspace: &str, name: &str, value: &Sensitive<String>) -> invite_core::Result<()> {
+    fn set(
+        &self,
+        workspace: &str,
+        name: &str,
+        value: &Sensitive<String>,
+    ) -> invite_core::Result<()> {
         self.current()?.set(workspace, name, value)
     }
     fn delete(&self, workspace: &str, name: &str) -> invite_core::Result<()> {
@@ -104,7 +117,10 @@ impl SecretStore for NoKeychain {
         Ok(None)
     }
     fn set(&self, _: &str, _: &str, _: &Sensitive<String>) -> invite_core::Result<()> {
-        Err(invite_core::Error::KeychainUnavailable { hint: self.hint.clone(), detail: Some(self.detail.clone()) })
+        Err(invite_core::Error::KeychainUnavailable {
+            hint: self.hint.clone(),
+            detail: Some(self.detail.clone()),
+        })
     }
     fn delete(&self, _: &str, _: &str) -> invite_core::Result<()> {
         Ok(())
@@ -159,13 +175,16 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("paths", &self.paths).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("paths", &self.paths)
+            .finish_non_exhaustive()
     }
 }
 
 /// Locks a mutex, turning a poisoned lock into an error instead of a panic.
 pub fn lock<T>(m: &Mutex<T>) -> CmdResult<MutexGuard<'_, T>> {
-    m.lock().map_err(|e| CmdError::internal(format!("lock poisoned: {e}")))
+    m.lock()
+        .map_err(|e| CmdError::internal(format!("lock poisoned: {e}")))
 }
 
 impl AppState {
@@ -179,18 +198,25 @@ impl AppState {
         keychain: KeychainStatus,
     ) -> CmdResult<Self> {
         let http = Http::new()?;
-        let (list, load_error) = match WorkspaceList::from_json(settings.get(WORKSPACES_KEY).unwrap_or_default()) {
-            Ok(list) => (list, None),
-            Err(e) => {
-                tracing::error!(error = %e, "the saved workspace list can't be read");
-                (WorkspaceList::default(), Some(CmdError::from(e)))
-            }
-        };
+        let (list, load_error) =
+            match WorkspaceList::from_json(settings.get(WORKSPACES_KEY).unwrap_or_default()) {
+                Ok(list) => (list, None),
+                Err(e) => {
+                    tracing::error!(error = %e, "the saved workspace list can't be read");
+                    (WorkspaceList::default(), Some(CmdError::from(e)))
+                }
+            };
         let keychain = match keychain {
-            KeychainStatus::Available => KeychainView { status: "available", hint: None, detail: None },
-            KeychainStatus::Unavailable { hint, detail } => {
-                KeychainView { status: "unavailable", hint: Some(hint), detail: Some(detail) }
-            }
+            KeychainStatus::Available => KeychainView {
+                status: "available",
+                hint: None,
+                detail: None,
+            },
+            KeychainStatus::Unavailable { hint, detail } => KeychainView {
+                status: "unavailable",
+                hint: Some(hint),
+                detail: Some(detail),
+            },
         };
         Ok(Self {
             config,
@@ -212,11 +238,16 @@ impl AppState {
         if let Some(e) = &self.load_error {
             return Err(e.clone());
         }
-        self.settings.set(WORKSPACES_KEY, list.to_json()).map_err(|e| invite_core::Error::storage(e).into())
+        self.settings
+            .set(WORKSPACES_KEY, list.to_json())
+            .map_err(|e| invite_core::Error::storage(e).into())
     }
 
     /// Changes the workspace list and saves it; on a failed save the change is undone.
-    pub fn edit_workspaces<T>(&self, f: impl FnOnce(&mut WorkspaceList) -> invite_core::Result<T>) -> CmdResult<T> {
+    pub fn edit_workspaces<T>(
+        &self,
+        f: impl FnOnce(&mut WorkspaceList) -> invite_core::Result<T>,
+    ) -> CmdResult<T> {
         let mut list = lock(&self.workspaces)?;
         let mut draft = list.clone();
         let out = f(&mut draft)?;

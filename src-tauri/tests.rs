@@ -8,7 +8,9 @@ use std::sync::Arc;
 use invite_core::secret::{MemoryStore, SecretStore};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
 use tauri::webview::InvokeRequest;
 use tauri::WebviewWindow;
 
@@ -30,10 +32,19 @@ pub(crate) fn app() -> TestApp {
         record_ipc: false,
         secrets: Some(Arc::new(secrets.clone())),
     };
-    let app = crate::build(mock_builder(), config.clone()).build(mock_context(noop_assets())).unwrap();
+    let app = crate::build(mock_builder(), config.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
     crate::init_state(app.handle(), &config).unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    TestApp { _app: app, webview, secrets, dir }
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    TestApp {
+        _app: app,
+        webview,
+        secrets,
+        dir,
+    }
 }
 
 impl TestApp {
@@ -54,8 +65,14 @@ impl TestApp {
     /// Calls a command that must fail with our error shape; returns its kind.
     pub fn kind_of(&self, cmd: &str, args: Value) -> String {
         let e = self.call(cmd, args).expect_err(cmd);
-        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{cmd}: no message in {e}");
-        e["kind"].as_str().unwrap_or_else(|| panic!("{cmd}: not our error shape: {e}")).to_string()
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{cmd}: no message in {e}"
+        );
+        e["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{cmd}: not our error shape: {e}"))
+            .to_string()
     }
 }
 
@@ -73,12 +90,30 @@ fn app_info_and_an_empty_list() {
 #[test]
 fn workspace_commands_check_their_arguments() {
     let t = app();
-    assert_eq!(t.kind_of("set_current_workspace", json!({"id": ""})), "invalid_input");
-    assert_eq!(t.kind_of("set_current_workspace", json!({"id": "a/b"})), "invalid_input");
-    assert_eq!(t.kind_of("set_current_workspace", json!({"id": "nope"})), "unknown_workspace");
-    assert_eq!(t.kind_of("rename_workspace", json!({"id": "nope", "name": "x"})), "unknown_workspace");
-    assert_eq!(t.kind_of("remove_workspace", json!({"id": "nope"})), "unknown_workspace");
-    assert_eq!(t.kind_of("workspace_details", json!({"id": "nope"})), "unknown_workspace");
+    assert_eq!(
+        t.kind_of("set_current_workspace", json!({"id": ""})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of("set_current_workspace", json!({"id": "a/b"})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of("set_current_workspace", json!({"id": "nope"})),
+        "unknown_workspace"
+    );
+    assert_eq!(
+        t.kind_of("rename_workspace", json!({"id": "nope", "name": "x"})),
+        "unknown_workspace"
+    );
+    assert_eq!(
+        t.kind_of("remove_workspace", json!({"id": "nope"})),
+        "unknown_workspace"
+    );
+    assert_eq!(
+        t.kind_of("workspace_details", json!({"id": "nope"})),
+        "unknown_workspace"
+    );
     // Missing or mistyped arguments are refused by Tauri before the command runs: no panic.
     assert!(t.call("rename_workspace", json!({"id": 5})).is_err());
     assert!(t.call("set_current_workspace", json!({})).is_err());
@@ -92,13 +127,31 @@ fn draft(kind: &str, url: &str) -> Value {
 fn add_and_test_refuse_bad_drafts_without_saving_anything() {
     let t = app();
     let key = json!({"secret_key": "sb_secret_0123456789abcdefghijklmnopqrstuv"});
-    assert_eq!(t.kind_of("test_connection", json!({"draft": draft("supabase", "ftp://x"), "secrets": key})), "invalid_url");
-    assert_eq!(t.kind_of("test_connection", json!({"draft": draft("supabase", ""), "secrets": key})), "invalid_url");
+    assert_eq!(
+        t.kind_of(
+            "test_connection",
+            json!({"draft": draft("supabase", "ftp://x"), "secrets": key})
+        ),
+        "invalid_url"
+    );
+    assert_eq!(
+        t.kind_of(
+            "test_connection",
+            json!({"draft": draft("supabase", ""), "secrets": key})
+        ),
+        "invalid_url"
+    );
     let mut no_name = draft("supabase", "https://abc.supabase.co");
     no_name["name"] = json!("  ");
-    assert_eq!(t.kind_of("add_workspace", json!({"draft": no_name, "secrets": key})), "invalid_input");
     assert_eq!(
-        t.kind_of("add_workspace", json!({"draft": draft("supabase", "https://abc.supabase.co"), "secrets": {}})),
+        t.kind_of("add_workspace", json!({"draft": no_name, "secrets": key})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of(
+            "add_workspace",
+            json!({"draft": draft("supabase", "https://abc.supabase.co"), "secrets": {}})
+        ),
         "invalid_input"
     );
     assert_eq!(
@@ -111,11 +164,17 @@ fn add_and_test_refuse_bad_drafts_without_saving_anything() {
     // A publishable/anon key is recognised before any request: the plain "wrong key" answer.
     let anon = json!({"secret_key": "sb_publishable_0123456789abcdefghijklmnop"});
     assert_eq!(
-        t.kind_of("test_connection", json!({"draft": draft("supabase", "https://abc.supabase.co"), "secrets": anon})),
+        t.kind_of(
+            "test_connection",
+            json!({"draft": draft("supabase", "https://abc.supabase.co"), "secrets": anon})
+        ),
         "wrong_key"
     );
     assert_eq!(
-        t.kind_of("test_connection", json!({"draft": draft("gotrue", "https://auth.example.com"), "secrets": {}})),
+        t.kind_of(
+            "test_connection",
+            json!({"draft": draft("gotrue", "https://auth.example.com"), "secrets": {}})
+        ),
         "invalid_input"
     );
     assert_eq!(
@@ -124,12 +183,25 @@ fn add_and_test_refuse_bad_drafts_without_saving_anything() {
         "Netlify needs the Identity email"
     );
     // Unknown kinds and unknown fields are refused by deserialisation.
-    assert!(t.call("test_connection", json!({"draft": draft("clerk", "https://x.io"), "secrets": {}})).is_err());
+    assert!(t
+        .call(
+            "test_connection",
+            json!({"draft": draft("clerk", "https://x.io"), "secrets": {}})
+        )
+        .is_err());
     let mut extra = draft("supabase", "https://abc.supabase.co");
     extra["apiKey"] = json!("oops");
-    assert!(t.call("add_workspace", json!({"draft": extra, "secrets": key})).is_err());
-    assert_eq!(t.call("list_workspaces", json!({})).unwrap()["workspaces"], json!([]));
-    assert!(t.secrets.is_empty(), "nothing may be stored when nothing was saved");
+    assert!(t
+        .call("add_workspace", json!({"draft": extra, "secrets": key}))
+        .is_err());
+    assert_eq!(
+        t.call("list_workspaces", json!({})).unwrap()["workspaces"],
+        json!([])
+    );
+    assert!(
+        t.secrets.is_empty(),
+        "nothing may be stored when nothing was saved"
+    );
 }
 
 #[test]
@@ -149,29 +221,76 @@ fn an_unreachable_server_is_a_network_error() {
 #[test]
 fn parse_commands_check_size_and_mark_nothing_without_a_list() {
     let t = app();
-    let r = t.call("parse_recipients", json!({"workspaceId": null, "text": "a@example.com, a@example.com; nope"})).unwrap();
+    let r = t
+        .call(
+            "parse_recipients",
+            json!({"workspaceId": null, "text": "a@example.com, a@example.com; nope"}),
+        )
+        .unwrap();
     assert_eq!(r["counts"]["valid"], 1);
     assert_eq!(r["counts"]["duplicate"], 1);
     assert_eq!(r["counts"]["invalid"], 1);
     assert_eq!(r["checkedAgainstList"], false);
     let big = "x".repeat(crate::commands::MAX_PASTE_BYTES + 1);
-    assert_eq!(t.kind_of("parse_recipients", json!({"workspaceId": null, "text": big})), "invalid_input");
+    assert_eq!(
+        t.kind_of(
+            "parse_recipients",
+            json!({"workspaceId": null, "text": big})
+        ),
+        "invalid_input"
+    );
     let csv = b"\xEF\xBB\xBFname;email\nAnn;ann@example.com\n".to_vec();
-    let r = t.call("parse_csv", json!({"workspaceId": null, "bytes": csv})).unwrap();
+    let r = t
+        .call("parse_csv", json!({"workspaceId": null, "bytes": csv}))
+        .unwrap();
     assert_eq!(r["counts"]["valid"], 1, "{r}");
-    assert!(t.call("parse_csv", json!({"workspaceId": null, "bytes": "not bytes"})).is_err());
+    assert!(t
+        .call(
+            "parse_csv",
+            json!({"workspaceId": null, "bytes": "not bytes"})
+        )
+        .is_err());
 }
 
 #[test]
 fn invitation_commands_check_their_arguments() {
     let t = app();
     let inv = json!({"id": "1", "email": "a@example.com"});
-    assert_eq!(t.kind_of("refresh_invitations", json!({"workspaceId": ""})), "invalid_input");
-    assert_eq!(t.kind_of("query_invitations", json!({"workspaceId": "nope", "query": {}})), "unknown_workspace");
-    assert_eq!(t.kind_of("resend_invite", json!({"workspaceId": "w", "invite": {"id": "", "email": "a@b.c"}})), "invalid_input");
-    assert_eq!(t.kind_of("cancel_invite", json!({"workspaceId": "w", "invite": {"id": "1", "email": ""}})), "invalid_input");
-    assert_eq!(t.kind_of("invite_link", json!({"workspaceId": "nope", "invite": inv})), "unknown_workspace");
-    assert!(t.call("query_invitations", json!({"workspaceId": "w", "query": {"status": "maybe"}})).is_err());
+    assert_eq!(
+        t.kind_of("refresh_invitations", json!({"workspaceId": ""})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of(
+            "query_invitations",
+            json!({"workspaceId": "nope", "query": {}})
+        ),
+        "unknown_workspace"
+    );
+    assert_eq!(
+        t.kind_of(
+            "resend_invite",
+            json!({"workspaceId": "w", "invite": {"id": "", "email": "a@b.c"}})
+        ),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of(
+            "cancel_invite",
+            json!({"workspaceId": "w", "invite": {"id": "1", "email": ""}})
+        ),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of("invite_link", json!({"workspaceId": "nope", "invite": inv})),
+        "unknown_workspace"
+    );
+    assert!(t
+        .call(
+            "query_invitations",
+            json!({"workspaceId": "w", "query": {"status": "maybe"}})
+        )
+        .is_err());
 }
 
 #[test]
@@ -188,16 +307,31 @@ fn the_function_file_is_served_and_saved_only_under_a_plain_name() {
     let t = app();
     let code = t.call("netlify_function", json!({})).unwrap();
     assert!(code.as_str().unwrap().len() > 100);
-    assert_eq!(t.kind_of("save_netlify_function", json!({"fileName": "../evil.mjs"})), "invalid_input");
-    assert_eq!(t.kind_of("save_netlify_function", json!({"fileName": ""})), "invalid_input");
+    assert_eq!(
+        t.kind_of("save_netlify_function", json!({"fileName": "../evil.mjs"})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of("save_netlify_function", json!({"fileName": ""})),
+        "invalid_input"
+    );
 }
 
 #[test]
 fn diagnostics_hold_no_secret() {
     let t = app();
-    t.secrets.set("w", "secret_key", &"sb_secret_diagnostics_must_not_show_this".into()).unwrap();
+    t.secrets
+        .set(
+            "w",
+            "secret_key",
+            &"sb_secret_diagnostics_must_not_show_this".into(),
+        )
+        .unwrap();
     let text = t.call("diagnostics", json!({})).unwrap();
     assert!(text.as_str().unwrap().contains("Invite Desk"));
-    assert!(!text.as_str().unwrap().contains("diagnostics_must_not_show_this"));
+    assert!(!text
+        .as_str()
+        .unwrap()
+        .contains("diagnostics_must_not_show_this"));
     let _ = &t.dir;
 }

@@ -46,7 +46,11 @@ impl std::fmt::Debug for SecretsIn {
 impl<'de> Deserialize<'de> for SecretsIn {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map = std::collections::BTreeMap::<String, String>::deserialize(d)?;
-        Ok(SecretsIn(map.into_iter().map(|(k, v)| (k, Sensitive::new(v))).collect()))
+        Ok(SecretsIn(
+            map.into_iter()
+                .map(|(k, v)| (k, Sensitive::new(v)))
+                .collect(),
+        ))
     }
 }
 
@@ -64,7 +68,8 @@ impl SecretsIn {
     }
 
     fn require(&self, name: &str, label: &str) -> CmdResult<Sensitive<String>> {
-        self.get(name).ok_or_else(|| CmdError::invalid(label, "is required"))
+        self.get(name)
+            .ok_or_else(|| CmdError::invalid(label, "is required"))
     }
 
     fn check_names(&self) -> CmdResult<()> {
@@ -83,17 +88,34 @@ pub fn workspace_from_draft(draft: &WorkspaceDraft) -> CmdResult<Workspace> {
     let base_url = normalize_url(draft.kind, &draft.base_url)?;
     let mut options = draft.options.clone();
     // Blank optional fields from the form mean "not set".
-    options.default_redirect_url = options.default_redirect_url.filter(|s| !s.trim().is_empty());
+    options.default_redirect_url = options
+        .default_redirect_url
+        .filter(|s| !s.trim().is_empty());
     options.function_path = options.function_path.filter(|s| !s.trim().is_empty());
     options.admin_role = options.admin_role.filter(|s| !s.trim().is_empty());
-    options.account_email = options.account_email.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let ws = Workspace { id: uuid::Uuid::new_v4().to_string(), name, kind: draft.kind, base_url, options, demo: false };
+    options.account_email = options
+        .account_email
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let ws = Workspace {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        kind: draft.kind,
+        base_url,
+        options,
+        demo: false,
+    };
     ws.validate()?;
     Ok(ws)
 }
 
 /// Puts the secrets `ws` needs into `store` (signing in where the service needs it).
-async fn stage_secrets(state: &AppState, ws: &Workspace, secrets: &SecretsIn, store: &dyn SecretStore) -> CmdResult<()> {
+async fn stage_secrets(
+    state: &AppState,
+    ws: &Workspace,
+    secrets: &SecretsIn,
+    store: &dyn SecretStore,
+) -> CmdResult<()> {
     secrets.check_names()?;
     match (ws.kind, ws.options.auth_mode) {
         (WorkspaceKind::Supabase, _) => {
@@ -102,14 +124,25 @@ async fn stage_secrets(state: &AppState, ws: &Workspace, secrets: &SecretsIn, st
             store.set(&ws.id, names::SECRET_KEY, &key)?;
         }
         (WorkspaceKind::Gotrue, AuthMode::OperatorToken) => {
-            store.set(&ws.id, names::OPERATOR_TOKEN, &secrets.require(names::OPERATOR_TOKEN, "Operator token")?)?;
+            store.set(
+                &ws.id,
+                names::OPERATOR_TOKEN,
+                &secrets.require(names::OPERATOR_TOKEN, "Operator token")?,
+            )?;
         }
         (WorkspaceKind::Gotrue, _) => {
-            store.set(&ws.id, names::JWT_SECRET, &secrets.require(names::JWT_SECRET, "JWT secret")?)?;
+            store.set(
+                &ws.id,
+                names::JWT_SECRET,
+                &secrets.require(names::JWT_SECRET, "JWT secret")?,
+            )?;
         }
         (WorkspaceKind::Netlify, _) => {
-            let email =
-                ws.options.account_email.clone().ok_or_else(|| CmdError::invalid("Your Identity email", "is required"))?;
+            let email = ws
+                .options
+                .account_email
+                .clone()
+                .ok_or_else(|| CmdError::invalid("Your Identity email", "is required"))?;
             let password = secrets.require(names::PASSWORD, "Password")?;
             netlify_sign_in(&state.http, &ws.base_url, &email, &password, store, &ws.id).await?;
             if ws.options.keep_signed_in {
@@ -117,17 +150,28 @@ async fn stage_secrets(state: &AppState, ws: &Workspace, secrets: &SecretsIn, st
             }
         }
         (WorkspaceKind::Royalti, AuthMode::ApiKey) => {
-            store.set(&ws.id, names::API_KEY, &secrets.require(names::API_KEY, "API key")?)?;
+            store.set(
+                &ws.id,
+                names::API_KEY,
+                &secrets.require(names::API_KEY, "API key")?,
+            )?;
         }
         (WorkspaceKind::Royalti, _) => {
-            return Err(CmdError::invalid("Royalti", "sign in with your Royalti account to add its workspaces"));
+            return Err(CmdError::invalid(
+                "Royalti",
+                "sign in with your Royalti account to add its workspaces",
+            ));
         }
     }
     Ok(())
 }
 
 /// Stages the secrets in memory and runs the provider's connection check.
-async fn check(state: &AppState, ws: &Workspace, secrets: &SecretsIn) -> CmdResult<(ConnectionReport, MemoryStore)> {
+async fn check(
+    state: &AppState,
+    ws: &Workspace,
+    secrets: &SecretsIn,
+) -> CmdResult<(ConnectionReport, MemoryStore)> {
     let staged = MemoryStore::new();
     stage_secrets(state, ws, secrets, &staged).await?;
     let provider = crate::connect::provider_for(state.http.clone(), ws, Arc::new(staged.clone()))?;
@@ -136,21 +180,33 @@ async fn check(state: &AppState, ws: &Workspace, secrets: &SecretsIn) -> CmdResu
 }
 
 /// "Test connection": nothing is saved.
-pub async fn test_connection(state: &AppState, draft: &WorkspaceDraft, secrets: &SecretsIn) -> CmdResult<ConnectionReport> {
+pub async fn test_connection(
+    state: &AppState,
+    draft: &WorkspaceDraft,
+    secrets: &SecretsIn,
+) -> CmdResult<ConnectionReport> {
     let ws = workspace_from_draft(draft)?;
     Ok(check(state, &ws, secrets).await?.0)
 }
 
 /// "Save": tests again (a workspace that cannot invite is never saved), then keeps the secrets
 /// in the app's store and the workspace in the list, and makes it current.
-pub async fn add(state: &AppState, draft: &WorkspaceDraft, secrets: &SecretsIn) -> CmdResult<Workspace> {
+pub async fn add(
+    state: &AppState,
+    draft: &WorkspaceDraft,
+    secrets: &SecretsIn,
+) -> CmdResult<Workspace> {
     let ws = workspace_from_draft(draft)?;
     let (_, staged) = check(state, &ws, secrets).await?;
     save_with_secrets(state, ws, &staged)
 }
 
 /// Copies the staged secrets to the app's store and adds `ws` (undoing the secrets on failure).
-pub fn save_with_secrets(state: &AppState, ws: Workspace, staged: &MemoryStore) -> CmdResult<Workspace> {
+pub fn save_with_secrets(
+    state: &AppState,
+    ws: Workspace,
+    staged: &MemoryStore,
+) -> CmdResult<Workspace> {
     let store = state.secret_store();
     if let Err(e) = staged.copy_to(&ws.id, &*store, &ws.id) {
         let _ = store.delete_all(&ws.id);

@@ -39,13 +39,20 @@ impl Driver {
         let native = free_port()?;
         let bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let mut cmd = Command::new(&bin);
-        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().ctx(&format!("starting {bin} (cargo install tauri-driver --version ^2 --locked)"))?;
+        let child = cmd.spawn().ctx(&format!(
+            "starting {bin} (cargo install tauri-driver --version ^2 --locked)"
+        ))?;
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -58,16 +65,26 @@ impl Driver {
 
     /// Opens a session on the app (retried: the native driver may not be ready at once).
     pub async fn session(&self, app: &Path, shots: &Shots) -> Res<Session> {
-        let caps = json!({"browserName": "wry", "tauri:options": {"application": app.to_string_lossy()}});
-        let Value::Object(caps) = caps else { return Err("capabilities".into()) };
+        let caps =
+            json!({"browserName": "wry", "tauri:options": {"application": app.to_string_lossy()}});
+        let Value::Object(caps) = caps else {
+            return Err("capabilities".into());
+        };
         let mut last = String::new();
         for _ in 0..5 {
             let mut b = ClientBuilder::rustls().ctx("rustls connector")?;
             b.capabilities(caps.clone());
             match b.connect(&format!("http://127.0.0.1:{}", self.port)).await {
                 Ok(client) => {
-                    let s = Session { client, shots: shots.clone() };
-                    s.wait_js("return document.body && document.body.dataset.ready === 'true'", 20).await?;
+                    let s = Session {
+                        client,
+                        shots: shots.clone(),
+                    };
+                    s.wait_js(
+                        "return document.body && document.body.dataset.ready === 'true'",
+                        20,
+                    )
+                    .await?;
                     // The first paint of a fresh WebKit process lags behind the DOM.
                     tokio::time::sleep(Duration::from_millis(600)).await;
                     return Ok(s);
@@ -105,12 +122,10 @@ pub struct Session {
 impl Session {
     /// Runs a script and returns its value.
     pub async fn js(&self, script: &str) -> Res<Value> {
-        self.client.execute(script, vec![]).await.ctx(&format!("script `{}`", short(script)))
-    }
-
-    /// Runs a script with arguments.
-    pub async fn js_args(&self, script: &str, args: Vec<Value>) -> Res<Value> {
-        self.client.execute(script, args).await.ctx(&format!("script `{}`", short(script)))
+        self.client
+            .execute(script, vec![])
+            .await
+            .ctx(&format!("script `{}`", short(script)))
     }
 
     /// Waits until the script returns something truthy; returns it.
@@ -124,7 +139,10 @@ impl Session {
                 Err(e) => last = Value::String(e.to_string()),
             }
             if Instant::now() > deadline {
-                return Err(format!("timed out after {secs} s waiting for `{}` (last: {last})", short(script)));
+                return Err(format!(
+                    "timed out after {secs} s waiting for `{}` (last: {last})",
+                    short(script)
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -136,7 +154,10 @@ impl Session {
             "const e = document.querySelector({}); return !!e && !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);",
             serde_json::to_string(css).unwrap_or_default()
         );
-        self.wait_js(&script, secs).await.map(|_| ()).map_err(|e| format!("{css} never became visible: {e}"))
+        self.wait_js(&script, secs)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{css} never became visible: {e}"))
     }
 
     /// Waits until the text of `css` contains `needle`; returns the text.
@@ -146,29 +167,32 @@ impl Session {
             serde_json::to_string(css).unwrap_or_default(),
             serde_json::to_string(needle).unwrap_or_default()
         );
-        let v = self.wait_js(&script, secs).await.map_err(|e| {
-            format!("`{css}` never showed {needle:?}: {e}")
-        })?;
+        let v = self
+            .wait_js(&script, secs)
+            .await
+            .map_err(|e| format!("`{css}` never showed {needle:?}: {e}"))?;
         Ok(v.as_str().unwrap_or_default().to_string())
-    }
-
-    /// The visible text of `css`.
-    pub async fn text(&self, css: &str) -> Res<String> {
-        let e = self.client.find(Locator::Css(css)).await.ctx(&format!("finding {css}"))?;
-        e.text().await.ctx(&format!("reading {css}"))
     }
 
     /// A real WebDriver click on `css` (after waiting for it).
     pub async fn click(&self, css: &str) -> Res<()> {
         self.wait_visible(css, 10).await?;
-        let e = self.client.find(Locator::Css(css)).await.ctx(&format!("finding {css}"))?;
+        let e = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .ctx(&format!("finding {css}"))?;
         e.click().await.ctx(&format!("clicking {css}"))
     }
 
     /// Types into `css` with real key events (after clearing it).
     pub async fn type_into(&self, css: &str, text: &str) -> Res<()> {
         self.wait_visible(css, 10).await?;
-        let e = self.client.find(Locator::Css(css)).await.ctx(&format!("finding {css}"))?;
+        let e = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .ctx(&format!("finding {css}"))?;
         e.clear().await.ctx(&format!("clearing {css}"))?;
         e.send_keys(text).await.ctx(&format!("typing into {css}"))
     }
@@ -183,7 +207,11 @@ impl Session {
             .await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         let png = self.client.screenshot().await.ctx("screenshot")?;
-        let n = self.shots.counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let n = self
+            .shots
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
         let path = self.shots.dir.join(format!("{n:02}-{name}.png"));
         std::fs::write(&path, png).ctx(&format!("writing {}", path.display()))?;
         println!("    screenshot {}", path.display());
@@ -193,7 +221,13 @@ impl Session {
     /// Every IPC answer the web view recorded (INVITE_DESK_RECORD_IPC=1).
     pub async fn ipc_log(&self) -> Res<Vec<String>> {
         let v = self.js("return window.__inviteDeskIpcLog || []").await?;
-        Ok(v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default())
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     pub async fn close(self) -> Res<()> {

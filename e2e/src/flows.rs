@@ -9,7 +9,10 @@ use crate::Env;
 /// Starts the app with its own data folder (and extra environment) and opens a session.
 async fn open(env: &Env, name: &str, extra: &[(&str, String)]) -> Res<(Driver, Session)> {
     let data = env.data_dir(name)?;
-    let mut vars = vec![("INVITE_DESK_DATA_DIR", data.to_string_lossy().into_owned()), ("INVITE_DESK_RECORD_IPC", "1".to_string())];
+    let mut vars = vec![
+        ("INVITE_DESK_DATA_DIR", data.to_string_lossy().into_owned()),
+        ("INVITE_DESK_RECORD_IPC", "1".to_string()),
+    ];
     vars.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
     let driver = Driver::start(&vars)?;
     let session = driver.session(&env.app, &env.shots).await?;
@@ -25,7 +28,12 @@ async fn no_page_errors(s: &Session) -> Res<()> {
     }
 }
 
-const TABS: [(&str, &str); 4] = [("invite", "Invite"), ("invitations", "Invitations"), ("workspaces", "Workspaces"), ("history", "History")];
+const TABS: [(&str, &str); 4] = [
+    ("invite", "Invite"),
+    ("invitations", "Invitations"),
+    ("workspaces", "Workspaces"),
+    ("history", "History"),
+];
 
 /// Issue 2: the first screen, its title, the empty state and every tab.
 pub async fn first_screen(env: &Env) -> Res<()> {
@@ -36,11 +44,16 @@ pub async fn first_screen(env: &Env) -> Res<()> {
     }
     s.wait_visible("#view-empty", 5).await?;
     s.wait_text("#view-empty", "Add a workspace", 2).await?;
-    s.wait_text("#view-empty", "Try the demo workspace", 2).await?;
+    s.wait_text("#view-empty", "Try the demo workspace", 2)
+        .await?;
     s.shot("first-screen-empty").await?;
     for (id, label) in TABS {
         s.click(&format!("#nav-{id}")).await?;
-        let current = s.js(&format!("return document.querySelector('#nav-{id}').getAttribute('aria-current')")).await?;
+        let current = s
+            .js(&format!(
+                "return document.querySelector('#nav-{id}').getAttribute('aria-current')"
+            ))
+            .await?;
         if current != "page" {
             return Err(format!("tab {label} is not marked current after a click"));
         }
@@ -72,11 +85,18 @@ pub async fn first_screen(env: &Env) -> Res<()> {
     s.click("#fn-save").await?;
     s.wait_text("#add-dialog", "Saved to", 5).await?;
     s.js("document.getElementById('add-dialog').dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))").await?;
-    s.js("document.getElementById('add-dialog').close()").await?;
-    s.wait_js("return !document.getElementById('add-dialog').open", 3).await?;
+    s.js("document.getElementById('add-dialog').close()")
+        .await?;
+    s.wait_js("return !document.getElementById('add-dialog').open", 3)
+        .await?;
     // Keyboard: Alt+1 goes back to Invite.
-    s.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: '1', altKey: true}))").await?;
-    s.wait_js("return document.querySelector('#nav-invite').getAttribute('aria-current') === 'page'", 3).await?;
+    s.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: '1', altKey: true}))")
+        .await?;
+    s.wait_js(
+        "return document.querySelector('#nav-invite').getAttribute('aria-current') === 'page'",
+        3,
+    )
+    .await?;
     no_page_errors(&s).await?;
     s.close().await
 }
@@ -85,7 +105,9 @@ pub async fn first_screen(env: &Env) -> Res<()> {
 pub async fn dark(env: &Env) -> Res<()> {
     let (_driver, s) = open(env, "dark", &[("INVITE_DESK_THEME", "dark".into())]).await?;
     s.wait_visible("#view-empty", 5).await?;
-    let bg = s.js("return getComputedStyle(document.body).backgroundColor").await?;
+    let bg = s
+        .js("return getComputedStyle(document.body).backgroundColor")
+        .await?;
     let bg = bg.as_str().unwrap_or_default().to_string();
     if !bg.starts_with("rgb(20, 23, 28") {
         return Err(format!("dark theme not applied: body background is {bg}"));
@@ -101,15 +123,23 @@ pub async fn dark(env: &Env) -> Res<()> {
 /// No keychain (no D-Bus session for the app): the banner says what is missing and how to fix
 /// it, and "Use for this session only" switches to memory, saying so.
 pub async fn no_keychain(env: &Env) -> Res<()> {
-    let (_driver, s) =
-        open(env, "no-keychain", &[("DBUS_SESSION_BUS_ADDRESS", String::new()), ("XDG_RUNTIME_DIR", "/nonexistent".into())])
-            .await?;
+    let (_driver, s) = open(
+        env,
+        "no-keychain",
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", String::new()),
+            ("XDG_RUNTIME_DIR", "/nonexistent".into()),
+        ],
+    )
+    .await?;
     s.wait_visible("#keychain-banner", 10).await?;
-    s.wait_text("#keychain-banner", "can’t use your system keychain", 2).await?;
+    s.wait_text("#keychain-banner", "can’t use your system keychain", 2)
+        .await?;
     s.wait_text("#keychain-banner", "GNOME Keyring", 2).await?;
     s.shot("no-keychain-banner").await?;
     s.click("#use-session").await?;
-    s.wait_text("#keychain-banner", "this session only", 5).await?;
+    s.wait_text("#keychain-banner", "this session only", 5)
+        .await?;
     s.shot("no-keychain-session-only").await?;
     no_page_errors(&s).await?;
     s.close().await
@@ -124,19 +154,33 @@ async fn demo_workspace(s: &Session) -> Res<(String, String)> {
         )
         .await?;
     let w: Value = serde_json::from_str(v.as_str().unwrap_or("null")).ctx("workspace list")?;
-    let url = w["baseUrl"].as_str().ok_or("no demo workspace in the list")?.to_string();
+    let url = w["baseUrl"]
+        .as_str()
+        .ok_or("no demo workspace in the list")?
+        .to_string();
     let id = w["id"].as_str().unwrap_or_default().to_string();
     Ok((url, id))
 }
 
 async fn count(s: &Session, css: &str) -> Res<u64> {
-    let v = s.js(&format!("return document.querySelectorAll({}).length", serde_json::to_string(css).unwrap_or_default())).await?;
+    let v = s
+        .js(&format!(
+            "return document.querySelectorAll({}).length",
+            serde_json::to_string(css).unwrap_or_default()
+        ))
+        .await?;
     Ok(v.as_u64().unwrap_or(0))
 }
 
 async fn wait_count(s: &Session, css: &str, n: u64, secs: u64) -> Res<()> {
-    let script = format!("return document.querySelectorAll({}).length === {n}", serde_json::to_string(css).unwrap_or_default());
-    s.wait_js(&script, secs).await.map(|_| ()).map_err(|e| format!("expected {n} × {css}: {e}"))
+    let script = format!(
+        "return document.querySelectorAll({}).length === {n}",
+        serde_json::to_string(css).unwrap_or_default()
+    );
+    s.wait_js(&script, secs)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("expected {n} × {css}: {e}"))
 }
 
 /// Mail the sandbox holds for `to`.
@@ -149,8 +193,15 @@ async fn mail_for(http: &reqwest::Client, base: &str, to: &str) -> Res<Vec<Value
         .json()
         .await
         .ctx("mailbox JSON")?;
-    let list = v.as_array().cloned().or_else(|| v["mail"].as_array().cloned()).unwrap_or_default();
-    Ok(list.into_iter().filter(|m| m["to"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(to))).collect())
+    let list = v
+        .as_array()
+        .cloned()
+        .or_else(|| v["mail"].as_array().cloned())
+        .unwrap_or_default();
+    Ok(list
+        .into_iter()
+        .filter(|m| m["to"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(to)))
+        .collect())
 }
 
 /// The sandbox's own routes live at the root of its port, whatever the flavor's prefix.
@@ -184,7 +235,8 @@ pub async fn demo(env: &Env) -> Res<()> {
     // 2. Paste six: one invalid, one duplicate.
     let paste = "ann@example.com, bob@example.com\nCarol Jones <carol@example.com>; dave@example.com\nnot-an-address\nANN@example.com";
     s.type_into("#invite-text", paste).await?;
-    s.wait_text("#chip-summary", "4 addresses to invite", 10).await?;
+    s.wait_text("#chip-summary", "4 addresses to invite", 10)
+        .await?;
     wait_count(&s, "#chips .chip", 6, 5).await?;
     wait_count(&s, "#chips .chip.invalid", 1, 2).await?;
     wait_count(&s, "#chips .chip.duplicate", 1, 2).await?;
@@ -192,8 +244,14 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.shot("demo-chips").await?;
 
     // 3. Ctrl+Enter sends; four results.
-    let e = s.client.find(Locator::Css("#invite-text")).await.ctx("textarea")?;
-    e.send_keys("\u{E009}\u{E007}\u{E000}").await.ctx("Ctrl+Enter")?;
+    let e = s
+        .client
+        .find(Locator::Css("#invite-text"))
+        .await
+        .ctx("textarea")?;
+    e.send_keys("\u{E009}\u{E007}\u{E000}")
+        .await
+        .ctx("Ctrl+Enter")?;
     s.wait_visible("#results", 10).await?;
     wait_count(&s, "#results li[data-state=invited]", 4, 30).await?;
     s.wait_text("#progress-counts", "4 of 4 done", 10).await?;
@@ -201,38 +259,66 @@ pub async fn demo(env: &Env) -> Res<()> {
 
     // 4. Invitations shows four pending.
     s.click("#nav-invitations").await?;
-    s.wait_js("return document.querySelector('[data-count=pending]')?.textContent === '4'", 15).await?;
+    s.wait_js(
+        "return document.querySelector('[data-count=pending]')?.textContent === '4'",
+        15,
+    )
+    .await?;
     wait_count(&s, "#inv-table tbody tr[data-status=pending]", 4, 5).await?;
     s.shot("demo-invitations-pending").await?;
 
     // 5. Resend one: the mailbox holds a second email for it.
     let before = mail_for(&http, &demo_url, "bob@example.com").await?.len();
-    s.click("tr[data-email='bob@example.com'] [data-action=resend]").await?;
-    s.wait_text("#inv-status", "Sent the invitation to bob@example.com again", 15).await?;
+    s.click("tr[data-email='bob@example.com'] [data-action=resend]")
+        .await?;
+    s.wait_text(
+        "#inv-status",
+        "Sent the invitation to bob@example.com again",
+        15,
+    )
+    .await?;
     let after = mail_for(&http, &demo_url, "bob@example.com").await?.len();
     if after != before + 1 || after < 2 {
-        return Err(format!("bob's mailbox had {before} emails before the resend and {after} after"));
+        return Err(format!(
+            "bob's mailbox had {before} emails before the resend and {after} after"
+        ));
     }
     s.shot("demo-resent").await?;
 
     // 6. Cancel one (confirm names the address): gone on the server.
-    s.click("tr[data-email='carol@example.com'] [data-action=cancel]").await?;
-    s.wait_text("#confirm-dialog", "carol@example.com", 5).await?;
+    s.click("tr[data-email='carol@example.com'] [data-action=cancel]")
+        .await?;
+    s.wait_text("#confirm-dialog", "carol@example.com", 5)
+        .await?;
     s.shot("demo-cancel-confirm").await?;
     s.click("#confirm-ok").await?;
-    s.wait_text("#inv-status", "Cancelled the invitation to carol@example.com", 15).await?;
+    s.wait_text(
+        "#inv-status",
+        "Cancelled the invitation to carol@example.com",
+        15,
+    )
+    .await?;
     s.click("#inv-refresh").await?;
     s.click("#inv-tab-all").await?;
-    s.wait_js("return document.querySelector('[data-count=all]')?.textContent === '3'", 15).await?;
+    s.wait_js(
+        "return document.querySelector('[data-count=all]')?.textContent === '3'",
+        15,
+    )
+    .await?;
     if count(&s, "#inv-table tr[data-email='carol@example.com']").await? != 0 {
         return Err("carol is still listed after a refresh from the server".into());
     }
 
     // 7. Accept one through its mailbox link → Accepted.
     s.click("#nav-workspaces").await?;
-    s.wait_visible("[data-mailbox] li[data-to='dave@example.com'] [data-action=accept]", 10).await?;
+    s.wait_visible(
+        "[data-mailbox] li[data-to='dave@example.com'] [data-action=accept]",
+        10,
+    )
+    .await?;
     s.shot("demo-mailbox").await?;
-    s.click("[data-mailbox] li[data-to='dave@example.com'] [data-action=accept]").await?;
+    s.click("[data-mailbox] li[data-to='dave@example.com'] [data-action=accept]")
+        .await?;
     s.wait_text("#toast", "accepted", 15).await?;
     s.click("#nav-invitations").await?;
     s.click("#inv-refresh").await?;
@@ -242,13 +328,23 @@ pub async fn demo(env: &Env) -> Res<()> {
 
     // 8. A 503 fault: the plain error, then Try again succeeds.
     let fault = serde_json::json!({"status": 503, "count": 3});
-    let r = http.post(format!("{}/__sandbox/faults", sandbox_root(&demo_url))).json(&fault).send().await.ctx("injecting a fault")?;
+    let r = http
+        .post(format!("{}/__sandbox/faults", sandbox_root(&demo_url)))
+        .json(&fault)
+        .send()
+        .await
+        .ctx("injecting a fault")?;
     if !r.status().is_success() {
         return Err(format!("the sandbox refused the fault: {}", r.status()));
     }
     s.click("#inv-refresh").await?;
-    s.wait_js("return document.querySelector('#inv-status .error-box[data-kind=server]') !== null", 20).await?;
-    s.wait_text("#inv-status", "The server had a problem", 2).await?;
+    s.wait_js(
+        "return document.querySelector('#inv-status .error-box[data-kind=server]') !== null",
+        20,
+    )
+    .await?;
+    s.wait_text("#inv-status", "The server had a problem", 2)
+        .await?;
     s.shot("demo-fault-503").await?;
     s.click("#inv-status [data-action=retry]").await?;
     s.wait_js("return document.querySelector('#inv-status .error-box') === null && document.querySelector('[data-count=all]')?.textContent === '3'", 20).await?;
@@ -265,21 +361,34 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.type_into("#ws-url", &other.url).await?;
     s.type_into("#secret-secret_key", &other.wrong_key).await?;
     s.click("#add-test").await?;
-    s.wait_js("return document.querySelector('#add-answer .error-box') !== null", 20).await?;
+    s.wait_js(
+        "return document.querySelector('#add-answer .error-box') !== null",
+        20,
+    )
+    .await?;
     s.shot("add-wrong-key").await?;
     s.type_into("#secret-secret_key", &other.key).await?;
     s.click("#add-test").await?;
     s.wait_visible("#add-ok", 20).await?;
     s.shot("add-right-key-tested").await?;
     s.click("#add-save").await?;
-    s.wait_js("return !document.getElementById('add-dialog').open", 20).await?;
-    s.wait_js("return document.querySelectorAll('#workspace-select option').length === 2", 10).await?;
+    s.wait_js("return !document.getElementById('add-dialog').open", 20)
+        .await?;
+    s.wait_js(
+        "return document.querySelectorAll('#workspace-select option').length === 2",
+        10,
+    )
+    .await?;
     s.wait_text("#ws-list-box", "Acme (sandbox)", 5).await?;
     s.shot("workspaces-two").await?;
 
     // 10. History lists what was sent.
     s.click("#nav-history").await?;
-    s.wait_js("return document.querySelectorAll('#hist-table tbody tr').length >= 4", 10).await?;
+    s.wait_js(
+        "return document.querySelectorAll('#hist-table tbody tr').length >= 4",
+        10,
+    )
+    .await?;
     s.shot("history").await?;
     no_page_errors(&s).await?;
 

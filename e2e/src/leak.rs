@@ -20,7 +20,9 @@ fn forms(secret: &str) -> Vec<Vec<u8>> {
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let Ok(ft) = e.file_type() else { continue };
         if ft.is_dir() {
@@ -44,11 +46,17 @@ pub fn check(home: &Path, secrets: &[String], ipc: &[String]) -> Res<(usize, usi
     files(home, &mut all);
     let mut hits = Vec::new();
     for path in &all {
-        let Ok(bytes) = std::fs::read(path) else { continue };
+        let Ok(bytes) = std::fs::read(path) else {
+            continue;
+        };
         for s in secrets {
             for f in forms(s) {
                 if contains(&bytes, &f) {
-                    hits.push(format!("{} holds a secret ({} bytes form)", path.display(), f.len()));
+                    hits.push(format!(
+                        "{} holds a secret ({} bytes form)",
+                        path.display(),
+                        f.len()
+                    ));
                 }
             }
         }
@@ -57,7 +65,10 @@ pub fn check(home: &Path, secrets: &[String], ipc: &[String]) -> Res<(usize, usi
         for s in secrets {
             for f in forms(s) {
                 if contains(answer.as_bytes(), &f) {
-                    hits.push(format!("IPC answer #{i} holds a secret: {}", answer.chars().take(120).collect::<String>()));
+                    hits.push(format!(
+                        "IPC answer #{i} holds a secret: {}",
+                        answer.chars().take(120).collect::<String>()
+                    ));
                 }
             }
         }

@@ -17,7 +17,10 @@ use driver::{Ctx, Res, Shots};
 
 /// Where the workspace lives (e2e/..).
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 /// Everything a flow needs.
@@ -44,7 +47,10 @@ impl Env {
 async fn main() {
     let started = Instant::now();
     match run().await {
-        Ok(n) => println!("e2e: {n} flows passed in {:.1} s", started.elapsed().as_secs_f64()),
+        Ok(n) => println!(
+            "e2e: {n} flows passed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
         Err(e) => {
             eprintln!("e2e FAILED: {e}");
             std::process::exit(1);
@@ -53,21 +59,45 @@ async fn main() {
 }
 
 async fn run() -> Res<usize> {
-    let app = std::env::var("APP").map(PathBuf::from).unwrap_or_else(|_| root().join("target/debug/invite-desk"));
-    let app = app.canonicalize().ctx(&format!("the app binary {} (build it first)", app.display()))?;
-    let shots_dir = std::env::var("E2E_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|_| root().join("target/e2e-screenshots"));
+    let app = std::env::var("APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target/debug/invite-desk"));
+    let app = app.canonicalize().ctx(&format!(
+        "the app binary {} (build it first)",
+        app.display()
+    ))?;
+    let shots_dir = std::env::var("E2E_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target/e2e-screenshots"));
     std::fs::create_dir_all(&shots_dir).ctx("creating the screenshot folder")?;
-    for entry in std::fs::read_dir(&shots_dir).ctx("listing screenshots")?.flatten() {
+    for entry in std::fs::read_dir(&shots_dir)
+        .ctx("listing screenshots")?
+        .flatten()
+    {
         if entry.path().extension().is_some_and(|e| e == "png") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
     let home = PathBuf::from(std::env::var("HOME").ctx("HOME")?);
-    let env = Env { app, shots: Shots { dir: shots_dir, counter: Arc::new(AtomicU32::new(0)) }, home };
+    let env = Env {
+        app,
+        shots: Shots {
+            dir: shots_dir,
+            counter: Arc::new(AtomicU32::new(0)),
+        },
+        home,
+    };
 
     let wanted: Vec<String> = std::env::args().skip(1).collect();
     let all = ["first-screen", "dark", "no-keychain", "demo"];
-    let flows: Vec<&str> = if wanted.is_empty() { all.to_vec() } else { all.iter().copied().filter(|f| wanted.iter().any(|w| w == f)).collect() };
+    let flows: Vec<&str> = if wanted.is_empty() {
+        all.to_vec()
+    } else {
+        all.iter()
+            .copied()
+            .filter(|f| wanted.iter().any(|w| w == f))
+            .collect()
+    };
     if flows.is_empty() {
         return Err(format!("no such flow; choose from {all:?}"));
     }

@@ -6,17 +6,27 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::model::WorkspaceKind;
 use crate::provider::Provider;
-use crate::providers::{gotrue::GotrueProvider, netlify::NetlifyProvider, supabase::SupabaseProvider};
+use crate::providers::{
+    gotrue::GotrueProvider, netlify::NetlifyProvider, supabase::SupabaseProvider,
+};
 use crate::secret::SecretStore;
 use crate::workspace::Workspace;
 
 /// The provider for `ws`, reading its secrets from `secrets` (by workspace id) when it calls.
-pub fn provider_for(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Arc<dyn Provider>> {
+pub fn provider_for(
+    http: Http,
+    ws: &Workspace,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Arc<dyn Provider>> {
     Ok(match ws.kind {
         WorkspaceKind::Supabase => Arc::new(SupabaseProvider::new(http, ws, secrets)?),
         WorkspaceKind::Gotrue => Arc::new(GotrueProvider::new(http, ws, secrets)?),
         WorkspaceKind::Netlify => Arc::new(NetlifyProvider::new(http, ws, secrets)?),
         // The Royalti provider is not built yet (issue 5); say so instead of failing later.
-        WorkspaceKind::Royalti => return Err(Error::Unsupported { what: "Inviting to Royalti workspaces".into() }),
+        WorkspaceKind::Royalti => {
+            return Err(Error::Unsupported {
+                what: "Inviting to Royalti workspaces".into(),
+            })
+        }
     })
 }

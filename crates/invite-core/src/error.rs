@@ -162,7 +162,9 @@ pub enum Error {
     },
 
     /// A secret that should be in the keychain is not there.
-    #[error("The key for this workspace is missing from the keychain. Enter it again in Workspaces.")]
+    #[error(
+        "The key for this workspace is missing from the keychain. Enter it again in Workspaces."
+    )]
     SecretMissing {
         /// Which secret (its name, never its value).
         name: String,
@@ -245,7 +247,10 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Error::RateLimited { .. } | Error::Server { .. } | Error::Network { .. } | Error::Uncertain { .. }
+            Error::RateLimited { .. }
+                | Error::Server { .. }
+                | Error::Network { .. }
+                | Error::Uncertain { .. }
         )
     }
 
@@ -259,12 +264,17 @@ impl Error {
 
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidInput { field: field.into(), reason: reason.into() }
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`Error::Storage`].
     pub fn storage(detail: impl std::fmt::Display) -> Self {
-        Error::Storage { detail: detail.to_string() }
+        Error::Storage {
+            detail: detail.to_string(),
+        }
     }
 }
 
@@ -297,11 +307,17 @@ mod tests {
 
     #[test]
     fn kinds_are_stable_and_messages_plain() {
-        let e = Error::RateLimited { retry_after: Some(Duration::from_secs(120)), email_limit: true, detail: None };
+        let e = Error::RateLimited {
+            retry_after: Some(Duration::from_secs(120)),
+            email_limit: true,
+            detail: None,
+        };
         assert_eq!(e.kind(), "rate_limited");
         assert!(e.to_string().contains("in 2 minutes"), "{e}");
         assert!(e.is_transient());
-        let e = Error::Uncertain { detail: Some("timeout".into()) };
+        let e = Error::Uncertain {
+            detail: Some("timeout".into()),
+        };
         assert!(e.is_uncertain());
         assert_eq!(e.detail(), Some("timeout"));
     }

@@ -39,7 +39,9 @@ impl Http {
             // Invite links and redirects are data to show, never to follow.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Network { detail: Some(e.to_string()) })?;
+            .map_err(|e| Error::Network {
+                detail: Some(e.to_string()),
+            })?;
         Ok(Self { client })
     }
 
@@ -66,9 +68,13 @@ impl Http {
                             Some(d) if d <= MAX_INLINE_WAIT => Some(d),
                             _ => None,
                         },
-                        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-                            Some(retry_after(resp.headers()).unwrap_or(backoff(attempt)).min(MAX_INLINE_WAIT))
-                        }
+                        StatusCode::BAD_GATEWAY
+                        | StatusCode::SERVICE_UNAVAILABLE
+                        | StatusCode::GATEWAY_TIMEOUT => Some(
+                            retry_after(resp.headers())
+                                .unwrap_or(backoff(attempt))
+                                .min(MAX_INLINE_WAIT),
+                        ),
                         _ => None,
                     };
                     match wait {
@@ -150,7 +156,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Reads a response body as text, capped so a hostile server can't exhaust memory.
 pub async fn body_text(resp: Response) -> Result<String> {
     const CAP: usize = 4 * 1024 * 1024;
-    let bytes = resp.bytes().await.map_err(|e| Error::Uncertain { detail: Some(redact_error(&e)) })?;
+    let bytes = resp.bytes().await.map_err(|e| Error::Uncertain {
+        detail: Some(redact_error(&e)),
+    })?;
     let bytes = &bytes[..bytes.len().min(CAP)];
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
@@ -158,7 +166,10 @@ pub async fn body_text(resp: Response) -> Result<String> {
 /// Parses a JSON body or says plainly that the server's answer could not be read.
 pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| Error::BadResponse {
-        detail: Some(format!("{e}: {}", text.chars().take(200).collect::<String>())),
+        detail: Some(format!(
+            "{e}: {}",
+            text.chars().take(200).collect::<String>()
+        )),
     })
 }
 

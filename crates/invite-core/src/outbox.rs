@@ -197,17 +197,29 @@ impl Outbox {
             conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
         // A job left `sending` by a previous run may have reached the server.
-        conn.execute("UPDATE jobs SET state='uncertain' WHERE state='sending'", [])?;
-        Ok(Outbox { conn: Arc::new(Mutex::new(conn)) })
+        conn.execute(
+            "UPDATE jobs SET state='uncertain' WHERE state='sending'",
+            [],
+        )?;
+        Ok(Outbox {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| Error::storage("the outbox lock was poisoned"))
+        self.conn
+            .lock()
+            .map_err(|_| Error::storage("the outbox lock was poisoned"))
     }
 
     /// Writes one job per address in ONE transaction, before anything is sent. Repeated
     /// addresses (case-insensitive) are merged.
-    pub fn enqueue(&self, workspace_id: &str, workspace_name: &str, requests: &[InviteRequest]) -> Result<BatchId> {
+    pub fn enqueue(
+        &self,
+        workspace_id: &str,
+        workspace_name: &str,
+        requests: &[InviteRequest],
+    ) -> Result<BatchId> {
         let id = uuid::Uuid::new_v4().to_string();
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
@@ -249,7 +261,11 @@ impl Outbox {
 
     /// Batches with work left: for "Resuming 37 invitations for Acme".
     pub fn unfinished(&self) -> Result<Vec<BatchSummary>> {
-        Ok(self.summaries(None, None)?.into_iter().filter(|b| b.pending > 0).collect())
+        Ok(self
+            .summaries(None, None)?
+            .into_iter()
+            .filter(|b| b.pending > 0)
+            .collect())
     }
 
     fn summaries(&self, batch: Option<&str>, ws: Option<&str>) -> Result<Vec<BatchSummary>> {
@@ -307,19 +323,39 @@ impl Outbox {
             "SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs WHERE state IN ('queued','uncertain')
                OR (state='waiting' AND next_attempt_at <= ?1) ORDER BY id LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![now(), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            let job = job_from_row(r)?;
-            let req = InviteRequest { email: job.email.clone(), message: r.get(14)?, redirect_url: r.get(15)?, send_email: r.get(16)? };
-            Ok((job, req))
-        })?;
+        let rows = stmt.query_map(
+            params![now(), i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                let job = job_from_row(r)?;
+                let req = InviteRequest {
+                    email: job.email.clone(),
+                    message: r.get(14)?,
+                    redirect_url: r.get(15)?,
+                    send_email: r.get(16)?,
+                };
+                Ok((job, req))
+            },
+        )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    fn set_state(&self, id: i64, state: JobState, f: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> Result<Job> {
+    fn set_state(
+        &self,
+        id: i64,
+        state: JobState,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<Job> {
         let conn = self.lock()?;
-        conn.execute("UPDATE jobs SET state=?2, updated_at=?3 WHERE id=?1", params![id, state.as_str(), now()])?;
+        conn.execute(
+            "UPDATE jobs SET state=?2, updated_at=?3 WHERE id=?1",
+            params![id, state.as_str(), now()],
+        )?;
         f(&conn)?;
-        Ok(conn.query_row(&format!("{JOB_SELECT} WHERE id=?1"), params![id], job_from_row)?)
+        Ok(conn.query_row(
+            &format!("{JOB_SELECT} WHERE id=?1"),
+            params![id],
+            job_from_row,
+        )?)
     }
 
     /// Exports every job as CSV; cells that a spreadsheet would run as a formula are escaped.
@@ -332,7 +368,11 @@ impl Outbox {
         let mut w = csv::Writer::from_writer(Vec::new());
         let header = ["sent_at", "workspace", "email", "state", "outcome", "error"];
         w.write_record(header).map_err(Error::storage)?;
-        let rows = stmt.query_map([], |r| (0..6).map(|i| r.get::<_, String>(i)).collect::<rusqlite::Result<Vec<_>>>())?;
+        let rows = stmt.query_map([], |r| {
+            (0..6)
+                .map(|i| r.get::<_, String>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
         for row in rows {
             let row: Vec<String> = row?.iter().map(|c| escape_cell(c)).collect();
             w.write_record(&row).map_err(Error::storage)?;
@@ -342,9 +382,11 @@ impl Outbox {
     }
 }
 
-const JOB_COLS: &str = "id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
+const JOB_COLS: &str =
+    "id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
   error_kind, error_message, error_detail, next_attempt_at, updated_at";
-const JOB_SELECT: &str = "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
+const JOB_SELECT: &str =
+    "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
   error_kind, error_message, error_detail, next_attempt_at, updated_at FROM jobs";
 
 fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
@@ -361,10 +403,16 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         invite_id: r.get(7)?,
         attempts: r.get(8)?,
         last_error: match kind {
-            Some(kind) => Some(JobError { kind, message: r.get::<_, Option<String>>(10)?.unwrap_or_default(), detail: r.get(11)? }),
+            Some(kind) => Some(JobError {
+                kind,
+                message: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+                detail: r.get(11)?,
+            }),
             None => None,
         },
-        next_attempt_at: next.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc)),
+        next_attempt_at: next
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|d| d.with_timezone(&Utc)),
     })
 }
 
@@ -416,7 +464,11 @@ impl WorkerHandle {
 
 impl Worker {
     /// Spawns the worker on the current tokio runtime.
-    pub fn spawn(outbox: Outbox, providers: Arc<dyn ProviderSource>, events: EventSink) -> WorkerHandle {
+    pub fn spawn(
+        outbox: Outbox,
+        providers: Arc<dyn ProviderSource>,
+        events: EventSink,
+    ) -> WorkerHandle {
         let notify = Arc::new(Notify::new());
         let n = notify.clone();
         let task = tokio::spawn(async move { run(outbox, providers, events, n).await });
@@ -424,7 +476,12 @@ impl Worker {
     }
 }
 
-async fn run(outbox: Outbox, providers: Arc<dyn ProviderSource>, events: EventSink, notify: Arc<Notify>) {
+async fn run(
+    outbox: Outbox,
+    providers: Arc<dyn ProviderSource>,
+    events: EventSink,
+    notify: Arc<Notify>,
+) {
     let mut limits: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let in_flight: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
     loop {
@@ -436,19 +493,34 @@ async fn run(outbox: Outbox, providers: Arc<dyn ProviderSource>, events: EventSi
             }
         };
         for (job, req) in due {
-            if in_flight.lock().map(|s| s.contains(&job.id)).unwrap_or(true) {
+            if in_flight
+                .lock()
+                .map(|s| s.contains(&job.id))
+                .unwrap_or(true)
+            {
                 continue;
             }
             let sem = limits
                 .entry(job.workspace_id.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(providers.concurrency(&job.workspace_id).max(1))))
+                .or_insert_with(|| {
+                    Arc::new(Semaphore::new(
+                        providers.concurrency(&job.workspace_id).max(1),
+                    ))
+                })
                 .clone();
-            let Ok(permit) = sem.try_acquire_owned() else { continue };
+            let Ok(permit) = sem.try_acquire_owned() else {
+                continue;
+            };
             if let Ok(mut s) = in_flight.lock() {
                 s.insert(job.id);
             }
-            let (outbox, providers, events, in_flight, notify) =
-                (outbox.clone(), providers.clone(), events.clone(), in_flight.clone(), notify.clone());
+            let (outbox, providers, events, in_flight, notify) = (
+                outbox.clone(),
+                providers.clone(),
+                events.clone(),
+                in_flight.clone(),
+                notify.clone(),
+            );
             tokio::spawn(async move {
                 let id = job.id;
                 if let Err(e) = process(&outbox, providers.as_ref(), &events, job, req).await {
@@ -469,7 +541,13 @@ async fn run(outbox: Outbox, providers: Arc<dyn ProviderSource>, events: EventSi
 }
 
 /// Sends one job: look up first when an earlier attempt may have arrived, then send once.
-async fn process(outbox: &Outbox, providers: &dyn ProviderSource, events: &EventSink, job: Job, req: InviteRequest) -> Result<()> {
+async fn process(
+    outbox: &Outbox,
+    providers: &dyn ProviderSource,
+    events: &EventSink,
+    job: Job,
+    req: InviteRequest,
+) -> Result<()> {
     let emit = |j: Job| events(OutboxEvent::JobChanged { job: j });
     let provider = match providers.provider(&job.workspace_id) {
         Ok(p) => p,
@@ -478,10 +556,17 @@ async fn process(outbox: &Outbox, providers: &dyn ProviderSource, events: &Event
     if job.state == JobState::Uncertain || job.attempts > 0 {
         match provider.find(&req.email).await {
             Ok(Some(found)) if found.status != InviteStatus::Cancelled => {
-                let outcome = if found.status == InviteStatus::Accepted { "already_member" } else { "invited" };
+                let outcome = if found.status == InviteStatus::Accepted {
+                    "already_member"
+                } else {
+                    "invited"
+                };
                 let j = outbox.set_state(job.id, JobState::Done, |c| {
-                    c.execute("UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1", params![job.id, outcome, found.id])
-                        .map(|_| ())
+                    c.execute(
+                        "UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1",
+                        params![job.id, outcome, found.id],
+                    )
+                    .map(|_| ())
                 })?;
                 emit(j);
                 return Ok(());
@@ -491,7 +576,11 @@ async fn process(outbox: &Outbox, providers: &dyn ProviderSource, events: &Event
         }
     }
     let j = outbox.set_state(job.id, JobState::Sending, |c| {
-        c.execute("UPDATE jobs SET attempts=attempts+1 WHERE id=?1", params![job.id]).map(|_| ())
+        c.execute(
+            "UPDATE jobs SET attempts=attempts+1 WHERE id=?1",
+            params![job.id],
+        )
+        .map(|_| ())
     })?;
     emit(j.clone());
     match provider.invite(&req).await {
@@ -515,7 +604,11 @@ async fn process(outbox: &Outbox, providers: &dyn ProviderSource, events: &Event
         }
         Err(Error::AlreadyMember { .. }) => {
             let j = outbox.set_state(job.id, JobState::Done, |c| {
-                c.execute("UPDATE jobs SET outcome='already_member' WHERE id=?1", params![job.id]).map(|_| ())
+                c.execute(
+                    "UPDATE jobs SET outcome='already_member' WHERE id=?1",
+                    params![job.id],
+                )
+                .map(|_| ())
             })?;
             emit(j);
             Ok(())
@@ -524,7 +617,12 @@ async fn process(outbox: &Outbox, providers: &dyn ProviderSource, events: &Event
     }
 }
 
-fn record_error(c: &Connection, id: i64, e: &Error, next: Option<DateTime<Utc>>) -> rusqlite::Result<()> {
+fn record_error(
+    c: &Connection,
+    id: i64,
+    e: &Error,
+    next: Option<DateTime<Utc>>,
+) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE jobs SET error_kind=?2, error_message=?3, error_detail=?4, next_attempt_at=?5 WHERE id=?1",
         params![id, e.kind(), e.to_string(), e.detail(), next.map(|n| n.to_rfc3339())],
@@ -539,23 +637,37 @@ fn fail(outbox: &Outbox, emit: &dyn Fn(Job), id: i64, e: &Error) -> Result<()> {
 }
 
 /// Transient errors wait and retry (a lost answer is looked up first); the rest fail visibly.
-fn reschedule(outbox: &Outbox, emit: &dyn Fn(Job), events: &EventSink, job: &Job, e: &Error) -> Result<()> {
+fn reschedule(
+    outbox: &Outbox,
+    emit: &dyn Fn(Job),
+    events: &EventSink,
+    job: &Job,
+    e: &Error,
+) -> Result<()> {
     if matches!(e, Error::SignedOut { .. } | Error::NotAdmin { .. }) {
-        events(OutboxEvent::WorkspacePaused { workspace_id: job.workspace_id.clone(), reason: e.kind().to_string() });
+        events(OutboxEvent::WorkspacePaused {
+            workspace_id: job.workspace_id.clone(),
+            reason: e.kind().to_string(),
+        });
         return fail(outbox, emit, job.id, e);
     }
     if !e.is_transient() {
         return fail(outbox, emit, job.id, e);
     }
     let cap = match e {
-        Error::RateLimited { email_limit: true, .. } => Duration::from_secs(3600),
+        Error::RateLimited {
+            email_limit: true, ..
+        } => Duration::from_secs(3600),
         _ => Duration::from_secs(60),
     };
     let backoff = Duration::from_secs(1u64 << job.attempts.min(12)).min(cap);
     let wait = e.retry_after().unwrap_or(backoff);
-    let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+    let next = Utc::now()
+        + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
     // Waits until due; `attempts > 0` makes `process` look the address up before re-sending.
-    let j = outbox.set_state(job.id, JobState::Waiting, |c| record_error(c, job.id, e, Some(next)))?;
+    let j = outbox.set_state(job.id, JobState::Waiting, |c| {
+        record_error(c, job.id, e, Some(next))
+    })?;
     emit(j);
     Ok(())
 }
@@ -566,13 +678,19 @@ mod tests {
     use super::*;
 
     fn req(email: &str) -> InviteRequest {
-        InviteRequest { email: email.into(), send_email: true, ..Default::default() }
+        InviteRequest {
+            email: email.into(),
+            send_email: true,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn enqueue_merges_duplicates_in_one_batch() {
         let o = Outbox::open_in_memory().unwrap();
-        let b = o.enqueue("ws", "Acme", &[req("a@x.io"), req("A@x.io"), req("b@x.io")]).unwrap();
+        let b = o
+            .enqueue("ws", "Acme", &[req("a@x.io"), req("A@x.io"), req("b@x.io")])
+            .unwrap();
         let jobs = o.jobs(&b).unwrap();
         assert_eq!(jobs.len(), 2);
         assert!(jobs.iter().all(|j| j.state == JobState::Queued));
@@ -602,7 +720,8 @@ mod tests {
         assert_eq!(escape_cell("@x"), "'@x");
         assert_eq!(escape_cell("a@x.io"), "a@x.io");
         let o = Outbox::open_in_memory().unwrap();
-        o.enqueue("ws", "=cmd|' /C calc'!A0", &[req("a@x.io")]).unwrap();
+        o.enqueue("ws", "=cmd|' /C calc'!A0", &[req("a@x.io")])
+            .unwrap();
         let csv = o.export_csv().unwrap();
         assert!(csv.contains("'=cmd"), "{csv}");
         assert!(csv.starts_with("sent_at,workspace,email"));

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited, ListQuery,
-    ResendOptions, WorkspaceKind,
+    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited,
+    ListQuery, ResendOptions, WorkspaceKind,
 };
 
 /// Upper bound on pages fetched by [`Provider::list_all`], so a misbehaving server that always
@@ -53,10 +53,16 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// The outbox calls this before re-sending anything whose answer was lost.
     async fn find(&self, email: &str) -> Result<Option<Invite>> {
         let wanted = email.trim().to_lowercase();
-        let query = ListQuery { status: None, search: Some(wanted.clone()) };
+        let query = ListQuery {
+            status: None,
+            search: Some(wanted.clone()),
+        };
         let all = self.list_all(&query).await?;
         // Prefer an open invitation over a cancelled record of the same address.
-        let mut hits: Vec<Invite> = all.into_iter().filter(|i| i.email.eq_ignore_ascii_case(&wanted)).collect();
+        let mut hits: Vec<Invite> = all
+            .into_iter()
+            .filter(|i| i.email.eq_ignore_ascii_case(&wanted))
+            .collect();
         hits.sort_by_key(|i| i.status == crate::model::InviteStatus::Cancelled);
         Ok(hits.into_iter().next())
     }
@@ -72,6 +78,8 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// A fresh link to copy for a pending invitation, where the back end can make one.
     async fn link(&self, invite: &InviteRef, redirect_url: Option<&str>) -> Result<String> {
         let _ = (invite, redirect_url);
-        Err(Error::Unsupported { what: "Copying an invitation link".into() })
+        Err(Error::Unsupported {
+            what: "Copying an invitation link".into(),
+        })
     }
 }

@@ -11,16 +11,24 @@ use invite_core::model::{InviteRef, InviteRequest, InviteStatus, ListQuery, Rese
 use invite_core::provider::Provider;
 use invite_core::providers::gotrue::mint_admin_token;
 use invite_core::providers::gotrue_common::Dialect;
-use invite_core::providers::supabase::{classify_supabase_key, SupabaseProvider};
+use invite_core::providers::supabase::classify_supabase_key;
 use invite_core::secret::{names, Sensitive};
 use invite_core::Error;
 
 fn req(email: &str) -> InviteRequest {
-    InviteRequest { email: email.into(), message: None, redirect_url: None, send_email: true }
+    InviteRequest {
+        email: email.into(),
+        message: None,
+        redirect_url: None,
+        send_email: true,
+    }
 }
 
 fn fresh(tag: &str) -> String {
-    format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().to_string()[..8])
+    format!(
+        "{tag}-{}@example.com",
+        &uuid::Uuid::new_v4().to_string()[..8]
+    )
 }
 
 #[tokio::test]
@@ -28,9 +36,13 @@ async fn check_connection_proves_the_key_can_invite() {
     let t = Supa::start().await;
     let report = t.provider.check_connection().await.unwrap();
     assert!(report.summary.contains("admin key"), "{report:?}");
-    assert!(report.notes.iter().any(|n| n.contains("allow list")), "{report:?}");
+    assert!(
+        report.notes.iter().any(|n| n.contains("allow list")),
+        "{report:?}"
+    );
     // The same with the legacy service_role JWT.
-    t.store.put(&t.ws.id, names::SECRET_KEY, &t.creds.service_role_key);
+    t.store
+        .put(&t.ws.id, names::SECRET_KEY, &t.creds.service_role_key);
     t.provider.check_connection().await.unwrap();
 }
 
@@ -60,23 +72,49 @@ async fn a_key_that_is_not_an_admin_s_gets_a_plain_answer() {
     match &e {
         Error::NotAdmin { hint, detail } => {
             assert!(hint.contains("secret key"), "{hint}");
-            assert!(detail.as_deref().unwrap_or_default().contains("not_admin"), "{detail:?}");
+            assert!(
+                detail.as_deref().unwrap_or_default().contains("not_admin"),
+                "{detail:?}"
+            );
         }
         other => panic!("expected NotAdmin, got {other:?}"),
     }
     // Signed with another secret (a rotated or foreign key): bad_jwt.
-    let foreign = mint_admin_token(&Sensitive::new("another-secret-another-secret-123".into()), Dialect::Supabase, "service_role", 300).unwrap();
+    let foreign = mint_admin_token(
+        &Sensitive::new("another-secret-another-secret-123".into()),
+        Dialect::Supabase,
+        "service_role",
+        300,
+    )
+    .unwrap();
     t.store.put(&t.ws.id, names::SECRET_KEY, foreign.expose());
-    let e = t.provider.invite(&req(&fresh("foreign"))).await.unwrap_err();
-    assert!(matches!(&e, Error::NotAdmin { hint, .. } if hint.contains("did not accept")), "{e:?}");
+    let e = t
+        .provider
+        .invite(&req(&fresh("foreign")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::NotAdmin { hint, .. } if hint.contains("did not accept")),
+        "{e:?}"
+    );
     // An expired service key: rejected the same way.
     let expired = mint_admin_token(&secret, Dialect::Supabase, "service_role", -3600).unwrap();
     t.store.put(&t.ws.id, names::SECRET_KEY, expired.expose());
-    let e = t.provider.list_page(&ListQuery::default(), 1).await.unwrap_err();
-    assert!(matches!(&e, Error::NotAdmin { detail, .. } if detail.as_deref().unwrap_or_default().contains("bad_jwt")), "{e:?}");
+    let e = t
+        .provider
+        .list_page(&ListQuery::default(), 1)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::NotAdmin { detail, .. } if detail.as_deref().unwrap_or_default().contains("bad_jwt")),
+        "{e:?}"
+    );
     // A missing key is named, never shown.
     t.store.remove(&t.ws.id, names::SECRET_KEY);
-    assert_eq!(t.provider.check_connection().await.unwrap_err().kind(), "secret_missing");
+    assert_eq!(
+        t.provider.check_connection().await.unwrap_err().kind(),
+        "secret_missing"
+    );
 }
 
 #[tokio::test]
@@ -100,15 +138,25 @@ async fn invite_sends_one_email_with_the_message_and_redirect() {
     let invited = t.provider.invite(&r).await.unwrap();
     assert_eq!(invited.invite.email, email);
     assert_eq!(invited.invite.status, InviteStatus::Pending);
-    assert_eq!(invited.invite.message.as_deref(), Some("Welcome to the team"));
+    assert_eq!(
+        invited.invite.message.as_deref(),
+        Some("Welcome to the team")
+    );
     assert!(invited.invite.expires_at.is_some());
     assert!(invited.link.is_none());
     assert!(!invited.replaced_existing);
     let mails = t.mail_to(&email);
     assert_eq!(mails.len(), 1, "{mails:?}");
-    assert!(mails[0].contains("redirect_to=http"), "redirect passed as ?redirect_to=: {}", mails[0]);
+    assert!(
+        mails[0].contains("redirect_to=http"),
+        "redirect passed as ?redirect_to=: {}",
+        mails[0]
+    );
     let found = t.provider.find(&email).await.unwrap().unwrap();
-    assert_eq!((found.id.as_str(), found.status), (invited.invite.id.as_str(), InviteStatus::Pending));
+    assert_eq!(
+        (found.id.as_str(), found.status),
+        (invited.invite.id.as_str(), InviteStatus::Pending)
+    );
     assert_eq!(t.calls("POST /invite"), 1);
 }
 
@@ -135,8 +183,14 @@ async fn invalid_and_existing_addresses_are_told_apart() {
     t.provider.invite(&req(&email)).await.unwrap();
     t.accept(&email).await;
     let e = t.provider.invite(&req(&email)).await.unwrap_err();
-    assert!(matches!(&e, Error::AlreadyMember { email: m, .. } if *m == email), "{e:?}");
-    assert_eq!(t.provider.find(&email).await.unwrap().unwrap().status, InviteStatus::Accepted);
+    assert!(
+        matches!(&e, Error::AlreadyMember { email: m, .. } if *m == email),
+        "{e:?}"
+    );
+    assert_eq!(
+        t.provider.find(&email).await.unwrap().unwrap().status,
+        InviteStatus::Accepted
+    );
 }
 
 #[tokio::test]
@@ -147,7 +201,16 @@ async fn resend_makes_a_fresh_link_and_kills_the_old_one() {
     let old_link = t.mail_to(&email).pop().unwrap();
     let again = t
         .provider
-        .resend(&InviteRef { id: first.id.clone(), email: email.clone() }, &ResendOptions { message: Some("Reminder".into()), redirect_url: None })
+        .resend(
+            &InviteRef {
+                id: first.id.clone(),
+                email: email.clone(),
+            },
+            &ResendOptions {
+                message: Some("Reminder".into()),
+                redirect_url: None,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(again.id, first.id, "Supabase keeps the user");
@@ -163,13 +226,26 @@ async fn accepted_invitations_are_never_cancelled_or_resent() {
     let email = fresh("joined");
     let inv = t.provider.invite(&req(&email)).await.unwrap().invite;
     t.accept(&email).await;
-    let r = InviteRef { id: inv.id.clone(), email: email.clone() };
+    let r = InviteRef {
+        id: inv.id.clone(),
+        email: email.clone(),
+    };
     let e = t.provider.cancel(&r).await.unwrap_err();
-    assert!(matches!(&e, Error::NotPending { reason } if reason.contains(&email)), "{e:?}");
-    let e = t.provider.resend(&r, &ResendOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::NotPending { reason } if reason.contains(&email)),
+        "{e:?}"
+    );
+    let e = t
+        .provider
+        .resend(&r, &ResendOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), "not_pending");
     assert_eq!(t.calls("DELETE /admin/users"), 0);
-    assert_eq!(t.provider.find(&email).await.unwrap().unwrap().status, InviteStatus::Accepted);
+    assert_eq!(
+        t.provider.find(&email).await.unwrap().unwrap().status,
+        InviteStatus::Accepted
+    );
 }
 
 #[tokio::test]
@@ -178,13 +254,22 @@ async fn cancel_deletes_a_pending_invitation_and_kills_its_link() {
     let email = fresh("bye");
     let inv = t.provider.invite(&req(&email)).await.unwrap().invite;
     let link = t.mail_to(&email).pop().unwrap();
-    let r = InviteRef { id: inv.id.clone(), email: email.clone() };
+    let r = InviteRef {
+        id: inv.id.clone(),
+        email: email.clone(),
+    };
     t.provider.cancel(&r).await.unwrap();
     assert!(t.provider.find(&email).await.unwrap().is_none());
     assert!(!t.link_works(&link).await);
     assert_eq!(t.provider.cancel(&r).await.unwrap_err().kind(), "not_found");
-    let ghost = InviteRef { id: uuid::Uuid::new_v4().to_string(), email: "ghost@example.com".into() };
-    assert_eq!(t.provider.cancel(&ghost).await.unwrap_err().kind(), "not_found");
+    let ghost = InviteRef {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: "ghost@example.com".into(),
+    };
+    assert_eq!(
+        t.provider.cancel(&ghost).await.unwrap_err().kind(),
+        "not_found"
+    );
 }
 
 #[tokio::test]
@@ -193,7 +278,17 @@ async fn copy_link_reissues_the_token() {
     let email = fresh("copy");
     let inv = t.provider.invite(&req(&email)).await.unwrap().invite;
     let emailed = t.mail_to(&email).pop().unwrap();
-    let link = t.provider.link(&InviteRef { id: inv.id, email: email.clone() }, Some("http://localhost:3000/x")).await.unwrap();
+    let link = t
+        .provider
+        .link(
+            &InviteRef {
+                id: inv.id,
+                email: email.clone(),
+            },
+            Some("http://localhost:3000/x"),
+        )
+        .await
+        .unwrap();
     assert!(link.contains("type=invite"), "{link}");
     assert_eq!(t.mail_to(&email).len(), 1, "no second email");
     assert!(!t.link_works(&emailed).await, "the emailed link died");
@@ -205,16 +300,37 @@ async fn paging_reads_every_one_of_260_invitations() {
     let t = Supa::start().await;
     let tag = &uuid::Uuid::new_v4().to_string()[..6];
     t.seed_invited(260, tag).await;
-    let page1 = t.provider.list_page(&ListQuery::default(), 1).await.unwrap();
+    let page1 = t
+        .provider
+        .list_page(&ListQuery::default(), 1)
+        .await
+        .unwrap();
     assert_eq!(page1.next_page, Some(2));
     assert!(page1.total.unwrap() >= 260, "{:?}", page1.total);
     let all = t.provider.list_all(&ListQuery::default()).await.unwrap();
     let mine = all.iter().filter(|i| i.email.contains(tag)).count();
     assert_eq!(mine, 260);
-    assert!(t.calls("GET /admin/users") >= 4, "at least three pages of 100 plus the first");
-    let some = t.provider.list_all(&ListQuery { status: None, search: Some(format!("bulk-{tag}-00")) }).await.unwrap();
+    assert!(
+        t.calls("GET /admin/users") >= 4,
+        "at least three pages of 100 plus the first"
+    );
+    let some = t
+        .provider
+        .list_all(&ListQuery {
+            status: None,
+            search: Some(format!("bulk-{tag}-00")),
+        })
+        .await
+        .unwrap();
     assert_eq!(some.len(), 10, "bulk-…-000 to -009");
-    let pending = t.provider.list_all(&ListQuery { status: Some(InviteStatus::Accepted), search: Some(tag.to_string()) }).await.unwrap();
+    let pending = t
+        .provider
+        .list_all(&ListQuery {
+            status: Some(InviteStatus::Accepted),
+            search: Some(tag.to_string()),
+        })
+        .await
+        .unwrap();
     assert!(pending.is_empty());
 }
 
@@ -225,7 +341,12 @@ async fn a_lost_invite_answer_is_uncertain_and_the_lookup_finds_it_sent_once() {
     t.drop_after("POST /invite");
     let e = t.provider.invite(&req(&email)).await.unwrap_err();
     assert!(e.is_uncertain(), "{e:?}");
-    let found = t.provider.find(&email).await.unwrap().expect("the server has it");
+    let found = t
+        .provider
+        .find(&email)
+        .await
+        .unwrap()
+        .expect("the server has it");
     assert_eq!(found.status, InviteStatus::Pending);
     assert_eq!(t.calls("POST /invite"), 1, "never re-sent");
     assert_eq!(t.mail_to(&email).len(), 1);
@@ -248,10 +369,16 @@ async fn gateway_errors_on_writes_are_uncertain_and_not_resent() {
 async fn reads_are_retried_through_502_and_503() {
     let t = Supa::start().await;
     t.fail_with("GET /admin/users", 502);
-    t.provider.list_page(&ListQuery::default(), 1).await.unwrap();
+    t.provider
+        .list_page(&ListQuery::default(), 1)
+        .await
+        .unwrap();
     assert_eq!(t.calls("GET /admin/users"), 2);
     t.fail_with("GET /admin/users", 503);
-    t.provider.list_page(&ListQuery::default(), 1).await.unwrap();
+    t.provider
+        .list_page(&ListQuery::default(), 1)
+        .await
+        .unwrap();
     assert_eq!(t.calls("GET /admin/users"), 4);
 }
 
@@ -261,7 +388,11 @@ async fn rate_limits_say_when_to_try_again() {
     t.rate_limit("POST /invite", 120, "over_email_send_rate_limit");
     let e = t.provider.invite(&req(&fresh("slow"))).await.unwrap_err();
     match e {
-        Error::RateLimited { retry_after, email_limit, .. } => {
+        Error::RateLimited {
+            retry_after,
+            email_limit,
+            ..
+        } => {
             assert_eq!(retry_after, Some(Duration::from_secs(120)));
             assert!(email_limit);
         }

@@ -27,7 +27,13 @@ impl ProviderSource for Source {
 
 async fn run_batch(sandbox: &Sandbox, outbox: &Outbox, n: usize) -> String {
     let secrets = MemoryStore::new();
-    secrets.set("ws", names::SECRET_KEY, &Sensitive::new(sandbox.credentials().service_role_key.clone())).unwrap();
+    secrets
+        .set(
+            "ws",
+            names::SECRET_KEY,
+            &Sensitive::new(sandbox.credentials().service_role_key.clone()),
+        )
+        .unwrap();
     let ws = Workspace {
         id: "ws".into(),
         name: "Acme".into(),
@@ -37,9 +43,14 @@ async fn run_batch(sandbox: &Sandbox, outbox: &Outbox, n: usize) -> String {
         demo: false,
     };
     let http = Http::with_timeout(Duration::from_secs(5)).unwrap();
-    let provider: Arc<dyn Provider> = Arc::new(SupabaseProvider::new(http, &ws, Arc::new(secrets)).unwrap());
+    let provider: Arc<dyn Provider> =
+        Arc::new(SupabaseProvider::new(http, &ws, Arc::new(secrets)).unwrap());
     let reqs: Vec<InviteRequest> = (0..n)
-        .map(|i| InviteRequest { email: format!("person{i}@example.com"), send_email: true, ..Default::default() })
+        .map(|i| InviteRequest {
+            email: format!("person{i}@example.com"),
+            send_email: true,
+            ..Default::default()
+        })
         .collect();
     let batch = outbox.enqueue("ws", "Acme", &reqs).unwrap();
     let worker = Worker::spawn(outbox.clone(), Arc::new(Source(provider)), Arc::new(|_| {}));
@@ -50,7 +61,16 @@ async fn run_batch(sandbox: &Sandbox, outbox: &Outbox, n: usize) -> String {
         if s.pending == 0 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "batch did not finish: {s:?} {:?}", outbox.jobs(&batch).unwrap().iter().filter(|j| j.state != JobState::Done).collect::<Vec<_>>());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "batch did not finish: {s:?} {:?}",
+            outbox
+                .jobs(&batch)
+                .unwrap()
+                .iter()
+                .filter(|j| j.state != JobState::Done)
+                .collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     worker.shutdown().await;
@@ -63,7 +83,11 @@ async fn lost_answers_and_502s_invite_everyone_exactly_once() {
     config.email_limit = 1000;
     let sandbox = Sandbox::start(config).await.unwrap();
     // The server carries out the invite and the answer is lost, on several requests.
-    sandbox.inject(Fault { route: Some("POST /invite".into()), count: 5, action: FaultAction::DropAfter });
+    sandbox.inject(Fault {
+        route: Some("POST /invite".into()),
+        count: 5,
+        action: FaultAction::DropAfter,
+    });
     let outbox = Outbox::open_in_memory().unwrap();
     let batch = run_batch(&sandbox, &outbox, 40).await;
     let jobs = outbox.jobs(&batch).unwrap();
@@ -74,14 +98,33 @@ async fn lost_answers_and_502s_invite_everyone_exactly_once() {
     to.sort();
     to.dedup();
     assert_eq!(to.len(), 40);
-    assert_eq!(sandbox.calls("POST /invite"), 40, "no invite was sent twice");
+    assert_eq!(
+        sandbox.calls("POST /invite"),
+        40,
+        "no invite was sent twice"
+    );
 
     // 502 before anything happened: looked up, then sent once.
     sandbox.reset();
-    sandbox.inject(Fault { route: Some("POST /invite".into()), count: 4, action: FaultAction::Status { status: 502, retry_after: None } });
+    sandbox.inject(Fault {
+        route: Some("POST /invite".into()),
+        count: 4,
+        action: FaultAction::Status {
+            status: 502,
+            retry_after: None,
+        },
+    });
     let outbox = Outbox::open_in_memory().unwrap();
     let batch = run_batch(&sandbox, &outbox, 20).await;
-    assert!(outbox.jobs(&batch).unwrap().iter().all(|j| j.state == JobState::Done));
+    assert!(outbox
+        .jobs(&batch)
+        .unwrap()
+        .iter()
+        .all(|j| j.state == JobState::Done));
     assert_eq!(sandbox.mail().len(), 20);
-    assert_eq!(sandbox.calls("POST /invite"), 24, "20 invites plus the 4 refused with 502");
+    assert_eq!(
+        sandbox.calls("POST /invite"),
+        24,
+        "20 invites plus the 4 refused with 502"
+    );
 }

@@ -14,12 +14,14 @@ use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::gotrue_common::{self as common, health_version, parse_error, AdminApi, Dialect, Hints, RestAdmin};
+use super::gotrue_common::{
+    self as common, health_version, parse_error, AdminApi, Dialect, Hints, RestAdmin,
+};
 use crate::error::{Error, Result};
 use crate::http::{body_text, Http};
 use crate::model::{
-    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited, ListQuery, ResendOptions,
-    WorkspaceKind,
+    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited,
+    ListQuery, ResendOptions, WorkspaceKind,
 };
 use crate::provider::Provider;
 use crate::secret::{names, SecretStore, Sensitive};
@@ -32,7 +34,8 @@ pub const TOKEN_TTL: Duration = Duration::from_secs(300);
 /// The admin role put in minted tokens for Supabase's fork unless the workspace names another.
 pub const DEFAULT_ADMIN_ROLE: &str = "service_role";
 
-const WRONG_SERVER_HINT: &str = "This address does not answer as a GoTrue server. Use the server's root URL \
+const WRONG_SERVER_HINT: &str =
+    "This address does not answer as a GoTrue server. Use the server's root URL \
      (the one that answers /health with {\"name\":\"GoTrue\"}).";
 
 /// Mints an HS256 admin token from the server's JWT secret.
@@ -52,9 +55,13 @@ pub fn mint_admin_token(
         Dialect::Netlify => json!({ "sub": "0", "iat": now, "exp": now + ttl_secs }),
     };
     let key = jsonwebtoken::EncodingKey::from_secret(jwt_secret.expose().as_bytes());
-    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key)
-        .map(Sensitive::new)
-        .map_err(|e| Error::invalid_input("JWT secret", format!("could not make an admin token: {e}")))
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &key,
+    )
+    .map(Sensitive::new)
+    .map_err(|e| Error::invalid_input("JWT secret", format!("could not make an admin token: {e}")))
 }
 
 /// Self-hosted GoTrue (Supabase's or Netlify's fork) at its root URL.
@@ -76,7 +83,9 @@ impl GotrueProvider {
     /// `options.auth_mode` is [`AuthMode::OperatorToken`]) are read on every call.
     pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
         let base = ws.base_url.trim().trim_end_matches('/').to_string();
-        url::Url::parse(&base).map_err(|e| Error::InvalidUrl { reason: e.to_string() })?;
+        url::Url::parse(&base).map_err(|e| Error::InvalidUrl {
+            reason: e.to_string(),
+        })?;
         let admin_role = ws
             .options
             .admin_role
@@ -121,7 +130,10 @@ impl GotrueProvider {
     }
 
     async fn get(&self, path: &str) -> Result<(u16, String)> {
-        let resp = self.http.send_read(self.http.client().get(format!("{}{path}", self.base))).await?;
+        let resp = self
+            .http
+            .send_read(self.http.client().get(format!("{}{path}", self.base)))
+            .await?;
         let status = resp.status().as_u16();
         Ok((status, body_text(resp).await?))
     }
@@ -131,7 +143,10 @@ impl GotrueProvider {
         let (status, body) = self.get("/health").await?;
         health_version(&body).ok_or_else(|| Error::WrongServer {
             hint: WRONG_SERVER_HINT.into(),
-            detail: Some(format!("/health answered {status}: {}", body.chars().take(200).collect::<String>())),
+            detail: Some(format!(
+                "/health answered {status}: {}",
+                body.chars().take(200).collect::<String>()
+            )),
         })
     }
 
@@ -140,7 +155,15 @@ impl GotrueProvider {
         let (_, settings) = self.get("/settings").await?;
         if let Ok(Value::Object(s)) = serde_json::from_str::<Value>(&settings) {
             // Keys only one fork has (gotrue.md §6).
-            if ["mailer_autoconfirm", "phone_autoconfirm", "sms_provider", "saml_enabled"].iter().any(|k| s.contains_key(*k)) {
+            if [
+                "mailer_autoconfirm",
+                "phone_autoconfirm",
+                "sms_provider",
+                "saml_enabled",
+            ]
+            .iter()
+            .any(|k| s.contains_key(*k))
+            {
                 return Ok(Dialect::Supabase);
             }
             if s.contains_key("autoconfirm") || s.contains_key("external_labels") {
@@ -191,7 +214,11 @@ impl GotrueProvider {
                     .to_string(),
             ),
         };
-        Hints { not_admin, bad_token: Some(bad_token), wrong_server: WRONG_SERVER_HINT.into() }
+        Hints {
+            not_admin,
+            bad_token: Some(bad_token),
+            wrong_server: WRONG_SERVER_HINT.into(),
+        }
     }
 
     /// The admin API for one operation, with a freshly minted token (or the operator token).
@@ -205,14 +232,26 @@ impl GotrueProvider {
                 mint_admin_token(&secret, dialect, &self.admin_role, ttl)?
             }
         };
-        let bearer = HeaderValue::from_str(&format!("Bearer {}", token.expose().trim()))
-            .map_err(|_| Error::invalid_input("Token", "contains characters a token never has; paste it again"))?;
-        Ok(RestAdmin::new(self.http.clone(), &self.base, dialect, vec![(AUTHORIZATION, bearer)], self.hints(dialect)))
+        let bearer =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose().trim())).map_err(|_| {
+                Error::invalid_input(
+                    "Token",
+                    "contains characters a token never has; paste it again",
+                )
+            })?;
+        Ok(RestAdmin::new(
+            self.http.clone(),
+            &self.base,
+            dialect,
+            vec![(AUTHORIZATION, bearer)],
+            self.hints(dialect),
+        ))
     }
 
     fn lifetime(&self, dialect: Dialect) -> Option<Duration> {
         // Netlify's /invite never sets confirmation_sent_at, which its expiry check reads.
-        (dialect == Dialect::Supabase).then(|| Duration::from_secs(u64::from(self.lifetime_hours) * 3600))
+        (dialect == Dialect::Supabase)
+            .then(|| Duration::from_secs(u64::from(self.lifetime_hours) * 3600))
     }
 }
 
@@ -244,7 +283,12 @@ impl Provider for GotrueProvider {
         let version = self.health().await?;
         let api = self.api().await?;
         let dialect = api.dialect();
-        let probe = api.read(api.request(Method::GET, "/admin/users").query(&[("page", "1"), ("per_page", "1")])).await?;
+        let probe = api
+            .read(
+                api.request(Method::GET, "/admin/users")
+                    .query(&[("page", "1"), ("per_page", "1")]),
+            )
+            .await?;
         let fork = match dialect {
             Dialect::Supabase => "Supabase's fork",
             Dialect::Netlify => "Netlify's fork",
@@ -253,7 +297,10 @@ impl Provider for GotrueProvider {
             AuthMode::OperatorToken => "the operator token",
             _ => "admin tokens made from the JWT secret",
         };
-        let mut summary = format!("Connected to GoTrue {version} ({fork}) at {}: {how} can invite.", self.base);
+        let mut summary = format!(
+            "Connected to GoTrue {version} ({fork}) at {}: {how} can invite.",
+            self.base
+        );
         if let Some(total) = common::total_count(&probe.0) {
             summary.push_str(&format!(" The server has {total} user(s)."));
         }
@@ -312,7 +359,8 @@ mod tests {
 
     #[test]
     fn minted_tokens_carry_the_fork_s_admin_claims() {
-        let secret = Sensitive::new("super-secret-jwt-token-with-at-least-32-characters".to_string());
+        let secret =
+            Sensitive::new("super-secret-jwt-token-with-at-least-32-characters".to_string());
         let key = DecodingKey::from_secret(secret.expose().as_bytes());
         let mut v = Validation::new(jsonwebtoken::Algorithm::HS256);
         v.required_spec_claims.clear();
@@ -326,6 +374,11 @@ mod tests {
         assert_eq!(c["sub"], "0");
         assert!(c.get("role").is_none());
         let expired = mint_admin_token(&secret, Dialect::Netlify, "", -3600).unwrap();
-        assert!(decode::<Value>(expired.expose(), &key, &Validation::new(jsonwebtoken::Algorithm::HS256)).is_err());
+        assert!(decode::<Value>(
+            expired.expose(),
+            &key,
+            &Validation::new(jsonwebtoken::Algorithm::HS256)
+        )
+        .is_err());
     }
 }

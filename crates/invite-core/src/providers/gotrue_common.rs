@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::http::{body_text, retry_after, Http};
-use crate::model::{Invite, InvitePage, InviteRef, InviteRequest, InviteStatus, Invited, ListQuery, ResendOptions};
+use crate::model::{
+    Invite, InvitePage, InviteRef, InviteRequest, InviteStatus, Invited, ListQuery, ResendOptions,
+};
 
 /// Users asked for per page. GoTrue has no maximum; 100 keeps answers small and pages few.
 pub const PER_PAGE: u32 = 100;
@@ -71,7 +73,9 @@ pub struct GotrueUser {
     pub user_metadata: Value,
 }
 
-fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<DateTime<Utc>>, D::Error> {
+fn lenient_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<DateTime<Utc>>, D::Error> {
     let v = Option::<Value>::deserialize(d)?;
     Ok(v.as_ref()
         .and_then(Value::as_str)
@@ -82,7 +86,11 @@ fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<D
 impl GotrueUser {
     /// The address, lower-cased.
     pub fn email_lower(&self) -> String {
-        self.email.as_deref().unwrap_or_default().trim().to_lowercase()
+        self.email
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_lowercase()
     }
 
     /// True when this user was invited (users who signed up by themselves are not invitations).
@@ -91,7 +99,11 @@ impl GotrueUser {
     }
 
     fn metadata_str(&self, key: &str) -> Option<String> {
-        self.user_metadata.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.trim().is_empty())
+        self.user_metadata
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .filter(|s| !s.trim().is_empty())
     }
 }
 
@@ -106,7 +118,9 @@ pub fn to_invite(user: &GotrueUser, lifetime: Option<Duration>, now: DateTime<Ut
     let accepted_at = user.email_confirmed_at.or(user.confirmed_at);
     let sent = user.confirmation_sent_at.or(user.invited_at);
     let expires_at = match (accepted_at, sent, lifetime) {
-        (None, Some(sent), Some(life)) => chrono::Duration::from_std(life).ok().and_then(|l| sent.checked_add_signed(l)),
+        (None, Some(sent), Some(life)) => chrono::Duration::from_std(life)
+            .ok()
+            .and_then(|l| sent.checked_add_signed(l)),
         _ => None,
     };
     let status = if user.deleted_at.is_some() {
@@ -125,7 +139,9 @@ pub fn to_invite(user: &GotrueUser, lifetime: Option<Duration>, now: DateTime<Ut
         invited_at: user.invited_at,
         expires_at,
         accepted_at,
-        name: user.metadata_str("full_name").or_else(|| user.metadata_str("name")),
+        name: user
+            .metadata_str("full_name")
+            .or_else(|| user.metadata_str("name")),
         message: user.metadata_str(MESSAGE_KEY),
     }
 }
@@ -134,7 +150,9 @@ pub fn to_invite(user: &GotrueUser, lifetime: Option<Duration>, now: DateTime<Ut
 pub fn parse_user(body: &str) -> Result<GotrueUser> {
     let user: GotrueUser = crate::http::parse_json(body)?;
     if user.id.is_empty() {
-        return Err(Error::BadResponse { detail: Some(format!("no user id in: {}", clip(body))) });
+        return Err(Error::BadResponse {
+            detail: Some(format!("no user id in: {}", clip(body))),
+        });
     }
     Ok(user)
 }
@@ -155,13 +173,21 @@ pub fn next_page_from_link(headers: &HeaderMap) -> Option<u32> {
         let target = target.trim().trim_start_matches('<').trim_end_matches('>');
         let base = url::Url::parse("http://link.invalid/").ok()?;
         let url = base.join(target).ok()?;
-        url.query_pairs().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok())
+        url.query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse().ok())
     })
 }
 
 /// `X-Total-Count`: how many users the server has for the query (all users, not only invited ones).
 pub fn total_count(headers: &HeaderMap) -> Option<u64> {
-    headers.get("x-total-count")?.to_str().ok()?.trim().parse().ok()
+    headers
+        .get("x-total-count")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// What a GoTrue server (or the Invite Desk Netlify Function) said in an error response.
@@ -211,8 +237,16 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// `{"error":{"code","status"?,"message"}}` (an `identity_error` carries Identity's status and
 /// words, read as if Identity had answered); a gateway's `{"message"}`.
 pub fn parse_error(status: u16, headers: &HeaderMap, body: &str) -> ApiError {
-    let header_code = headers.get("x-sb-error-code").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut out = ApiError { status, code: header_code, message: clip(body.trim()), recognised: false };
+    let header_code = headers
+        .get("x-sb-error-code")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut out = ApiError {
+        status,
+        code: header_code,
+        message: clip(body.trim()),
+        recognised: false,
+    };
     let Ok(v) = serde_json::from_str::<Value>(body) else {
         return out;
     };
@@ -222,7 +256,11 @@ pub fn parse_error(status: u16, headers: &HeaderMap, body: &str) -> ApiError {
         out.message = str_of(inner, "message").unwrap_or_default().to_string();
         if out.code_is("identity_error") {
             out.code = None;
-            if let Some(s) = inner.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()) {
+            if let Some(s) = inner
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok())
+            {
                 out.status = s;
             }
         }
@@ -233,7 +271,10 @@ pub fn parse_error(status: u16, headers: &HeaderMap, body: &str) -> ApiError {
     } else if let Some(code) = str_of(&v, "error_code").or_else(|| str_of(&v, "code")) {
         out.recognised = true;
         out.code = Some(code.to_string());
-        out.message = str_of(&v, "msg").or_else(|| str_of(&v, "message")).unwrap_or_default().to_string();
+        out.message = str_of(&v, "msg")
+            .or_else(|| str_of(&v, "message"))
+            .unwrap_or_default()
+            .to_string();
     } else if let Some(msg) = str_of(&v, "msg").or_else(|| str_of(&v, "message")) {
         out.recognised = true;
         out.message = msg.to_string();
@@ -272,7 +313,11 @@ pub fn map_error(e: &ApiError, headers: &HeaderMap, ctx: &ErrCtx<'_>) -> Error {
     let status = e.status;
     if status == 429 {
         let email_limit = e.code_is("over_email_send_rate_limit") || e.says("email rate limit");
-        return Error::RateLimited { retry_after: retry_after(headers), email_limit, detail };
+        return Error::RateLimited {
+            retry_after: retry_after(headers),
+            email_limit,
+            detail,
+        };
     }
     if status >= 500 {
         // A gateway that lost the answer may have passed the write on: look it up before re-sending.
@@ -282,15 +327,25 @@ pub fn map_error(e: &ApiError, headers: &HeaderMap, ctx: &ErrCtx<'_>) -> Error {
         return Error::Server { status, detail };
     }
     if !e.recognised && matches!(status, 404 | 405 | 200..=299) {
-        return Error::WrongServer { hint: ctx.hints.wrong_server.clone(), detail };
+        return Error::WrongServer {
+            hint: ctx.hints.wrong_server.clone(),
+            detail,
+        };
     }
     match status {
         401 | 403 => {
-            let not_admin = e.code_is("not_admin") || e.code_is("forbidden") || e.says("user not allowed");
+            let not_admin =
+                e.code_is("not_admin") || e.code_is("forbidden") || e.says("user not allowed");
             if not_admin {
-                Error::NotAdmin { hint: ctx.hints.not_admin.clone(), detail }
+                Error::NotAdmin {
+                    hint: ctx.hints.not_admin.clone(),
+                    detail,
+                }
             } else if let Some(hint) = &ctx.hints.bad_token {
-                Error::NotAdmin { hint: hint.clone(), detail }
+                Error::NotAdmin {
+                    hint: hint.clone(),
+                    detail,
+                }
             } else {
                 Error::SignedOut { detail }
             }
@@ -298,7 +353,10 @@ pub fn map_error(e: &ApiError, headers: &HeaderMap, ctx: &ErrCtx<'_>) -> Error {
         404 => Error::NotFound { detail },
         400 | 422 => {
             let email = ctx.email.unwrap_or_default().to_string();
-            if e.code_is("email_exists") || e.says("already been registered") || e.says("already registered") {
+            if e.code_is("email_exists")
+                || e.says("already been registered")
+                || e.says("already registered")
+            {
                 Error::AlreadyMember { email, detail }
             } else if e.code_is("email_address_not_authorized") {
                 Error::InvalidEmail {
@@ -316,12 +374,21 @@ pub fn map_error(e: &ApiError, headers: &HeaderMap, ctx: &ErrCtx<'_>) -> Error {
                     || e.says("unable to validate email")
                     || (e.says("email address") && e.says("invalid")))
             {
-                Error::InvalidEmail { email, reason: e.message.clone() }
+                Error::InvalidEmail {
+                    email,
+                    reason: e.message.clone(),
+                }
             } else {
-                Error::Rejected { status, message: e.message.clone() }
+                Error::Rejected {
+                    status,
+                    message: e.message.clone(),
+                }
             }
         }
-        _ => Error::Rejected { status, message: e.message.clone() },
+        _ => Error::Rejected {
+            status,
+            message: e.message.clone(),
+        },
     }
 }
 
@@ -333,7 +400,11 @@ pub async fn read_ok(resp: Response, ctx: &ErrCtx<'_>) -> Result<(HeaderMap, Str
     if status.is_success() {
         return Ok((headers, body));
     }
-    Err(map_error(&parse_error(status.as_u16(), &headers, &body), &headers, ctx))
+    Err(map_error(
+        &parse_error(status.as_u16(), &headers, &body),
+        &headers,
+        ctx,
+    ))
 }
 
 /// True when `body` is GoTrue's `/health` answer (`{"name":"GoTrue","version":…}`); gives the version.
@@ -342,16 +413,23 @@ pub fn health_version(body: &str) -> Option<String> {
     if !str_of(&v, "name").is_some_and(|n| n.eq_ignore_ascii_case("gotrue")) {
         return None;
     }
-    Some(str_of(&v, "version").unwrap_or("unknown version").to_string())
+    Some(
+        str_of(&v, "version")
+            .unwrap_or("unknown version")
+            .to_string(),
+    )
 }
 
 /// A user id as it may appear in a path: GoTrue ids are UUIDs; anything else is refused before it
 /// can change the path.
 pub fn checked_id(id: &str) -> Result<&str> {
-    if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         Ok(id)
     } else {
-        Err(Error::NotFound { detail: Some(format!("not a user id: {}", clip(id))) })
+        Err(Error::NotFound {
+            detail: Some(format!("not a user id: {}", clip(id))),
+        })
     }
 }
 
@@ -373,7 +451,12 @@ pub trait AdminApi: Send + Sync + std::fmt::Debug {
     /// Which fork's rules apply.
     fn dialect(&self) -> Dialect;
     /// `POST /invite`.
-    async fn create_invite(&self, email: &str, data: Option<&Value>, redirect: Option<&str>) -> Result<GotrueUser>;
+    async fn create_invite(
+        &self,
+        email: &str,
+        data: Option<&Value>,
+        redirect: Option<&str>,
+    ) -> Result<GotrueUser>;
     /// `POST /admin/generate_link` type `invite`: the user and the `action_link`. Sends no email.
     async fn generate_invite_link(
         &self,
@@ -405,7 +488,13 @@ pub struct RestAdmin {
 
 impl RestAdmin {
     /// An API client for one call (or a few). `headers` are marked sensitive.
-    pub fn new(http: Http, base: &str, dialect: Dialect, headers: Vec<(HeaderName, HeaderValue)>, hints: Hints) -> Self {
+    pub fn new(
+        http: Http,
+        base: &str,
+        dialect: Dialect,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        hints: Hints,
+    ) -> Self {
         let headers = headers
             .into_iter()
             .map(|(n, mut v)| {
@@ -413,7 +502,13 @@ impl RestAdmin {
                 (n, v)
             })
             .collect();
-        Self { http, base: base.trim_end_matches('/').to_string(), dialect, headers, hints }
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            dialect,
+            headers,
+            hints,
+        }
     }
 
     /// The hints this client maps errors with.
@@ -423,7 +518,10 @@ impl RestAdmin {
 
     /// A request to `<base><path>` with the authorising headers.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let mut rb = self.http.client().request(method, format!("{}{path}", self.base));
+        let mut rb = self
+            .http
+            .client()
+            .request(method, format!("{}{path}", self.base));
         for (n, v) in &self.headers {
             rb = rb.header(n.clone(), v.clone());
         }
@@ -431,7 +529,11 @@ impl RestAdmin {
     }
 
     fn ctx<'a>(&'a self, email: Option<&'a str>, write: bool) -> ErrCtx<'a> {
-        ErrCtx { email, write, hints: &self.hints }
+        ErrCtx {
+            email,
+            write,
+            hints: &self.hints,
+        }
     }
 
     /// Sends a read (retried when safe) and returns the 2xx body or the mapped error.
@@ -460,12 +562,19 @@ impl AdminApi for RestAdmin {
         self.dialect
     }
 
-    async fn create_invite(&self, email: &str, data: Option<&Value>, redirect: Option<&str>) -> Result<GotrueUser> {
+    async fn create_invite(
+        &self,
+        email: &str,
+        data: Option<&Value>,
+        redirect: Option<&str>,
+    ) -> Result<GotrueUser> {
         let mut body = json!({ "email": email });
         if let Some(d) = data {
             body["data"] = d.clone();
         }
-        let rb = self.with_redirect(self.request(Method::POST, "/invite"), redirect).json(&body);
+        let rb = self
+            .with_redirect(self.request(Method::POST, "/invite"), redirect)
+            .json(&body);
         let (_, text) = self.write(rb, Some(email)).await?;
         parse_user(&text)
     }
@@ -477,7 +586,9 @@ impl AdminApi for RestAdmin {
         redirect: Option<&str>,
     ) -> Result<(GotrueUser, String)> {
         if self.dialect == Dialect::Netlify {
-            return Err(Error::Unsupported { what: "Creating an invitation link without an email".into() });
+            return Err(Error::Unsupported {
+                what: "Creating an invitation link without an email".into(),
+            });
         }
         let mut body = json!({ "type": "invite", "email": email });
         if let Some(d) = data {
@@ -486,17 +597,24 @@ impl AdminApi for RestAdmin {
         if let Some(r) = redirect {
             body["redirect_to"] = Value::String(r.to_string());
         }
-        let rb = self.with_redirect(self.request(Method::POST, "/admin/generate_link"), redirect).json(&body);
+        let rb = self
+            .with_redirect(self.request(Method::POST, "/admin/generate_link"), redirect)
+            .json(&body);
         let (_, text) = self.write(rb, Some(email)).await?;
         parse_link_answer(&text)
     }
 
     async fn list_users(&self, page: u32, per_page: u32, filter: Option<&str>) -> Result<UserPage> {
-        let mut q = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+        let mut q = vec![
+            ("page", page.to_string()),
+            ("per_page", per_page.to_string()),
+        ];
         if let Some(f) = filter {
             q.push(("filter", f.to_string()));
         }
-        let (headers, text) = self.read(self.request(Method::GET, "/admin/users").query(&q)).await?;
+        let (headers, text) = self
+            .read(self.request(Method::GET, "/admin/users").query(&q))
+            .await?;
         #[derive(Deserialize)]
         struct Users {
             #[serde(default)]
@@ -504,8 +622,14 @@ impl AdminApi for RestAdmin {
         }
         let users = crate::http::parse_json::<Users>(&text)?
             .users
-            .ok_or_else(|| Error::BadResponse { detail: Some(format!("no users in: {}", clip(&text))) })?;
-        Ok(UserPage { users, total: total_count(&headers), next_page: next_page_from_link(&headers) })
+            .ok_or_else(|| Error::BadResponse {
+                detail: Some(format!("no users in: {}", clip(&text))),
+            })?;
+        Ok(UserPage {
+            users,
+            total: total_count(&headers),
+            next_page: next_page_from_link(&headers),
+        })
     }
 
     async fn get_user(&self, id: &str) -> Result<GotrueUser> {
@@ -525,7 +649,9 @@ impl AdminApi for RestAdmin {
 
     async fn update_user_metadata(&self, id: &str, data: &Value) -> Result<()> {
         let path = format!("/admin/users/{}", checked_id(id)?);
-        let rb = self.request(Method::PUT, &path).json(&json!({ "user_metadata": data }));
+        let rb = self
+            .request(Method::PUT, &path)
+            .json(&json!({ "user_metadata": data }));
         self.write(rb, None).await.map(|_| ())
     }
 }
@@ -537,10 +663,17 @@ pub fn parse_link_answer(text: &str) -> Result<(GotrueUser, String)> {
     let link = str_of(&v, "action_link")
         .or_else(|| v.get("properties").and_then(|p| str_of(p, "action_link")))
         .map(str::to_string)
-        .ok_or_else(|| Error::BadResponse { detail: Some(format!("no action_link in: {}", clip(text))) })?;
-    let user_v = v.get("user").filter(|u| u.is_object()).cloned().unwrap_or(v);
-    let user: GotrueUser = serde_json::from_value(user_v)
-        .map_err(|e| Error::BadResponse { detail: Some(format!("{e}: {}", clip(text))) })?;
+        .ok_or_else(|| Error::BadResponse {
+            detail: Some(format!("no action_link in: {}", clip(text))),
+        })?;
+    let user_v = v
+        .get("user")
+        .filter(|u| u.is_object())
+        .cloned()
+        .unwrap_or(v);
+    let user: GotrueUser = serde_json::from_value(user_v).map_err(|e| Error::BadResponse {
+        detail: Some(format!("{e}: {}", clip(text))),
+    })?;
     Ok((user, link))
 }
 
@@ -548,13 +681,19 @@ pub fn parse_link_answer(text: &str) -> Result<(GotrueUser, String)> {
 // The operations, the same rules for every back end.
 
 fn message_data(message: Option<&str>) -> Option<Value> {
-    message.map(str::trim).filter(|m| !m.is_empty()).map(|m| json!({ MESSAGE_KEY: m }))
+    message
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| json!({ MESSAGE_KEY: m }))
 }
 
 /// Supabase's `/invite` answers the same for a new user and a re-invited pending one; a user
 /// created well before this invitation was already there.
 fn existed_before(user: &GotrueUser) -> bool {
-    match (user.created_at, user.invited_at.or(user.confirmation_sent_at)) {
+    match (
+        user.created_at,
+        user.invited_at.or(user.confirmation_sent_at),
+    ) {
         (Some(created), Some(sent)) => sent - created > chrono::Duration::seconds(2),
         _ => false,
     }
@@ -566,7 +705,11 @@ pub async fn find_user(api: &dyn AdminApi, email: &str) -> Result<Option<GotrueU
     let mut page = 1;
     loop {
         let p = api.list_users(page, PER_PAGE, Some(&wanted)).await?;
-        if let Some(u) = p.users.into_iter().find(|u| u.email_lower() == wanted && u.deleted_at.is_none()) {
+        if let Some(u) = p
+            .users
+            .into_iter()
+            .find(|u| u.email_lower() == wanted && u.deleted_at.is_none())
+        {
             return Ok(Some(u));
         }
         match p.next_page {
@@ -578,18 +721,32 @@ pub async fn find_user(api: &dyn AdminApi, email: &str) -> Result<Option<GotrueU
 
 /// Invites one address: an email (`/invite`), or on Supabase with `send_email` off a link to copy
 /// (`generate_link`, no email, not email-rate-limited). The message goes in `data.invite_message`.
-pub async fn invite(api: &dyn AdminApi, req: &InviteRequest, lifetime: Option<Duration>) -> Result<Invited> {
+pub async fn invite(
+    api: &dyn AdminApi,
+    req: &InviteRequest,
+    lifetime: Option<Duration>,
+) -> Result<Invited> {
     let email = req.email.trim().to_lowercase();
     let data = message_data(req.message.as_deref());
-    let redirect = req.redirect_url.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let redirect = req
+        .redirect_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
     let dialect = api.dialect();
     if dialect == Dialect::Netlify && !req.send_email {
-        return Err(Error::Unsupported { what: "Inviting without sending an email".into() });
+        return Err(Error::Unsupported {
+            what: "Inviting without sending an email".into(),
+        });
     }
     let result = if req.send_email {
-        api.create_invite(&email, data.as_ref(), redirect).await.map(|u| (u, None))
+        api.create_invite(&email, data.as_ref(), redirect)
+            .await
+            .map(|u| (u, None))
     } else {
-        api.generate_invite_link(&email, data.as_ref(), redirect).await.map(|(u, l)| (u, Some(l)))
+        api.generate_invite_link(&email, data.as_ref(), redirect)
+            .await
+            .map(|(u, l)| (u, Some(l)))
     };
     match result {
         Ok((user, link)) => Ok(Invited {
@@ -620,8 +777,14 @@ pub async fn list_page(
     page: u32,
     lifetime: Option<Duration>,
 ) -> Result<InvitePage> {
-    let search = query.search.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let p = api.list_users(page.max(1), PER_PAGE, search.as_deref()).await?;
+    let search = query
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    let p = api
+        .list_users(page.max(1), PER_PAGE, search.as_deref())
+        .await?;
     let now = Utc::now();
     let invites = p
         .users
@@ -631,7 +794,11 @@ pub async fn list_page(
         .filter(|i| query.status.is_none_or(|s| s == i.status))
         .filter(|i| search.as_deref().is_none_or(|s| i.email.contains(s)))
         .collect();
-    Ok(InvitePage { invites, total: p.total, next_page: p.next_page.filter(|n| *n > page) })
+    Ok(InvitePage {
+        invites,
+        total: p.total,
+        next_page: p.next_page.filter(|n| *n > page),
+    })
 }
 
 /// Re-reads the invitation on the server and refuses unless it is still open.
@@ -644,15 +811,23 @@ async fn open_invitation(
     let user = api.get_user(&r.id).await?;
     if !r.email.trim().is_empty() && !user.email_lower().eq_ignore_ascii_case(r.email.trim()) {
         return Err(Error::NotFound {
-            detail: Some(format!("user {} now belongs to another address, not {}", r.id, r.email)),
+            detail: Some(format!(
+                "user {} now belongs to another address, not {}",
+                r.id, r.email
+            )),
         });
     }
     let inv = to_invite(&user, lifetime, Utc::now());
     match inv.status {
         InviteStatus::Accepted => Err(Error::NotPending {
-            reason: format!("{} has already accepted the invitation, so there is nothing to {action}.", inv.email),
+            reason: format!(
+                "{} has already accepted the invitation, so there is nothing to {action}.",
+                inv.email
+            ),
         }),
-        InviteStatus::Cancelled => Err(Error::NotFound { detail: Some("the user was deleted".into()) }),
+        InviteStatus::Cancelled => Err(Error::NotFound {
+            detail: Some("the user was deleted".into()),
+        }),
         InviteStatus::Pending | InviteStatus::Expired => Ok(user),
     }
 }
@@ -668,7 +843,11 @@ pub async fn resend(
 ) -> Result<Invite> {
     let user = open_invitation(api, r, lifetime, "resend").await?;
     let email = user.email_lower();
-    let redirect = opts.redirect_url.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let redirect = opts
+        .redirect_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let new_message = message_data(opts.message.as_deref());
     let fresh = match api.dialect() {
         Dialect::Supabase => {
@@ -686,11 +865,19 @@ pub async fn resend(
             if let (Some(Value::Object(new)), Value::Object(d)) = (&new_message, &mut data) {
                 d.extend(new.clone());
             }
-            let data = data.as_object().is_some_and(|d| !d.is_empty()).then_some(data);
+            let data = data
+                .as_object()
+                .is_some_and(|d| !d.is_empty())
+                .then_some(data);
             api.delete_user(&user.id).await?;
-            api.create_invite(&email, data.as_ref(), None).await.inspect_err(|e| {
-                tracing::warn!(kind = e.kind(), "re-invite after delete failed; the invitation is gone until sent again");
-            })?
+            api.create_invite(&email, data.as_ref(), None)
+                .await
+                .inspect_err(|e| {
+                    tracing::warn!(
+                        kind = e.kind(),
+                        "re-invite after delete failed; the invitation is gone until sent again"
+                    );
+                })?
         }
     };
     Ok(to_invite(&fresh, lifetime, Utc::now()))
@@ -721,11 +908,15 @@ pub async fn link(
     lifetime: Option<Duration>,
 ) -> Result<String> {
     if api.dialect() == Dialect::Netlify {
-        return Err(Error::Unsupported { what: "Copying an invitation link".into() });
+        return Err(Error::Unsupported {
+            what: "Copying an invitation link".into(),
+        });
     }
     let user = open_invitation(api, r, lifetime, "link to").await?;
     let redirect = redirect.map(str::trim).filter(|s| !s.is_empty());
-    let (_, link) = api.generate_invite_link(&user.email_lower(), None, redirect).await?;
+    let (_, link) = api
+        .generate_invite_link(&user.email_lower(), None, redirect)
+        .await?;
     Ok(link)
 }
 
@@ -737,7 +928,9 @@ pub fn jwt_payload(token: &str) -> Option<Value> {
     if parts.next().is_some() {
         return None;
     }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -747,26 +940,62 @@ mod tests {
     use super::*;
 
     fn hints(bad_token: Option<&str>) -> Hints {
-        Hints { not_admin: "use the admin key".into(), bad_token: bad_token.map(str::to_string), wrong_server: "not GoTrue".into() }
+        Hints {
+            not_admin: "use the admin key".into(),
+            bad_token: bad_token.map(str::to_string),
+            wrong_server: "not GoTrue".into(),
+        }
     }
 
     fn map(status: u16, body: &str, email: Option<&str>, write: bool) -> Error {
         let h = hints(None);
         let headers = HeaderMap::new();
-        map_error(&parse_error(status, &headers, body), &headers, &ErrCtx { email, write, hints: &h })
+        map_error(
+            &parse_error(status, &headers, body),
+            &headers,
+            &ErrCtx {
+                email,
+                write,
+                hints: &h,
+            },
+        )
     }
 
     #[test]
     fn every_shape_is_read() {
         let h = HeaderMap::new();
-        let e = parse_error(403, &h, r#"{"code":"not_admin","message":"User not allowed"}"#);
-        assert_eq!((e.code.as_deref(), e.message.as_str()), (Some("not_admin"), "User not allowed"));
-        let e = parse_error(403, &h, r#"{"code":403,"error_code":"bad_jwt","msg":"invalid JWT"}"#);
-        assert_eq!((e.code.as_deref(), e.message.as_str()), (Some("bad_jwt"), "invalid JWT"));
+        let e = parse_error(
+            403,
+            &h,
+            r#"{"code":"not_admin","message":"User not allowed"}"#,
+        );
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str()),
+            (Some("not_admin"), "User not allowed")
+        );
+        let e = parse_error(
+            403,
+            &h,
+            r#"{"code":403,"error_code":"bad_jwt","msg":"invalid JWT"}"#,
+        );
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str()),
+            (Some("bad_jwt"), "invalid JWT")
+        );
         let e = parse_error(401, &h, r#"{"code":401,"msg":"User not allowed"}"#);
-        assert_eq!((e.code, e.message.as_str(), e.recognised), (None, "User not allowed", true));
-        let e = parse_error(400, &h, r#"{"error":"invalid_grant","error_description":"Email not confirmed"}"#);
-        assert_eq!((e.code.as_deref(), e.message.as_str()), (Some("invalid_grant"), "Email not confirmed"));
+        assert_eq!(
+            (e.code, e.message.as_str(), e.recognised),
+            (None, "User not allowed", true)
+        );
+        let e = parse_error(
+            400,
+            &h,
+            r#"{"error":"invalid_grant","error_description":"Email not confirmed"}"#,
+        );
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str()),
+            (Some("invalid_grant"), "Email not confirmed")
+        );
         let e = parse_error(
             422,
             &h,
@@ -780,55 +1009,189 @@ mod tests {
     #[test]
     fn supabase_rows_map_to_kinds() {
         let rows: &[(u16, &str, &str)] = &[
-            (401, r#"{"code":"no_authorization","message":"This endpoint requires a valid Bearer token"}"#, "signed_out"),
-            (403, r#"{"code":"bad_jwt","message":"invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired"}"#, "signed_out"),
-            (403, r#"{"code":"not_admin","message":"User not allowed"}"#, "not_admin"),
+            (
+                401,
+                r#"{"code":"no_authorization","message":"This endpoint requires a valid Bearer token"}"#,
+                "signed_out",
+            ),
+            (
+                403,
+                r#"{"code":"bad_jwt","message":"invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired"}"#,
+                "signed_out",
+            ),
+            (
+                403,
+                r#"{"code":"not_admin","message":"User not allowed"}"#,
+                "not_admin",
+            ),
             (401, r#"{"code":401,"msg":"User not allowed"}"#, "not_admin"),
-            (403, r#"{"code":"session_not_found","message":"Session from session_id claim in JWT does not exist"}"#, "signed_out"),
-            (403, r#"{"code":"session_expired","message":"Session is no longer valid"}"#, "signed_out"),
-            (400, r#"{"code":"bad_json","message":"Could not parse request body as JSON: x"}"#, "rejected"),
-            (400, r#"{"code":"validation_failed","message":"An email address is required"}"#, "invalid_email"),
-            (400, r#"{"code":"validation_failed","message":"An email address is too long"}"#, "invalid_email"),
-            (400, r#"{"code":"validation_failed","message":"Unable to validate email address: invalid format"}"#, "invalid_email"),
-            (400, r#"{"code":"email_address_invalid","message":"Email address \"a@b.c\" is invalid"}"#, "invalid_email"),
-            (400, r#"{"code":"email_address_not_authorized","message":"Email address \"a@b.c\" cannot be used as it is not authorized"}"#, "invalid_email"),
-            (422, r#"{"code":"email_exists","message":"A user with this email address has already been registered"}"#, "already_member"),
-            (429, r#"{"code":"over_email_send_rate_limit","message":"email rate limit exceeded"}"#, "rate_limited"),
-            (500, r#"{"code":"unexpected_failure","message":"Error sending invite email"}"#, "server"),
-            (404, r#"{"code":"user_not_found","message":"User not found"}"#, "not_found"),
-            (404, r#"{"code":"validation_failed","message":"user_id must be an UUID"}"#, "not_found"),
+            (
+                403,
+                r#"{"code":"session_not_found","message":"Session from session_id claim in JWT does not exist"}"#,
+                "signed_out",
+            ),
+            (
+                403,
+                r#"{"code":"session_expired","message":"Session is no longer valid"}"#,
+                "signed_out",
+            ),
+            (
+                400,
+                r#"{"code":"bad_json","message":"Could not parse request body as JSON: x"}"#,
+                "rejected",
+            ),
+            (
+                400,
+                r#"{"code":"validation_failed","message":"An email address is required"}"#,
+                "invalid_email",
+            ),
+            (
+                400,
+                r#"{"code":"validation_failed","message":"An email address is too long"}"#,
+                "invalid_email",
+            ),
+            (
+                400,
+                r#"{"code":"validation_failed","message":"Unable to validate email address: invalid format"}"#,
+                "invalid_email",
+            ),
+            (
+                400,
+                r#"{"code":"email_address_invalid","message":"Email address \"a@b.c\" is invalid"}"#,
+                "invalid_email",
+            ),
+            (
+                400,
+                r#"{"code":"email_address_not_authorized","message":"Email address \"a@b.c\" cannot be used as it is not authorized"}"#,
+                "invalid_email",
+            ),
+            (
+                422,
+                r#"{"code":"email_exists","message":"A user with this email address has already been registered"}"#,
+                "already_member",
+            ),
+            (
+                429,
+                r#"{"code":"over_email_send_rate_limit","message":"email rate limit exceeded"}"#,
+                "rate_limited",
+            ),
+            (
+                500,
+                r#"{"code":"unexpected_failure","message":"Error sending invite email"}"#,
+                "server",
+            ),
+            (
+                404,
+                r#"{"code":"user_not_found","message":"User not found"}"#,
+                "not_found",
+            ),
+            (
+                404,
+                r#"{"code":"validation_failed","message":"user_id must be an UUID"}"#,
+                "not_found",
+            ),
         ];
         for (status, body, kind) in rows {
             let e = map(*status, body, Some("a@b.c"), true);
             assert_eq!(e.kind(), *kind, "{status} {body} -> {e:?}");
-            assert!(e.detail().is_some() || matches!(e, Error::InvalidEmail { .. }), "{e:?} keeps the server's words");
+            assert!(
+                e.detail().is_some() || matches!(e, Error::InvalidEmail { .. }),
+                "{e:?} keeps the server's words"
+            );
         }
-        let e = map(429, r#"{"code":"over_email_send_rate_limit","message":"email rate limit exceeded"}"#, None, true);
-        assert!(matches!(e, Error::RateLimited { email_limit: true, .. }));
+        let e = map(
+            429,
+            r#"{"code":"over_email_send_rate_limit","message":"email rate limit exceeded"}"#,
+            None,
+            true,
+        );
+        assert!(matches!(
+            e,
+            Error::RateLimited {
+                email_limit: true,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn netlify_rows_map_to_kinds() {
         let rows: &[(u16, &str, &str)] = &[
-            (401, r#"{"code":401,"msg":"This endpoint requires a Bearer token"}"#, "signed_out"),
-            (401, r#"{"code":401,"msg":"Invalid token: token is expired"}"#, "signed_out"),
-            (401, r#"{"code":401,"msg":"Invalid admin user"}"#, "signed_out"),
+            (
+                401,
+                r#"{"code":401,"msg":"This endpoint requires a Bearer token"}"#,
+                "signed_out",
+            ),
+            (
+                401,
+                r#"{"code":401,"msg":"Invalid token: token is expired"}"#,
+                "signed_out",
+            ),
+            (
+                401,
+                r#"{"code":401,"msg":"Invalid admin user"}"#,
+                "signed_out",
+            ),
             (401, r#"{"code":401,"msg":"User not allowed"}"#, "not_admin"),
-            (400, r#"{"code":400,"msg":"Could not read Invite params: EOF"}"#, "rejected"),
-            (422, r#"{"code":422,"msg":"An email address is required"}"#, "invalid_email"),
-            (422, r#"{"code":422,"msg":"Unable to validate email address: mail: no angle-addr"}"#, "invalid_email"),
-            (422, r#"{"code":422,"msg":"Email address already registered by another user"}"#, "already_member"),
-            (500, r#"{"code":500,"msg":"Error inviting user","error_id":"x"}"#, "server"),
+            (
+                400,
+                r#"{"code":400,"msg":"Could not read Invite params: EOF"}"#,
+                "rejected",
+            ),
+            (
+                422,
+                r#"{"code":422,"msg":"An email address is required"}"#,
+                "invalid_email",
+            ),
+            (
+                422,
+                r#"{"code":422,"msg":"Unable to validate email address: mail: no angle-addr"}"#,
+                "invalid_email",
+            ),
+            (
+                422,
+                r#"{"code":422,"msg":"Email address already registered by another user"}"#,
+                "already_member",
+            ),
+            (
+                500,
+                r#"{"code":500,"msg":"Error inviting user","error_id":"x"}"#,
+                "server",
+            ),
             (404, r#"{"code":404,"msg":"User not found"}"#, "not_found"),
-            (400, r#"{"code":400,"msg":"user_id must be an UUID"}"#, "rejected"),
-            (429, r#"{"code":429,"msg":"Rate limit exceeded"}"#, "rate_limited"),
-            (401, r#"{"error":{"code":"unauthorized","message":"Sign in first"}}"#, "signed_out"),
-            (403, r#"{"error":{"code":"forbidden","message":"needs role admin"}}"#, "not_admin"),
-            (404, r#"{"error":{"code":"not_found","message":"no such user"}}"#, "not_found"),
+            (
+                400,
+                r#"{"code":400,"msg":"user_id must be an UUID"}"#,
+                "rejected",
+            ),
+            (
+                429,
+                r#"{"code":429,"msg":"Rate limit exceeded"}"#,
+                "rate_limited",
+            ),
+            (
+                401,
+                r#"{"error":{"code":"unauthorized","message":"Sign in first"}}"#,
+                "signed_out",
+            ),
+            (
+                403,
+                r#"{"error":{"code":"forbidden","message":"needs role admin"}}"#,
+                "not_admin",
+            ),
+            (
+                404,
+                r#"{"error":{"code":"not_found","message":"no such user"}}"#,
+                "not_found",
+            ),
             (404, "Function not found", "wrong_server"),
         ];
         for (status, body, kind) in rows {
-            assert_eq!(map(*status, body, Some("a@b.c"), true).kind(), *kind, "{status} {body}");
+            assert_eq!(
+                map(*status, body, Some("a@b.c"), true).kind(),
+                *kind,
+                "{status} {body}"
+            );
         }
     }
 
@@ -845,11 +1208,22 @@ mod tests {
         let h = hints(Some("check the JWT secret"));
         let headers = HeaderMap::new();
         let e = map_error(
-            &parse_error(403, &headers, r#"{"code":"bad_jwt","message":"invalid JWT"}"#),
+            &parse_error(
+                403,
+                &headers,
+                r#"{"code":"bad_jwt","message":"invalid JWT"}"#,
+            ),
             &headers,
-            &ErrCtx { email: None, write: false, hints: &h },
+            &ErrCtx {
+                email: None,
+                write: false,
+                hints: &h,
+            },
         );
-        assert!(matches!(&e, Error::NotAdmin { hint, .. } if hint == "check the JWT secret"), "{e:?}");
+        assert!(
+            matches!(&e, Error::NotAdmin { hint, .. } if hint == "check the JWT secret"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -857,9 +1231,23 @@ mod tests {
         let h = hints(None);
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("42"));
-        let e = map_error(&parse_error(429, &headers, "{}"), &headers, &ErrCtx { email: None, write: true, hints: &h });
+        let e = map_error(
+            &parse_error(429, &headers, "{}"),
+            &headers,
+            &ErrCtx {
+                email: None,
+                write: true,
+                hints: &h,
+            },
+        );
         assert_eq!(e.retry_after(), Some(Duration::from_secs(42)));
-        assert!(matches!(e, Error::RateLimited { email_limit: false, .. }));
+        assert!(matches!(
+            e,
+            Error::RateLimited {
+                email_limit: false,
+                ..
+            }
+        ));
     }
 
     fn user(v: Value) -> GotrueUser {
@@ -871,20 +1259,43 @@ mod tests {
         let now = Utc::now();
         let day = Some(Duration::from_secs(86_400));
         let ago = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
-        let pending = user(json!({"id":"1","email":"A@x.io","invited_at":ago(1),"confirmation_sent_at":ago(1),
-            "user_metadata":{"invite_message":"hi","full_name":"Ann"}}));
+        let pending = user(
+            json!({"id":"1","email":"A@x.io","invited_at":ago(1),"confirmation_sent_at":ago(1),
+            "user_metadata":{"invite_message":"hi","full_name":"Ann"}}),
+        );
         let i = to_invite(&pending, day, now);
-        assert_eq!((i.status, i.email.as_str(), i.message.as_deref(), i.name.as_deref()), (InviteStatus::Pending, "a@x.io", Some("hi"), Some("Ann")));
+        assert_eq!(
+            (
+                i.status,
+                i.email.as_str(),
+                i.message.as_deref(),
+                i.name.as_deref()
+            ),
+            (InviteStatus::Pending, "a@x.io", Some("hi"), Some("Ann"))
+        );
         assert!(i.expires_at.unwrap() > now);
-        let expired = user(json!({"id":"2","email":"b@x.io","invited_at":ago(30),"confirmation_sent_at":ago(25)}));
+        let expired = user(
+            json!({"id":"2","email":"b@x.io","invited_at":ago(30),"confirmation_sent_at":ago(25)}),
+        );
         assert_eq!(to_invite(&expired, day, now).status, InviteStatus::Expired);
         // Netlify: no lifetime, never expires.
         assert_eq!(to_invite(&expired, None, now).status, InviteStatus::Pending);
-        let accepted = user(json!({"id":"3","email":"c@x.io","invited_at":ago(30),"email_confirmed_at":ago(2)}));
-        assert_eq!(to_invite(&accepted, day, now).status, InviteStatus::Accepted);
-        let netlify_accepted = user(json!({"id":"4","email":"d@x.io","invited_at":ago(30),"confirmed_at":ago(2)}));
-        assert_eq!(to_invite(&netlify_accepted, None, now).status, InviteStatus::Accepted);
-        let odd = user(json!({"id":"5","email":"e@x.io","invited_at":"yesterday","confirmed_at":null,"user_metadata":null}));
+        let accepted = user(
+            json!({"id":"3","email":"c@x.io","invited_at":ago(30),"email_confirmed_at":ago(2)}),
+        );
+        assert_eq!(
+            to_invite(&accepted, day, now).status,
+            InviteStatus::Accepted
+        );
+        let netlify_accepted =
+            user(json!({"id":"4","email":"d@x.io","invited_at":ago(30),"confirmed_at":ago(2)}));
+        assert_eq!(
+            to_invite(&netlify_accepted, None, now).status,
+            InviteStatus::Accepted
+        );
+        let odd = user(
+            json!({"id":"5","email":"e@x.io","invited_at":"yesterday","confirmed_at":null,"user_metadata":null}),
+        );
         assert!(!odd.is_invitation());
     }
 
@@ -904,9 +1315,16 @@ mod tests {
 
     #[test]
     fn link_answers_of_both_shapes_are_read() {
-        let (u, l) = parse_link_answer(r#"{"id":"u1","email":"a@b.c","action_link":"https://x/verify?token=t&type=invite"}"#).unwrap();
-        assert_eq!((u.id.as_str(), l.as_str()), ("u1", "https://x/verify?token=t&type=invite"));
-        let (u, l) = parse_link_answer(r#"{"user":{"id":"u2"},"properties":{"action_link":"L"}}"#).unwrap();
+        let (u, l) = parse_link_answer(
+            r#"{"id":"u1","email":"a@b.c","action_link":"https://x/verify?token=t&type=invite"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (u.id.as_str(), l.as_str()),
+            ("u1", "https://x/verify?token=t&type=invite")
+        );
+        let (u, l) =
+            parse_link_answer(r#"{"user":{"id":"u2"},"properties":{"action_link":"L"}}"#).unwrap();
         assert_eq!((u.id.as_str(), l.as_str()), ("u2", "L"));
         assert!(parse_link_answer(r#"{"id":"u3"}"#).is_err());
     }

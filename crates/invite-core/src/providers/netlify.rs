@@ -19,14 +19,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::gotrue_common::{
-    self as common, checked_id, jwt_payload, map_error, parse_error, parse_user, read_ok, AdminApi, Dialect, ErrCtx,
-    GotrueUser, Hints, UserPage,
+    self as common, checked_id, jwt_payload, map_error, parse_error, parse_user, read_ok, AdminApi,
+    Dialect, ErrCtx, GotrueUser, Hints, UserPage,
 };
 use crate::error::{Error, Result};
 use crate::http::{body_text, parse_json, Http};
 use crate::model::{
-    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited, ListQuery, ResendOptions,
-    WorkspaceKind,
+    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited,
+    ListQuery, ResendOptions, WorkspaceKind,
 };
 use crate::provider::Provider;
 use crate::secret::{names, SecretStore, Sensitive};
@@ -47,7 +47,8 @@ const DEPLOY_HINT: &str = "The Invite Desk function is not deployed on this site
 const ROLE_HINT: &str = "Your Identity user needs the admin role: in the Netlify dashboard open Identity, select \
      your user, add the role \"admin\" under Roles, and sign in again. (Or list your role in the function's \
      INVITE_DESK_ROLES environment variable.)";
-const DEPRECATION_NOTE: &str = "Netlify marks Identity as deprecated for new sites; sites that already use it \
+const DEPRECATION_NOTE: &str =
+    "Netlify marks Identity as deprecated for new sites; sites that already use it \
      keep working, with security fixes only.";
 
 /// Signs in to Netlify Identity with email and password (`POST <site>/.netlify/identity/token`,
@@ -62,8 +63,15 @@ pub async fn netlify_sign_in(
     secrets: &dyn SecretStore,
     ws_id: &str,
 ) -> Result<()> {
-    let url = format!("{}{IDENTITY_PATH}/token", site_url.trim().trim_end_matches('/'));
-    let form = [("grant_type", "password"), ("username", email.trim()), ("password", password.expose().as_str())];
+    let url = format!(
+        "{}{IDENTITY_PATH}/token",
+        site_url.trim().trim_end_matches('/')
+    );
+    let form = [
+        ("grant_type", "password"),
+        ("username", email.trim()),
+        ("password", password.expose().as_str()),
+    ];
     // A lost answer to a sign-in changes nothing that a second sign-in would not: safe to repeat.
     let resp = http.send_read(http.client().post(url).form(&form)).await?;
     let tokens = read_tokens(resp, TokenGrant::Password).await?;
@@ -110,18 +118,43 @@ async fn read_tokens(resp: reqwest::Response, grant: TokenGrant) -> Result<Token
     match (status.as_u16(), grant) {
         (400 | 401 | 422, TokenGrant::Password) => Err(Error::invalid_input(
             "Email or password",
-            format!("Netlify Identity did not accept them ({})", if e.message.is_empty() { "no reason given" } else { &e.message }),
+            format!(
+                "Netlify Identity did not accept them ({})",
+                if e.message.is_empty() {
+                    "no reason given"
+                } else {
+                    &e.message
+                }
+            ),
         )),
-        (400 | 401 | 422, TokenGrant::Refresh) => Err(Error::SignedOut { detail: Some(e.detail()) }),
+        (400 | 401 | 422, TokenGrant::Refresh) => Err(Error::SignedOut {
+            detail: Some(e.detail()),
+        }),
         _ => {
-            let hints = Hints { not_admin: ROLE_HINT.into(), bad_token: None, wrong_server: DEPLOY_HINT.into() };
-            Err(map_error(&e, &headers, &ErrCtx { email: None, write: false, hints: &hints }))
+            let hints = Hints {
+                not_admin: ROLE_HINT.into(),
+                bad_token: None,
+                wrong_server: DEPLOY_HINT.into(),
+            };
+            Err(map_error(
+                &e,
+                &headers,
+                &ErrCtx {
+                    email: None,
+                    write: false,
+                    hints: &hints,
+                },
+            ))
         }
     }
 }
 
 fn store_tokens(secrets: &dyn SecretStore, ws_id: &str, t: &Tokens) -> Result<()> {
-    secrets.set(ws_id, names::ACCESS_TOKEN, &Sensitive::new(t.access_token.clone()))?;
+    secrets.set(
+        ws_id,
+        names::ACCESS_TOKEN,
+        &Sensitive::new(t.access_token.clone()),
+    )?;
     if let Some(r) = t.refresh_token.as_ref().filter(|r| !r.is_empty()) {
         secrets.set(ws_id, names::REFRESH_TOKEN, &Sensitive::new(r.clone()))?;
     }
@@ -155,15 +188,27 @@ impl NetlifyProvider {
     /// and renewed there (refresh token; the kept password when `keep_signed_in`).
     pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
         let site = ws.base_url.trim().trim_end_matches('/').to_string();
-        url::Url::parse(&site).map_err(|e| Error::InvalidUrl { reason: e.to_string() })?;
-        let path = ws.options.function_path.as_deref().map(str::trim).filter(|p| !p.is_empty()).unwrap_or(DEFAULT_FUNCTION_PATH);
+        url::Url::parse(&site).map_err(|e| Error::InvalidUrl {
+            reason: e.to_string(),
+        })?;
+        let path = ws
+            .options
+            .function_path
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .unwrap_or(DEFAULT_FUNCTION_PATH);
         let path = format!("/{}", path.trim_matches('/'));
         Ok(Self {
             http,
             ws_id: ws.id.clone(),
             function_url: format!("{site}{path}"),
             site,
-            account_email: ws.options.account_email.clone().filter(|e| !e.trim().is_empty()),
+            account_email: ws
+                .options
+                .account_email
+                .clone()
+                .filter(|e| !e.trim().is_empty()),
             keep_signed_in: ws.options.keep_signed_in,
             secrets,
             renewing: tokio::sync::Mutex::new(()),
@@ -171,14 +216,21 @@ impl NetlifyProvider {
     }
 
     fn hints() -> Hints {
-        Hints { not_admin: ROLE_HINT.into(), bad_token: None, wrong_server: DEPLOY_HINT.into() }
+        Hints {
+            not_admin: ROLE_HINT.into(),
+            bad_token: None,
+            wrong_server: DEPLOY_HINT.into(),
+        }
     }
 
     /// The access token to use now, renewed first when it is missing or about to expire.
     async fn token(&self) -> Result<Sensitive<String>> {
         match self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
             Some(t) if !expiring(t.expose()) => Ok(t),
-            stale => self.renew(stale.as_ref().map(|t| t.expose().as_str())).await,
+            stale => {
+                self.renew(stale.as_ref().map(|t| t.expose().as_str()))
+                    .await
+            }
         }
     }
 
@@ -193,22 +245,37 @@ impl NetlifyProvider {
         }
         let refreshed = match self.secrets.get(&self.ws_id, names::REFRESH_TOKEN)? {
             Some(r) => self.refresh(&r).await,
-            None => Err(Error::SignedOut { detail: Some("no refresh token kept".into()) }),
+            None => Err(Error::SignedOut {
+                detail: Some("no refresh token kept".into()),
+            }),
         };
         match refreshed {
             Ok(t) => Ok(t),
             // Nothing was sent: the refresh token is still good, try again later.
             Err(e @ Error::Network { .. }) => Err(e),
             Err(e @ (Error::SignedOut { .. } | Error::Uncertain { .. })) => {
-                let password = if self.keep_signed_in { self.secrets.get(&self.ws_id, names::PASSWORD)? } else { None };
+                let password = if self.keep_signed_in {
+                    self.secrets.get(&self.ws_id, names::PASSWORD)?
+                } else {
+                    None
+                };
                 match (password, &self.account_email) {
                     (Some(pw), Some(email)) => {
-                        netlify_sign_in(&self.http, &self.site, email, &pw, self.secrets.as_ref(), &self.ws_id).await.map_err(
-                            |e| match e {
-                                Error::InvalidInput { reason, .. } => Error::SignedOut { detail: Some(reason) },
-                                other => other,
+                        netlify_sign_in(
+                            &self.http,
+                            &self.site,
+                            email,
+                            &pw,
+                            self.secrets.as_ref(),
+                            &self.ws_id,
+                        )
+                        .await
+                        .map_err(|e| match e {
+                            Error::InvalidInput { reason, .. } => Error::SignedOut {
+                                detail: Some(reason),
                             },
-                        )?;
+                            other => other,
+                        })?;
                         self.secrets.require(&self.ws_id, names::ACCESS_TOKEN)
                     }
                     _ => Err(match e {
@@ -223,16 +290,31 @@ impl NetlifyProvider {
 
     async fn refresh(&self, refresh_token: &Sensitive<String>) -> Result<Sensitive<String>> {
         let url = format!("{}{IDENTITY_PATH}/token", self.site);
-        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose().as_str())];
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose().as_str()),
+        ];
         // A refresh token is spent when used: never re-send one whose answer was lost.
-        let resp = self.http.send_write(self.http.client().post(url).form(&form)).await?;
+        let resp = self
+            .http
+            .send_write(self.http.client().post(url).form(&form))
+            .await?;
         let tokens = read_tokens(resp, TokenGrant::Refresh).await?;
         store_tokens(self.secrets.as_ref(), &self.ws_id, &tokens)?;
         Ok(Sensitive::new(tokens.access_token))
     }
 
-    fn build(&self, method: &Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> RequestBuilder {
-        let mut rb = self.http.client().request(method.clone(), format!("{}{path}", self.function_url));
+    fn build(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> RequestBuilder {
+        let mut rb = self
+            .http
+            .client()
+            .request(method.clone(), format!("{}{path}", self.function_url));
         if !query.is_empty() {
             rb = rb.query(query);
         }
@@ -254,11 +336,21 @@ impl NetlifyProvider {
     ) -> Result<(HeaderMap, String)> {
         let write = method != Method::GET;
         let hints = Self::hints();
-        let ctx = ErrCtx { email, write, hints: &hints };
+        let ctx = ErrCtx {
+            email,
+            write,
+            hints: &hints,
+        };
         let mut token = self.token().await?;
         for attempt in 0..2 {
-            let rb = self.build(&method, path, query, body).bearer_auth(token.expose());
-            let resp = if write { self.http.send_write(rb).await? } else { self.http.send_read(rb).await? };
+            let rb = self
+                .build(&method, path, query, body)
+                .bearer_auth(token.expose());
+            let resp = if write {
+                self.http.send_write(rb).await?
+            } else {
+                self.http.send_read(rb).await?
+            };
             if resp.status().as_u16() == 401 && attempt == 0 {
                 token = self.renew(Some(token.expose())).await?;
                 continue;
@@ -275,21 +367,38 @@ impl AdminApi for NetlifyProvider {
         Dialect::Netlify
     }
 
-    async fn create_invite(&self, email: &str, data: Option<&Value>, _redirect: Option<&str>) -> Result<GotrueUser> {
+    async fn create_invite(
+        &self,
+        email: &str,
+        data: Option<&Value>,
+        _redirect: Option<&str>,
+    ) -> Result<GotrueUser> {
         let mut body = json!({ "email": email });
         if let Some(d) = data {
             body["data"] = d.clone();
         }
-        let (_, text) = self.call(Method::POST, "/invite", &[], Some(&body), Some(email)).await?;
+        let (_, text) = self
+            .call(Method::POST, "/invite", &[], Some(&body), Some(email))
+            .await?;
         parse_user(&text)
     }
 
-    async fn generate_invite_link(&self, _: &str, _: Option<&Value>, _: Option<&str>) -> Result<(GotrueUser, String)> {
-        Err(Error::Unsupported { what: "Copying an invitation link".into() })
+    async fn generate_invite_link(
+        &self,
+        _: &str,
+        _: Option<&Value>,
+        _: Option<&str>,
+    ) -> Result<(GotrueUser, String)> {
+        Err(Error::Unsupported {
+            what: "Copying an invitation link".into(),
+        })
     }
 
     async fn list_users(&self, page: u32, per_page: u32, filter: Option<&str>) -> Result<UserPage> {
-        let mut q = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+        let mut q = vec![
+            ("page", page.to_string()),
+            ("per_page", per_page.to_string()),
+        ];
         if let Some(f) = filter {
             q.push(("filter", f.to_string()));
         }
@@ -303,7 +412,11 @@ impl AdminApi for NetlifyProvider {
             next_page: Option<u32>,
         }
         let p: Page = parse_json(&text)?;
-        Ok(UserPage { users: p.users, total: p.total, next_page: p.next_page })
+        Ok(UserPage {
+            users: p.users,
+            total: p.total,
+            next_page: p.next_page,
+        })
     }
 
     async fn get_user(&self, id: &str) -> Result<GotrueUser> {
@@ -314,11 +427,15 @@ impl AdminApi for NetlifyProvider {
 
     async fn delete_user(&self, id: &str) -> Result<()> {
         let path = format!("/users/{}", checked_id(id)?);
-        self.call(Method::DELETE, &path, &[], None, None).await.map(|_| ())
+        self.call(Method::DELETE, &path, &[], None, None)
+            .await
+            .map(|_| ())
     }
 
     async fn update_user_metadata(&self, _: &str, _: &Value) -> Result<()> {
-        Err(Error::Unsupported { what: "Changing an invitation's message".into() })
+        Err(Error::Unsupported {
+            what: "Changing an invitation's message".into(),
+        })
     }
 }
 
@@ -354,13 +471,25 @@ impl Provider for NetlifyProvider {
         // A site with a catch-all redirect answers a missing function with its index page (200).
         let c: Check = parse_json(&text).map_err(|_| Error::WrongServer {
             hint: DEPLOY_HINT.into(),
-            detail: Some(format!("the function path answered: {}", text.chars().take(200).collect::<String>())),
+            detail: Some(format!(
+                "the function path answered: {}",
+                text.chars().take(200).collect::<String>()
+            )),
         })?;
         if !c.ok {
-            return Err(Error::BadResponse { detail: Some(format!("the function's /check said: {text}")) });
+            return Err(Error::BadResponse {
+                detail: Some(format!("the function's /check said: {text}")),
+            });
         }
-        let who = c.email.or_else(|| self.account_email.clone()).unwrap_or_else(|| "you".into());
-        let roles = if c.roles.is_empty() { "no roles".to_string() } else { c.roles.join(", ") };
+        let who = c
+            .email
+            .or_else(|| self.account_email.clone())
+            .unwrap_or_else(|| "you".into());
+        let roles = if c.roles.is_empty() {
+            "no roles".to_string()
+        } else {
+            c.roles.join(", ")
+        };
         Ok(ConnectionReport {
             summary: format!(
                 "Signed in to {} as {who} ({roles}); the Invite Desk function is deployed and lets you invite.",
@@ -404,7 +533,11 @@ mod tests {
 
     fn token_with_exp(exp: i64) -> String {
         let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        format!("{}.{}.sig", b(r#"{"alg":"HS256"}"#), b(&format!(r#"{{"exp":{exp}}}"#)))
+        format!(
+            "{}.{}.sig",
+            b(r#"{"alg":"HS256"}"#),
+            b(&format!(r#"{{"exp":{exp}}}"#))
+        )
     }
 
     #[test]
@@ -418,7 +551,10 @@ mod tests {
 
     #[test]
     fn token_debug_hides_values() {
-        let t = Tokens { access_token: "secret".into(), refresh_token: Some("r".into()) };
+        let t = Tokens {
+            access_token: "secret".into(),
+            refresh_token: Some("r".into()),
+        };
         assert!(!format!("{t:?}").contains("secret"));
     }
 }

@@ -9,12 +9,14 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest::Method;
 
-use super::gotrue_common::{self as common, health_version, jwt_payload, AdminApi, Dialect, Hints, RestAdmin};
+use super::gotrue_common::{
+    self as common, health_version, jwt_payload, AdminApi, Dialect, Hints, RestAdmin,
+};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::model::{
-    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited, ListQuery, ResendOptions,
-    WorkspaceKind,
+    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, Invited,
+    ListQuery, ResendOptions, WorkspaceKind,
 };
 use crate::provider::Provider;
 use crate::secret::{names, SecretStore};
@@ -25,9 +27,11 @@ pub const API_VERSION: &str = "2024-01-01";
 
 const NOT_ADMIN_HINT: &str = "Use the secret key (sb_secret_…) or the legacy service_role key from Project Settings → API Keys, \
      not the anon or publishable key.";
-const BAD_KEY_HINT: &str = "Supabase did not accept this key (it may have been rotated or belong to another project). \
+const BAD_KEY_HINT: &str =
+    "Supabase did not accept this key (it may have been rotated or belong to another project). \
      Copy the secret key again from Project Settings → API Keys.";
-const WRONG_SERVER_HINT: &str = "This address does not answer as a Supabase project. Use the Project URL from \
+const WRONG_SERVER_HINT: &str =
+    "This address does not answer as a Supabase project. Use the Project URL from \
      Project Settings → API (https://<project-ref>.supabase.co).";
 
 /// Recognises keys that cannot invite before they are used: the anon key (a JWT with
@@ -116,22 +120,43 @@ impl SupabaseProvider {
     fn api(&self) -> Result<RestAdmin> {
         let key = self.secrets.require(&self.ws_id, names::SECRET_KEY)?;
         classify_supabase_key(key.expose())?;
-        let value = HeaderValue::from_str(key.expose().trim())
-            .map_err(|_| Error::invalid_input("Secret key", "contains characters a key never has; paste it again"))?;
-        let bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose().trim()))
-            .map_err(|_| Error::invalid_input("Secret key", "contains characters a key never has; paste it again"))?;
+        let value = HeaderValue::from_str(key.expose().trim()).map_err(|_| {
+            Error::invalid_input(
+                "Secret key",
+                "contains characters a key never has; paste it again",
+            )
+        })?;
+        let bearer =
+            HeaderValue::from_str(&format!("Bearer {}", key.expose().trim())).map_err(|_| {
+                Error::invalid_input(
+                    "Secret key",
+                    "contains characters a key never has; paste it again",
+                )
+            })?;
         let headers = vec![
             (HeaderName::from_static("apikey"), value),
             (AUTHORIZATION, bearer),
-            (HeaderName::from_static("x-supabase-api-version"), HeaderValue::from_static(API_VERSION)),
+            (
+                HeaderName::from_static("x-supabase-api-version"),
+                HeaderValue::from_static(API_VERSION),
+            ),
         ];
-        Ok(RestAdmin::new(self.http.clone(), &self.base(), Dialect::Supabase, headers, Self::hints()))
+        Ok(RestAdmin::new(
+            self.http.clone(),
+            &self.base(),
+            Dialect::Supabase,
+            headers,
+            Self::hints(),
+        ))
     }
 
     fn is_hosted(&self) -> bool {
         url::Url::parse(&self.project_url)
             .ok()
-            .and_then(|u| u.host_str().map(|h| h.ends_with(".supabase.co") || h.ends_with(".supabase.in")))
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.ends_with(".supabase.co") || h.ends_with(".supabase.in"))
+            })
             .unwrap_or(false)
     }
 }
@@ -144,7 +169,9 @@ fn project_url(base: &str) -> Result<String> {
             s = stripped.to_string();
         }
     }
-    url::Url::parse(&s).map_err(|e| Error::InvalidUrl { reason: e.to_string() })?;
+    url::Url::parse(&s).map_err(|e| Error::InvalidUrl {
+        reason: e.to_string(),
+    })?;
     Ok(s)
 }
 
@@ -170,14 +197,20 @@ impl Provider for SupabaseProvider {
         let api = self.api()?;
         // /health first: it tells a wrong URL from a wrong key. The gateway answers 401 to a bad
         // key even here, which the admin call below explains better.
-        let resp = self.http.send_read(api.request(Method::GET, "/health")).await?;
+        let resp = self
+            .http
+            .send_read(api.request(Method::GET, "/health"))
+            .await?;
         let status = resp.status();
         let body = crate::http::body_text(resp).await?;
         let version = health_version(&body);
         if version.is_none() && !matches!(status.as_u16(), 401 | 403) {
             return Err(Error::WrongServer {
                 hint: WRONG_SERVER_HINT.into(),
-                detail: Some(format!("/auth/v1/health answered {status}: {}", body.chars().take(200).collect::<String>())),
+                detail: Some(format!(
+                    "/auth/v1/health answered {status}: {}",
+                    body.chars().take(200).collect::<String>()
+                )),
             });
         }
         let page = api.list_users(1, 1, None).await?;
@@ -243,19 +276,46 @@ mod tests {
 
     #[test]
     fn public_keys_are_recognised() {
-        assert_eq!(classify_supabase_key(&jwt(r#"{"role":"anon","iss":"supabase"}"#)).unwrap_err().kind(), "wrong_key");
-        assert_eq!(classify_supabase_key("sb_publishable_abc123").unwrap_err().kind(), "wrong_key");
-        assert_eq!(classify_supabase_key("sbp_0123456789").unwrap_err().kind(), "wrong_key");
-        assert_eq!(classify_supabase_key(&jwt(r#"{"role":"authenticated"}"#)).unwrap_err().kind(), "wrong_key");
+        assert_eq!(
+            classify_supabase_key(&jwt(r#"{"role":"anon","iss":"supabase"}"#))
+                .unwrap_err()
+                .kind(),
+            "wrong_key"
+        );
+        assert_eq!(
+            classify_supabase_key("sb_publishable_abc123")
+                .unwrap_err()
+                .kind(),
+            "wrong_key"
+        );
+        assert_eq!(
+            classify_supabase_key("sbp_0123456789").unwrap_err().kind(),
+            "wrong_key"
+        );
+        assert_eq!(
+            classify_supabase_key(&jwt(r#"{"role":"authenticated"}"#))
+                .unwrap_err()
+                .kind(),
+            "wrong_key"
+        );
         assert!(classify_supabase_key(&jwt(r#"{"role":"service_role"}"#)).is_ok());
         assert!(classify_supabase_key("sb_secret_abc123").is_ok());
-        assert_eq!(classify_supabase_key("  ").unwrap_err().kind(), "invalid_input");
+        assert_eq!(
+            classify_supabase_key("  ").unwrap_err().kind(),
+            "invalid_input"
+        );
     }
 
     #[test]
     fn pasted_api_paths_are_removed() {
-        assert_eq!(project_url("https://abc.supabase.co/auth/v1/").unwrap(), "https://abc.supabase.co");
-        assert_eq!(project_url("http://127.0.0.1:54321").unwrap(), "http://127.0.0.1:54321");
+        assert_eq!(
+            project_url("https://abc.supabase.co/auth/v1/").unwrap(),
+            "https://abc.supabase.co"
+        );
+        assert_eq!(
+            project_url("http://127.0.0.1:54321").unwrap(),
+            "http://127.0.0.1:54321"
+        );
         assert!(project_url("not a url").is_err());
     }
 }

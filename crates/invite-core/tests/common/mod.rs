@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use invite_core::model::WorkspaceKind;
 use invite_core::secret::{SecretStore, Sensitive};
 use invite_core::workspace::{Workspace, WorkspaceOptions};
-use invite_core::model::WorkspaceKind;
 use invite_core::Result;
 
 /// A keychain in memory, shared by clones, so tests can read what providers stored.
@@ -20,15 +20,25 @@ impl MemStore {
     }
 
     pub fn put(&self, ws: &str, name: &str, value: &str) {
-        self.0.lock().unwrap().insert((ws.into(), name.into()), value.into());
+        self.0
+            .lock()
+            .unwrap()
+            .insert((ws.into(), name.into()), value.into());
     }
 
     pub fn peek(&self, ws: &str, name: &str) -> Option<String> {
-        self.0.lock().unwrap().get(&(ws.to_string(), name.to_string())).cloned()
+        self.0
+            .lock()
+            .unwrap()
+            .get(&(ws.to_string(), name.to_string()))
+            .cloned()
     }
 
     pub fn remove(&self, ws: &str, name: &str) {
-        self.0.lock().unwrap().remove(&(ws.to_string(), name.to_string()));
+        self.0
+            .lock()
+            .unwrap()
+            .remove(&(ws.to_string(), name.to_string()));
     }
 }
 
@@ -89,22 +99,38 @@ impl Base {
         let sb = Sandbox::start(Config::new(flavor)).await.unwrap();
         let url = sb.url().trim_end_matches('/').to_string();
         let creds = sb.credentials().clone();
-        Self { sb, url, creds, store: MemStore::new() }
+        Self {
+            sb,
+            url,
+            creds,
+            store: MemStore::new(),
+        }
     }
 
     /// How many requests reached `route` ("POST /invite").
     pub fn calls(&self, route: &str) -> usize {
-        self.sb.calls(route)
+        usize::try_from(self.sb.calls(route)).unwrap()
     }
 
     /// The next request to `route` is carried out, then its connection is dropped unanswered.
     pub fn drop_after(&self, route: &str) {
-        self.sb.inject(Fault { route: Some(route.into()), count: 1, action: FaultAction::DropAfter });
+        self.sb.inject(Fault {
+            route: Some(route.into()),
+            count: 1,
+            action: FaultAction::DropAfter,
+        });
     }
 
     /// The next request to `route` gets `status` without being carried out.
     pub fn fail_with(&self, route: &str, status: u16) {
-        self.sb.inject(Fault { route: Some(route.into()), count: 1, action: FaultAction::Status(status) });
+        self.sb.inject(Fault {
+            route: Some(route.into()),
+            count: 1,
+            action: FaultAction::Status {
+                status,
+                retry_after: None,
+            },
+        });
     }
 
     /// The next request to `route` gets 429 with `Retry-After` and the given error code.
@@ -113,20 +139,36 @@ impl Base {
         self.sb.inject(Fault {
             route: Some(route.into()),
             count: 1,
-            action: FaultAction::RateLimit { retry_after: Some(retry_after_secs) },
+            action: FaultAction::Status {
+                status: 429,
+                retry_after: Some(retry_after_secs),
+            },
         });
     }
 
     /// The links of every invitation email sent to `email`, oldest first.
     pub fn mail_to(&self, email: &str) -> Vec<String> {
-        self.sb.mail().into_iter().filter(|m| m.to.eq_ignore_ascii_case(email)).map(|m| m.link.unwrap_or(m.body)).collect()
+        self.sb
+            .mail()
+            .into_iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(email))
+            .map(|m| m.link)
+            .collect()
     }
 
     /// True when an invitation link still works (its token is alive).
     pub async fn link_works(&self, link: &str) -> bool {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         let resp = client.get(link).send().await.unwrap();
-        let location = resp.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         resp.status().is_redirection() && location.contains("access_token=")
     }
 }
@@ -148,8 +190,13 @@ pub struct Supa {
 impl Supa {
     pub async fn start() -> Self {
         let base = Base::start(Flavor::Supabase).await;
-        let ws = workspace(WorkspaceKind::Supabase, &base.url, WorkspaceOptions::default());
-        base.store.put(&ws.id, names::SECRET_KEY, &base.creds.secret_key);
+        let ws = workspace(
+            WorkspaceKind::Supabase,
+            &base.url,
+            WorkspaceOptions::default(),
+        );
+        base.store
+            .put(&ws.id, names::SECRET_KEY, &base.creds.secret_key);
         let provider = SupabaseProvider::new(http(), &ws, base.store.clone()).unwrap();
         Self { base, ws, provider }
     }
@@ -206,26 +253,40 @@ impl std::ops::Deref for Hosted {
 
 impl Hosted {
     pub async fn start(fork: Fork, auth_mode: AuthMode, choice: GotrueFork) -> Self {
-        let opts = WorkspaceOptions { auth_mode, gotrue_fork: choice, ..Default::default() };
+        let opts = WorkspaceOptions {
+            auth_mode,
+            gotrue_fork: choice,
+            ..Default::default()
+        };
         Self::start_opts(fork, opts).await
     }
 
     pub async fn start_with_role(fork: Fork, role: &str) -> Self {
-        let opts = WorkspaceOptions { admin_role: Some(role.into()), ..Default::default() };
+        let opts = WorkspaceOptions {
+            admin_role: Some(role.into()),
+            ..Default::default()
+        };
         Self::start_opts(fork, opts).await
     }
 
     async fn start_opts(fork: Fork, opts: WorkspaceOptions) -> Self {
         let flavor = match fork {
-            Fork::Supabase => Flavor::GotrueSupabase,
-            Fork::Netlify => Flavor::GotrueNetlify,
+            Fork::Supabase => Flavor::Supabase,
+            Fork::Netlify => Flavor::Netlify,
         };
         let base = Base::start(flavor).await;
         let ws = workspace(WorkspaceKind::Gotrue, &base.url, opts);
-        base.store.put(&ws.id, names::JWT_SECRET, &base.creds.jwt_secret);
-        base.store.put(&ws.id, names::OPERATOR_TOKEN, &base.creds.operator_token);
+        base.store
+            .put(&ws.id, names::JWT_SECRET, &base.creds.jwt_secret);
+        base.store
+            .put(&ws.id, names::OPERATOR_TOKEN, &base.creds.operator_token);
         let provider = GotrueProvider::new(http(), &ws, base.store.clone()).unwrap();
-        Self { base, fork, ws, provider }
+        Self {
+            base,
+            fork,
+            ws,
+            provider,
+        }
     }
 
     pub fn provider_at(&self, url: &str) -> GotrueProvider {
@@ -265,14 +326,22 @@ pub async fn seed_by_email(p: &dyn invite_core::provider::Provider, n: usize, ta
 /// Accepts a Netlify invitation as gotrue-js does: `POST <identity>/verify {type:"signup",token,password}`.
 pub async fn accept_netlify(base: &Base, identity_root: &str, email: &str) {
     let link = base.mail_to(email).pop().expect("an invitation email");
-    let token = link.split("invite_token=").nth(1).expect("an invite_token in the link").to_string();
+    let token = link
+        .split("invite_token=")
+        .nth(1)
+        .expect("an invite_token in the link")
+        .to_string();
     let resp = reqwest::Client::new()
         .post(format!("{identity_root}/verify"))
         .json(&serde_json::json!({ "type": "signup", "token": token, "password": "accepted-password-1" }))
         .send()
         .await
         .unwrap();
-    assert!(resp.status().is_success(), "verify: {}", resp.text().await.unwrap());
+    assert!(
+        resp.status().is_success(),
+        "verify: {}",
+        resp.text().await.unwrap()
+    );
 }
 
 /// A Netlify-flavor sandbox (site + Identity + the Invite Desk function routes), signed in.
@@ -305,9 +374,15 @@ impl Nf {
     async fn start_opts(function_path: Option<&str>, member: bool) -> Self {
         let base = Base::start(Flavor::Netlify).await;
         let (email, password) = if member {
-            (base.creds.member_email.clone(), base.creds.member_password.clone())
+            (
+                base.creds.member_email.clone(),
+                base.creds.member_password.clone(),
+            )
         } else {
-            (base.creds.owner_email.clone(), base.creds.owner_password.clone())
+            (
+                base.creds.owner_email.clone(),
+                base.creds.owner_password.clone(),
+            )
         };
         let opts = WorkspaceOptions {
             function_path: function_path.map(str::to_string),
@@ -315,9 +390,16 @@ impl Nf {
             ..Default::default()
         };
         let ws = workspace(WorkspaceKind::Netlify, &base.url, opts);
-        netlify_sign_in(&http(), &base.url, &email, &invite_core::secret::Sensitive::new(password), base.store.as_ref(), &ws.id)
-            .await
-            .unwrap();
+        netlify_sign_in(
+            &http(),
+            &base.url,
+            &email,
+            &invite_core::secret::Sensitive::new(password),
+            base.store.as_ref(),
+            &ws.id,
+        )
+        .await
+        .unwrap();
         let provider = NetlifyProvider::new(http(), &ws, base.store.clone()).unwrap();
         Self { base, ws, provider }
     }
@@ -326,13 +408,23 @@ impl Nf {
     pub fn keep_signed_in(&self) -> KeptNf<'_> {
         let mut ws = self.ws.clone();
         ws.options.keep_signed_in = true;
-        self.store.put(&ws.id, names::PASSWORD, &self.creds.owner_password);
+        self.store
+            .put(&ws.id, names::PASSWORD, &self.creds.owner_password);
         let provider = NetlifyProvider::new(http(), &ws, self.store.clone()).unwrap();
-        KeptNf { store: &self.store, ws, provider }
+        KeptNf {
+            store: &self.store,
+            ws,
+            provider,
+        }
     }
 
     pub async fn accept(&self, email: &str) {
-        accept_netlify(&self.base, &format!("{}/.netlify/identity", self.url), email).await;
+        accept_netlify(
+            &self.base,
+            &format!("{}/.netlify/identity", self.url),
+            email,
+        )
+        .await;
     }
 
     pub async fn seed_invited(&self, n: usize, tag: &str) {
@@ -351,5 +443,9 @@ pub struct KeptNf<'a> {
 pub fn expired_jwt() -> String {
     use base64::Engine as _;
     let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-    format!("{}.{}.c2ln", b(r#"{"alg":"HS256","typ":"JWT"}"#), b(r#"{"sub":"x","exp":1000}"#))
+    format!(
+        "{}.{}.c2ln",
+        b(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b(r#"{"sub":"x","exp":1000}"#)
+    )
 }

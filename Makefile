@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test crash-test e2e bundle bundle-check bench clean
+.PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean
 
 setup:
 	@scripts/install-deps.sh
@@ -26,7 +26,7 @@ unit:
 	env -u DISPLAY -u DBUS_SESSION_BUS_ADDRESS $(CARGO) test --workspace
 
 ## Everything: what CI runs.
-test: setup check keychain-test contract-test netlify-function-test crash-test e2e bundle bundle-check
+test: setup check keychain-test contract-test netlify-function-test e2e bundle bundle-check
 	@echo "All tests passed."
 
 keychain-test:
@@ -37,9 +37,6 @@ contract-test:
 
 netlify-function-test:
 	scripts/netlify-function-test.sh
-
-crash-test:
-	scripts/crash-test.sh
 
 e2e:
 	scripts/e2e.sh

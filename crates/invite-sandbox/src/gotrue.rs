@@ -931,6 +931,7 @@ fn session_for(sh: &Shared, st: &mut State, idx: usize) -> Value {
     let refresh = st.token(12);
     st.sessions.insert(sid.clone());
     let u = st.users[idx].clone();
+    st.refresh_tokens.insert(refresh.clone(), u.id);
     let exp = t.timestamp() + ttl;
     if is_sb(sh) {
         let claims = json!({"iss": format!("{}/auth/v1", sh.url), "sub": u.id, "aud": u.aud, "exp": exp, "iat": t.timestamp(),
@@ -1008,6 +1009,20 @@ fn token(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
             .into_owned()
             .collect();
         let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        if get("grant_type").as_deref() == Some("refresh_token") {
+            // netlify/gotrue api/token.go: a refresh token is single-use and yields a new pair.
+            let mut st = sh.lock();
+            let token = get("refresh_token").unwrap_or_default();
+            let user = st.refresh_tokens.remove(&token);
+            let Some(i) = user.and_then(|id| st.users.iter().position(|u| u.id == id)) else {
+                return Err(Reply::json(
+                    400,
+                    json!({"error":"invalid_grant","error_description":"Invalid Refresh Token"}),
+                ));
+            };
+            let s = session_for(sh, &mut st, i);
+            return Ok(Reply::json(200, s));
+        }
         if get("grant_type").as_deref() != Some("password") {
             return Err(Reply::json(400, json!({"error":"unsupported_grant_type"})));
         }

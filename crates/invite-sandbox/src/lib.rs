@@ -237,6 +237,8 @@ pub(crate) struct State {
     pub seq: u64,
     pub users: Vec<GUser>,
     pub sessions: std::collections::HashSet<String>,
+    /// Refresh token → user id (GoTrue `grant_type=refresh_token`).
+    pub refresh_tokens: std::collections::HashMap<String, uuid::Uuid>,
     pub mail: Vec<Mail>,
     pub calls: HashMap<String, u64>,
     pub faults: Vec<Fault>,
@@ -307,6 +309,7 @@ fn fresh_state(config: &Config, creds: &Credentials, rng: StdRng, url: &str) -> 
         seq: 0,
         users: Vec::new(),
         sessions: Default::default(),
+        refresh_tokens: Default::default(),
         mail: Vec::new(),
         calls: HashMap::new(),
         faults: config.faults.clone(),

@@ -107,7 +107,8 @@ async fn read_tokens(resp: reqwest::Response, grant: TokenGrant) -> Result<Token
         });
     }
     let e = parse_error(status.as_u16(), &headers, &body);
-    if !e.recognised && matches!(status.as_u16(), 404 | 405) {
+    // Identity's /token never answers 404/405 itself: the address is not an Identity site.
+    if matches!(status.as_u16(), 404 | 405) {
         return Err(Error::WrongServer {
             hint: "Netlify Identity does not answer on this site. Check the site address and that Identity is \
                    enabled (Site configuration → Identity)."
@@ -458,7 +459,17 @@ impl Provider for NetlifyProvider {
     }
 
     async fn check_connection(&self) -> Result<ConnectionReport> {
-        let (_, text) = self.call(Method::GET, "/check", &[], None, None).await?;
+        // The function's /check route always exists once deployed: a 404 means it is not.
+        let (_, text) = self
+            .call(Method::GET, "/check", &[], None, None)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { detail } => Error::WrongServer {
+                    hint: DEPLOY_HINT.into(),
+                    detail,
+                },
+                e => e,
+            })?;
         #[derive(Deserialize)]
         struct Check {
             #[serde(default)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod invitations;
 pub mod logging;
+pub mod send;
 pub mod settings;
 pub mod state;
 pub mod workspaces;
@@ -48,6 +49,16 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             commands::resend_invite,
             commands::cancel_invite,
             commands::invite_link,
+            send::enqueue_invites,
+            send::batch_status,
+            send::stop_batch,
+            send::retry_job,
+            send::unfinished,
+            send::history,
+            send::export_history,
+            send::start_demo,
+            send::demo_mailbox,
+            send::demo_accept,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }
@@ -85,6 +96,7 @@ pub fn init_state<R: Runtime>(
     )
     .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
     app.manage(state);
+    send::init(app)?;
     Ok(())
 }
 

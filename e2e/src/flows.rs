@@ -407,9 +407,21 @@ struct OtherSandbox {
     url: String,
     key: String,
     wrong_key: String,
+    /// Dropping the sandbox stops it: keep it for the flow's lifetime.
+    _sandbox: invite_sandbox::Sandbox,
 }
 
 async fn start_supabase_sandbox() -> Res<OtherSandbox> {
-    // SANDBOX-PENDING: invite_sandbox is not written yet.
-    Err("invite-sandbox is not available yet".into())
+    let sb = invite_sandbox::Sandbox::start(invite_sandbox::Config::new(
+        invite_sandbox::Flavor::Supabase,
+    ))
+    .await
+    .map_err(|e| format!("starting a sandbox: {e}"))?;
+    let creds = sb.credentials();
+    Ok(OtherSandbox {
+        url: sb.url(),
+        key: creds.service_role_key.clone(),
+        wrong_key: creds.anon_key.clone(),
+        _sandbox: sb,
+    })
 }

@@ -1,0 +1,380 @@
+//! Sending through the outbox, the history, and the demo workspace's sandbox.
+//!
+//! Every invitation goes through `invite_core::outbox`: the command writes the jobs, the worker
+//! sends them, and the web view hears `outbox` events and reads the batch back.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use invite_core::model::{InviteRequest, WorkspaceKind};
+use invite_core::outbox::{
+    Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker, WorkerHandle,
+};
+use invite_core::provider::Provider;
+use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
+use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_sandbox::{Config, Flavor, Sandbox};
+use serde::Serialize;
+use serde_json::json;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+use crate::error::{CmdError, CmdResult};
+use crate::state::{lock, AppState};
+
+/// The outbox, its worker and the running demo sandboxes.
+pub struct SendState {
+    outbox: Outbox,
+    worker: Mutex<Option<WorkerHandle>>,
+    demos: tokio::sync::Mutex<HashMap<String, Sandbox>>,
+}
+
+impl std::fmt::Debug for SendState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendState").finish_non_exhaustive()
+    }
+}
+
+struct Source<R: Runtime>(AppHandle<R>);
+
+impl<R: Runtime> ProviderSource for Source<R> {
+    fn provider(&self, workspace_id: &str) -> invite_core::Result<Arc<dyn Provider>> {
+        let state = self.0.state::<AppState>();
+        state
+            .provider(workspace_id)
+            .map_err(|e| invite_core::Error::Rejected {
+                status: 0,
+                message: e.message,
+            })
+    }
+
+    fn concurrency(&self, workspace_id: &str) -> usize {
+        let state = self.0.state::<AppState>();
+        state
+            .workspace(workspace_id)
+            .ok()
+            .and_then(|w| w.options.concurrency)
+            .map_or(4, |c| c as usize)
+    }
+}
+
+/// Opens the outbox in the data folder and starts the worker; unfinished jobs resume by themselves.
+pub fn init<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
+    let data_dir = app.state::<AppState>().paths.data_dir.clone();
+    let outbox = Outbox::open(&data_dir.join("outbox.sqlite3"))?;
+    let emitter = app.clone();
+    let events = Arc::new(move |ev: OutboxEvent| {
+        let payload = match &ev {
+            OutboxEvent::JobChanged { job } => {
+                json!({ "batchId": job.batch_id, "workspaceId": job.workspace_id })
+            }
+            OutboxEvent::WorkspacePaused {
+                workspace_id,
+                reason,
+            } => {
+                json!({ "workspaceId": workspace_id, "paused": reason })
+            }
+        };
+        let _ = emitter.emit("outbox", payload);
+    });
+    let source = Arc::new(Source(app.clone()));
+    let handle = {
+        let rt = tauri::async_runtime::handle();
+        let _guard = rt.inner().enter();
+        Worker::spawn(outbox.clone(), source, events)
+    };
+    app.manage(SendState {
+        outbox,
+        worker: Mutex::new(Some(handle)),
+        demos: Default::default(),
+    });
+    Ok(())
+}
+
+fn wake(send: &SendState) {
+    if let Ok(w) = send.worker.lock() {
+        if let Some(w) = w.as_ref() {
+            w.wake();
+        }
+    }
+}
+
+/// A job as the Invite screen shows it: `state` is the outcome once done.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    id: i64,
+    email: String,
+    state: String,
+    link: Option<String>,
+    error: Option<invite_core::outbox::JobError>,
+    next_attempt_at: Option<String>,
+}
+
+impl From<Job> for JobView {
+    fn from(j: Job) -> Self {
+        let state = match (j.state, j.outcome.as_deref()) {
+            (JobState::Done, Some("link_created")) => "linked".to_string(),
+            (JobState::Done, Some("updated_existing")) => "updated".to_string(),
+            (JobState::Done, Some("already_member")) => "already_member".to_string(),
+            (JobState::Done, _) => "invited".to_string(),
+            (s, _) => serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        };
+        Self {
+            id: j.id,
+            email: j.email,
+            state,
+            link: j.link,
+            error: j.last_error,
+            next_attempt_at: j.next_attempt_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// A batch as the Invite screen shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchStatus {
+    batch_id: String,
+    total: usize,
+    counts: HashMap<String, usize>,
+    finished: bool,
+    jobs: Vec<JobView>,
+}
+
+fn status(send: &SendState, batch: &str) -> CmdResult<BatchStatus> {
+    let jobs: Vec<JobView> = send
+        .outbox
+        .jobs(batch)?
+        .into_iter()
+        .map(JobView::from)
+        .collect();
+    let mut counts: HashMap<String, usize> =
+        ["queued", "sending", "waiting", "uncertain", "paused"]
+            .iter()
+            .map(|k| (k.to_string(), 0))
+            .collect();
+    for j in &jobs {
+        *counts.entry(j.state.clone()).or_default() += 1;
+    }
+    let open = ["queued", "sending", "waiting", "uncertain"];
+    let finished = !jobs.iter().any(|j| open.contains(&j.state.as_str()));
+    Ok(BatchStatus {
+        batch_id: batch.to_string(),
+        total: jobs.len(),
+        counts,
+        finished,
+        jobs,
+    })
+}
+
+/// Writes one job per address (in one transaction) and wakes the worker.
+#[tauri::command]
+pub fn enqueue_invites(
+    state: State<'_, AppState>,
+    send: State<'_, SendState>,
+    workspace_id: String,
+    requests: Vec<InviteRequest>,
+) -> CmdResult<BatchStatus> {
+    if requests.is_empty() {
+        return Err(CmdError::invalid(
+            "Addresses",
+            "there is no address to invite",
+        ));
+    }
+    let mut clean = Vec::with_capacity(requests.len());
+    for r in requests {
+        let email = invite_core::parse::normalize_email(&r.email)?;
+        clean.push(InviteRequest { email, ..r });
+    }
+    let ws = state.workspace(&workspace_id)?;
+    let batch = send.outbox.enqueue(&ws.id, &ws.name, &clean)?;
+    wake(&send);
+    status(&send, &batch)
+}
+
+/// Where a batch stands.
+#[tauri::command]
+pub fn batch_status(send: State<'_, SendState>, batch_id: String) -> CmdResult<BatchStatus> {
+    status(&send, &batch_id)
+}
+
+/// Stops a batch: what has not been sent is not sent.
+#[tauri::command]
+pub fn stop_batch(send: State<'_, SendState>, batch_id: String) -> CmdResult<u32> {
+    Ok(send.outbox.cancel_batch(&batch_id)?)
+}
+
+/// Puts a failed job back in the queue (it is looked up on the server first).
+#[tauri::command]
+pub fn retry_job(send: State<'_, SendState>, job_id: i64) -> CmdResult<()> {
+    send.outbox.retry_job(job_id)?;
+    wake(&send);
+    Ok(())
+}
+
+/// Batches with work left, for the "Resuming…" banner.
+#[tauri::command]
+pub fn unfinished(send: State<'_, SendState>) -> CmdResult<Vec<invite_core::outbox::BatchSummary>> {
+    Ok(send.outbox.unfinished()?)
+}
+
+/// One row of the History screen.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryRow {
+    at: String,
+    workspace_name: String,
+    email: String,
+    result: String,
+    detail: Option<String>,
+}
+
+/// History filter from the UI.
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HistoryFilter {
+    search: Option<String>,
+    offset: usize,
+    limit: Option<usize>,
+}
+
+/// A page of history.
+#[derive(Debug, Serialize)]
+pub struct HistoryPage {
+    rows: Vec<HistoryRow>,
+    total: usize,
+}
+
+fn history_rows(send: &SendState, filter: &HistoryFilter) -> CmdResult<Vec<HistoryRow>> {
+    let needle = filter.search.as_deref().unwrap_or("").trim().to_lowercase();
+    let mut rows = Vec::new();
+    for b in send.outbox.batches(None)? {
+        for j in send.outbox.jobs(&b.id)? {
+            if !needle.is_empty()
+                && !j.email.contains(&needle)
+                && !b.workspace_name.to_lowercase().contains(&needle)
+            {
+                continue;
+            }
+            let detail = j.last_error.as_ref().map(|e| e.message.clone());
+            let v = JobView::from(j);
+            rows.push(HistoryRow {
+                at: b.created_at.clone(),
+                workspace_name: b.workspace_name.clone(),
+                email: v.email,
+                result: v.state,
+                detail,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// What this app sent, newest batch first.
+#[tauri::command]
+pub fn history(
+    send: State<'_, SendState>,
+    filter: Option<HistoryFilter>,
+) -> CmdResult<HistoryPage> {
+    let filter = filter.unwrap_or_default();
+    let rows = history_rows(&send, &filter)?;
+    let total = rows.len();
+    let rows = rows
+        .into_iter()
+        .skip(filter.offset)
+        .take(filter.limit.unwrap_or(100))
+        .collect();
+    Ok(HistoryPage { rows, total })
+}
+
+/// Writes the history as CSV into the Downloads folder; returns the path.
+#[tauri::command]
+pub fn export_history<R: Runtime>(
+    app: AppHandle<R>,
+    send: State<'_, SendState>,
+    file_name: String,
+) -> CmdResult<String> {
+    let name = crate::files::clean_file_name(&file_name, "csv")?;
+    let dir = crate::commands::downloads(&app)?;
+    let path = crate::files::save_into(&dir, &name, send.outbox.export_csv()?.as_bytes())?;
+    Ok(path.display().to_string())
+}
+
+/// Starts a local sandbox and adds "Demo (local sandbox)" for it.
+#[tauri::command]
+pub async fn start_demo(
+    state: State<'_, AppState>,
+    send: State<'_, SendState>,
+) -> CmdResult<Workspace> {
+    let sandbox = Sandbox::start(Config::new(Flavor::Supabase))
+        .await
+        .map_err(CmdError::internal)?;
+    let ws = Workspace {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: "Demo (local sandbox)".into(),
+        kind: WorkspaceKind::Supabase,
+        base_url: sandbox.url(),
+        options: WorkspaceOptions::default(),
+        demo: true,
+    };
+    let staged = MemoryStore::new();
+    staged.set(
+        &ws.id,
+        names::SECRET_KEY,
+        &Sensitive::new(sandbox.credentials().service_role_key.clone()),
+    )?;
+    let saved = crate::workspaces::save_with_secrets(&state, ws, &staged)?;
+    send.demos.lock().await.insert(saved.id.clone(), sandbox);
+    Ok(saved)
+}
+
+/// The demo's mailbox.
+#[tauri::command]
+pub async fn demo_mailbox(send: State<'_, SendState>, id: String) -> CmdResult<serde_json::Value> {
+    let demos = send.demos.lock().await;
+    let Some(sandbox) = demos.get(&id) else {
+        return Ok(json!({ "restarted": true, "mail": [] }));
+    };
+    let mail: Vec<_> = sandbox
+        .mail()
+        .into_iter()
+        .map(|m| json!({ "to": m.to, "kind": m.kind, "subject": m.subject, "link": m.link, "at": m.sent_at.to_rfc3339() }))
+        .collect();
+    Ok(json!({ "restarted": false, "mail": mail }))
+}
+
+/// Accepts an invitation as the invitee would, through the sandbox's public routes.
+#[tauri::command]
+pub async fn demo_accept(
+    state: State<'_, AppState>,
+    send: State<'_, SendState>,
+    id: String,
+    link: String,
+) -> CmdResult<()> {
+    let url = {
+        let demos = send.demos.lock().await;
+        demos
+            .get(&id)
+            .map(Sandbox::url)
+            .ok_or_else(|| CmdError::invalid("Workspace", "the demo server is not running"))?
+    };
+    let resp = state
+        .http
+        .client()
+        .post(format!("{url}/__sandbox/accept"))
+        .json(&json!({ "link": link, "password": "demo-password-1234" }))
+        .send()
+        .await
+        .map_err(|e| invite_core::http::send_error(&e, false))?;
+    if !resp.status().is_success() {
+        return Err(CmdError::internal(format!(
+            "the demo server answered {}",
+            resp.status()
+        )));
+    }
+    lock(&state.invites)?.remove(&id);
+    Ok(())
+}

@@ -6,7 +6,6 @@
 //! - [`logging`]: the log file and the diagnostics text.
 
 pub mod commands;
-pub mod connect;
 pub mod error;
 pub mod files;
 pub mod invitations;
@@ -59,6 +58,9 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             send::start_demo,
             send::demo_mailbox,
             send::demo_accept,
+            send::pause_workspace,
+            send::resume_workspace,
+            send::switch_to_links,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }

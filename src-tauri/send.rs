@@ -87,6 +87,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Er
         worker: Mutex::new(Some(handle)),
         demos: Default::default(),
     });
+    tauri::async_runtime::spawn(revive_demos(app.clone()));
     Ok(())
 }
 
@@ -331,6 +332,38 @@ pub async fn start_demo(
     Ok(saved)
 }
 
+/// The demo's server lives in the app, so a new run starts a fresh one for each demo workspace
+/// (on a new port, with an empty mailbox) instead of leaving the workspace pointing nowhere.
+async fn revive_demos<R: Runtime>(app: AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let send = app.state::<SendState>();
+    let demos: Vec<Workspace> = match lock(&state.workspaces) {
+        Ok(list) => list.workspaces.iter().filter(|w| w.demo).cloned().collect(),
+        Err(_) => return,
+    };
+    for mut ws in demos {
+        let revived = async {
+            let sandbox = Sandbox::start(Config::new(Flavor::Supabase))
+                .await
+                .map_err(CmdError::internal)?;
+            state.secret_store().set(
+                &ws.id,
+                names::SECRET_KEY,
+                &Sensitive::new(sandbox.credentials().service_role_key.clone()),
+            )?;
+            ws.base_url = sandbox.url();
+            let id = ws.id.clone();
+            state.edit_workspaces(|list| list.update(ws))?;
+            state.forget(&id)?;
+            send.demos.lock().await.insert(id, sandbox);
+            Ok::<_, CmdError>(())
+        };
+        if let Err(e) = revived.await {
+            tracing::warn!(error = %e.message, "the demo server could not be restarted");
+        }
+    }
+}
+
 /// The demo's mailbox.
 #[tauri::command]
 pub async fn demo_mailbox(send: State<'_, SendState>, id: String) -> CmdResult<serde_json::Value> {
@@ -377,4 +410,58 @@ pub async fn demo_accept(
     }
     lock(&state.invites)?.remove(&id);
     Ok(())
+}
+
+/// Announces a change of a workspace's queue to the web view.
+fn announce<R: Runtime>(app: &AppHandle<R>, workspace_id: &str, paused: Option<&str>) {
+    let _ = app.emit(
+        "outbox",
+        json!({ "workspaceId": workspace_id, "paused": paused }),
+    );
+}
+
+/// Holds a workspace's unsent invitations until the owner resumes.
+#[tauri::command]
+pub fn pause_workspace<R: Runtime>(
+    app: AppHandle<R>,
+    send: State<'_, SendState>,
+    workspace_id: String,
+) -> CmdResult<u32> {
+    let n = send.outbox.pause_workspace(&workspace_id, "owner")?;
+    announce(&app, &workspace_id, Some("owner"));
+    Ok(n)
+}
+
+/// Sends a paused workspace's invitations again (each one looked up first if it may have arrived).
+#[tauri::command]
+pub fn resume_workspace<R: Runtime>(
+    app: AppHandle<R>,
+    send: State<'_, SendState>,
+    workspace_id: String,
+) -> CmdResult<u32> {
+    let n = send.outbox.resume_workspace(&workspace_id)?;
+    wake(&send);
+    announce(&app, &workspace_id, None);
+    Ok(n)
+}
+
+/// The way around an email limit: the batch's unsent invitations become links to copy, which
+/// the server does not rate-limit. Refused where the back end cannot make links.
+#[tauri::command]
+pub fn switch_to_links(
+    state: State<'_, AppState>,
+    send: State<'_, SendState>,
+    batch_id: String,
+) -> CmdResult<u32> {
+    let batch = send.outbox.batch(&batch_id)?;
+    let provider = state.provider(&batch.workspace_id)?;
+    if !provider.capabilities().copy_link {
+        return Err(invite_core::Error::Unsupported {
+            what: "Creating links to copy".into(),
+        }
+        .into());
+    }
+    let n = send.outbox.switch_to_links(&batch_id)?;
+    wake(&send);
+    Ok(n)
 }

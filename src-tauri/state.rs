@@ -275,7 +275,7 @@ impl AppState {
             return Ok(p.clone());
         }
         let ws = self.workspace(id)?;
-        let p = crate::connect::provider_for(self.http.clone(), &ws, self.secret_store())?;
+        let p = invite_core::connect::provider_for(self.http.clone(), &ws, self.secret_store())?;
         lock(&self.providers)?.insert(id.to_string(), p.clone());
         Ok(p)
     }

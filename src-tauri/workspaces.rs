@@ -174,7 +174,7 @@ async fn check(
 ) -> CmdResult<(ConnectionReport, MemoryStore)> {
     let staged = MemoryStore::new();
     stage_secrets(state, ws, secrets, &staged).await?;
-    let provider = crate::connect::provider_for(state.http.clone(), ws, Arc::new(staged.clone()))?;
+    let provider = invite_core::connect::provider_for(state.http.clone(), ws, Arc::new(staged.clone()))?;
     let report = provider.check_connection().await?;
     Ok((report, staged))
 }

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
 pub type Res<T> = Result<T, String>;
@@ -72,7 +73,7 @@ impl Driver {
         };
         let mut last = String::new();
         for _ in 0..5 {
-            let mut b = ClientBuilder::rustls().ctx("rustls connector")?;
+            let mut b = ClientBuilder::new(HttpConnector::new());
             b.capabilities(caps.clone());
             match b.connect(&format!("http://127.0.0.1:{}", self.port)).await {
                 Ok(client) => {
@@ -167,11 +168,27 @@ impl Session {
             serde_json::to_string(css).unwrap_or_default(),
             serde_json::to_string(needle).unwrap_or_default()
         );
-        let v = self
-            .wait_js(&script, secs)
-            .await
-            .map_err(|e| format!("`{css}` never showed {needle:?}: {e}"))?;
-        Ok(v.as_str().unwrap_or_default().to_string())
+        match self.wait_js(&script, secs).await {
+            Ok(v) => Ok(v.as_str().unwrap_or_default().to_string()),
+            Err(e) => {
+                // Say what was there instead, and keep a picture of it.
+                let seen = self
+                    .js(&format!(
+                        "const e = document.querySelector({}); return e ? e.innerText : '(no element)';",
+                        serde_json::to_string(css).unwrap_or_default()
+                    ))
+                    .await
+                    .unwrap_or_default();
+                let errors = self
+                    .js("return (window.__inviteDeskErrors || []).join(' | ')")
+                    .await
+                    .unwrap_or_default();
+                let _ = self.shot("failure").await;
+                Err(format!(
+                    "`{css}` never showed {needle:?} (it shows {seen}; page errors: {errors}): {e}"
+                ))
+            }
+        }
     }
 
     /// A real WebDriver click on `css` (after waiting for it).
@@ -194,7 +211,10 @@ impl Session {
             .await
             .ctx(&format!("finding {css}"))?;
         e.clear().await.ctx(&format!("clearing {css}"))?;
-        e.send_keys(text).await.ctx(&format!("typing into {css}"))
+        // WebKitWebDriver drops a literal "\n"; the Enter key types the line break.
+        e.send_keys(&text.replace('\n', "\u{E007}"))
+            .await
+            .ctx(&format!("typing into {css}"))
     }
 
     /// Saves a PNG of the window as `NN-name.png`.

@@ -327,7 +327,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.shot("demo-accepted").await?;
 
     // 8. A 503 fault: the plain error, then Try again succeeds.
-    let fault = serde_json::json!({"status": 503, "count": 3});
+    let fault = serde_json::json!({"count": 3, "action": {"type": "status", "status": 503}});
     let r = http
         .post(format!("{}/__sandbox/faults", sandbox_root(&demo_url)))
         .json(&fault)

@@ -87,7 +87,37 @@ async function start() {
     document.getElementById('banners').append(errorBox(e));
     show(current);
   }
+  await watchOutbox();
   document.body.dataset.ready = 'true';
+}
+
+// "Resuming 37 invitations for Acme": batches left unfinished by the last run, and any batch
+// whose workspace is paused, get a banner with Pause / Resume / Cancel until they are done.
+async function watchOutbox() {
+  const resumed = new Set();
+  let shown = new Set();
+  const refresh = async () => {
+    let list;
+    try { list = await api.unfinished(); } catch { return; }
+    const keep = new Set();
+    for (const b of list) {
+      if (resumed.has(b.id) || b.paused > 0) {
+        keep.add(b.id);
+        banners.showResume({ batchId: b.id, workspaceId: b.workspaceId, workspaceName: b.workspaceName, remaining: b.pending, paused: b.paused > 0 });
+      }
+    }
+    for (const id of shown) if (!keep.has(id)) banners.showResume({ batchId: id, remaining: 0 });
+    shown = keep;
+  };
+  try {
+    for (const b of await api.unfinished()) resumed.add(b.id);
+  } catch { /* the banner is a convenience; the Invite screen still shows progress */ }
+  await refresh();
+  let timer = null;
+  await api.on('outbox', () => {
+    // Events come per job; a few refreshes a second are enough for a banner.
+    if (!timer) timer = setTimeout(() => { timer = null; refresh(); }, 300);
+  });
 }
 
 start();

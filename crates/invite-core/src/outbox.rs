@@ -20,7 +20,7 @@ use crate::provider::Provider;
 /// Identifier of a batch (one click on "Invite N people").
 pub type BatchId = String;
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, workspace_name TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS jobs (
   error_kind TEXT, error_message TEXT, error_detail TEXT, next_attempt_at TEXT, updated_at TEXT NOT NULL,
   UNIQUE(batch_id, email));
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, workspace_id);
+";
+/// Version 2: a workspace's queue can be paused (by the owner, or by a sign-out) across restarts.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS paused_workspaces (
+  workspace_id TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL);
 ";
 
 /// Where a job stands.
@@ -51,6 +56,8 @@ pub enum JobState {
     Failed,
     /// Cancelled by the owner before it was sent.
     Cancelled,
+    /// Held until the owner resumes the workspace (paused by hand, or signed out).
+    Paused,
 }
 
 impl JobState {
@@ -63,6 +70,7 @@ impl JobState {
             JobState::Done => "done",
             JobState::Failed => "failed",
             JobState::Cancelled => "cancelled",
+            JobState::Paused => "paused",
         }
     }
 
@@ -74,6 +82,7 @@ impl JobState {
             "waiting" => JobState::Waiting,
             "done" => JobState::Done,
             "cancelled" => JobState::Cancelled,
+            "paused" => JobState::Paused,
             _ => JobState::Failed,
         }
     }
@@ -133,8 +142,10 @@ pub struct BatchSummary {
     pub created_at: String,
     /// Jobs in the batch.
     pub total: u32,
-    /// Jobs not yet finished (queued, sending, uncertain, waiting).
+    /// Jobs not yet finished (queued, sending, uncertain, waiting, paused).
     pub pending: u32,
+    /// Jobs held because the workspace is paused.
+    pub paused: u32,
     /// Jobs waiting for a rate limit or the network.
     pub waiting: u32,
     /// Jobs done.
@@ -192,8 +203,13 @@ impl Outbox {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(Duration::from_secs(5))?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version < SCHEMA_VERSION {
+        if version < 1 {
             conn.execute_batch(SCHEMA)?;
+        }
+        if version < 2 {
+            conn.execute_batch(SCHEMA_V2)?;
+        }
+        if version < SCHEMA_VERSION {
             conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
         // A job left `sending` by a previous run may have reached the server.
@@ -227,11 +243,18 @@ impl Outbox {
             "INSERT INTO batches(id, workspace_id, workspace_name, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![id, workspace_id, workspace_name, now()],
         )?;
+        // A paused workspace keeps new jobs too, until the owner resumes it.
+        let paused: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM paused_workspaces WHERE workspace_id=?1)",
+            params![workspace_id],
+            |r| r.get(0),
+        )?;
+        let state = if paused { "paused" } else { "queued" };
         for r in requests {
             tx.execute(
                 "INSERT OR IGNORE INTO jobs(batch_id, workspace_id, email, message, redirect_url, send_email, state, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
-                params![id, workspace_id, r.email.trim().to_lowercase(), r.message, r.redirect_url, r.send_email, now()],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![id, workspace_id, r.email.trim().to_lowercase(), r.message, r.redirect_url, r.send_email, state, now()],
             )?;
         }
         tx.commit()?;
@@ -244,6 +267,16 @@ impl Outbox {
         let mut stmt = conn.prepare(&format!("{JOB_SELECT} WHERE batch_id=?1 ORDER BY id"))?;
         let rows = stmt.query_map(params![batch], job_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// One job.
+    pub fn job(&self, id: i64) -> Result<Job> {
+        let conn = self.lock()?;
+        Ok(conn.query_row(
+            &format!("{JOB_SELECT} WHERE id=?1"),
+            params![id],
+            job_from_row,
+        )?)
     }
 
     /// Counts of one batch.
@@ -272,8 +305,8 @@ impl Outbox {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
             "SELECT b.id, b.workspace_id, b.workspace_name, b.created_at, COUNT(j.id),
-               SUM(j.state IN ('queued','sending','uncertain','waiting')), SUM(j.state='waiting'),
-               SUM(j.state='done'), SUM(j.state='failed'), SUM(j.state='cancelled')
+               SUM(j.state IN ('queued','sending','uncertain','waiting','paused')), SUM(j.state='waiting'),
+               SUM(j.state='done'), SUM(j.state='failed'), SUM(j.state='cancelled'), SUM(j.state='paused')
              FROM batches b LEFT JOIN jobs j ON j.batch_id=b.id
              WHERE (?1 IS NULL OR b.id=?1) AND (?2 IS NULL OR b.workspace_id=?2)
              GROUP BY b.id ORDER BY b.created_at DESC",
@@ -291,6 +324,7 @@ impl Outbox {
                 done: n(7)?,
                 failed: n(8)?,
                 cancelled: n(9)?,
+                paused: n(10)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -310,10 +344,78 @@ impl Outbox {
     pub fn cancel_batch(&self, batch: &str) -> Result<u32> {
         let conn = self.lock()?;
         let n = conn.execute(
-            "UPDATE jobs SET state='cancelled', updated_at=?2 WHERE batch_id=?1 AND state IN ('queued','waiting')",
+            "UPDATE jobs SET state='cancelled', updated_at=?2 WHERE batch_id=?1 AND state IN ('queued','waiting','paused')",
             params![batch, now()],
         )?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Holds every unsent job of a workspace until [`Outbox::resume_workspace`]; jobs added
+    /// meanwhile are held too. A request in flight finishes. Returns the jobs held.
+    pub fn pause_workspace(&self, workspace_id: &str, reason: &str) -> Result<u32> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO paused_workspaces(workspace_id, reason, since) VALUES (?1, ?2, ?3)
+             ON CONFLICT(workspace_id) DO UPDATE SET reason=excluded.reason",
+            params![workspace_id, reason, now()],
+        )?;
+        // `attempts > 0` survives the pause, so a job that may have arrived is looked up first.
+        let n = tx.execute(
+            "UPDATE jobs SET state='paused', updated_at=?2 WHERE workspace_id=?1 AND state IN ('queued','waiting','uncertain')",
+            params![workspace_id, now()],
+        )?;
+        tx.commit()?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Lets a paused workspace's jobs go again, at once. Returns the jobs released.
+    pub fn resume_workspace(&self, workspace_id: &str) -> Result<u32> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM paused_workspaces WHERE workspace_id=?1",
+            params![workspace_id],
+        )?;
+        let n = tx.execute(
+            "UPDATE jobs SET state='queued', next_attempt_at=NULL, updated_at=?2 WHERE workspace_id=?1 AND state='paused'",
+            params![workspace_id, now()],
+        )?;
+        tx.commit()?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Paused workspaces and why (`owner`, or the error kind that paused them).
+    pub fn paused_workspaces(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.lock()?;
+        let mut stmt =
+            conn.prepare("SELECT workspace_id, reason FROM paused_workspaces ORDER BY since")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The one-click way around an email limit: the batch's unsent jobs create links to copy
+    /// instead of sending emails (links are not rate-limited), and go at once. Returns the jobs
+    /// switched. Only for back ends that can create links; the caller checks.
+    pub fn switch_to_links(&self, batch: &str) -> Result<u32> {
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE jobs SET send_email=0, state='queued', next_attempt_at=NULL, updated_at=?2
+             WHERE batch_id=?1 AND state IN ('queued','waiting')",
+            params![batch, now()],
+        )?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Makes the workspace's other queued jobs wait until `until` too: once the server has said
+    /// "too many", starting more requests before its window ends only earns more refusals.
+    fn hold_workspace(&self, workspace_id: &str, until: DateTime<Utc>) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute(
+            "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3 WHERE workspace_id=?1 AND state='queued'",
+            params![workspace_id, until.to_rfc3339(), now()],
+        )?;
+        Ok(())
     }
 
     /// Jobs the worker may start now, oldest first.
@@ -645,11 +747,20 @@ fn reschedule(
     e: &Error,
 ) -> Result<()> {
     if matches!(e, Error::SignedOut { .. } | Error::NotAdmin { .. }) {
+        // Nothing is dropped: this job and the rest of the workspace's queue wait for the owner
+        // to sign in again (or fix the key) and resume.
+        outbox.set_state(job.id, JobState::Queued, |c| {
+            record_error(c, job.id, e, None)
+        })?;
+        outbox.pause_workspace(&job.workspace_id, e.kind())?;
         events(OutboxEvent::WorkspacePaused {
             workspace_id: job.workspace_id.clone(),
             reason: e.kind().to_string(),
         });
-        return fail(outbox, emit, job.id, e);
+        if let Ok(j) = outbox.job(job.id) {
+            emit(j);
+        }
+        return Ok(());
     }
     if !e.is_transient() {
         return fail(outbox, emit, job.id, e);
@@ -669,6 +780,9 @@ fn reschedule(
         record_error(c, job.id, e, Some(next))
     })?;
     emit(j);
+    if matches!(e, Error::RateLimited { .. }) {
+        outbox.hold_workspace(&job.workspace_id, next)?;
+    }
     Ok(())
 }
 

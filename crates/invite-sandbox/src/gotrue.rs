@@ -494,10 +494,13 @@ fn email_budget(sh: &Shared, st: &mut State, req: &Req) -> Result<(), Reply> {
             "email rate limit exceeded",
         );
         if sh.config.retry_after_header {
+            // Whole seconds, rounded up as servers do: a client that waits this long is in
+            // the next window.
             let left = w
                 .saturating_sub(st.email_window_start.elapsed())
-                .as_secs()
-                .max(1);
+                .as_secs_f64()
+                .ceil()
+                .max(1.0) as u64;
             r = r.with("retry-after", left.to_string());
         }
         return Err(r);

@@ -234,6 +234,8 @@ async function send() {
     text.value = '';
     parsed = null;
     renderChips();
+    // The results are below the fold on a small window: bring them into view.
+    resultsCard.scrollIntoView({ block: 'start', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
   } catch (e) {
     resultsCard.hidden = false;
     clear(resultsCard).append(el('h2', { id: 'results-title' }, 'Results'), errorBox(e));

@@ -61,6 +61,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             send::pause_workspace,
             send::resume_workspace,
             send::switch_to_links,
+            send::update_secrets,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }

@@ -465,3 +465,27 @@ pub fn switch_to_links(
     wake(&send);
     Ok(n)
 }
+
+/// What "Sign in again" / "Replace key" did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Renewed {
+    /// Invitations that were waiting for it and now go out.
+    resumed: u32,
+}
+
+/// Replaces a workspace's key or signs in again, then lets its paused invitations go.
+#[tauri::command]
+pub async fn update_secrets<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    send: State<'_, SendState>,
+    workspace_id: String,
+    secrets: crate::workspaces::SecretsIn,
+) -> CmdResult<Renewed> {
+    crate::workspaces::renew(&state, &workspace_id, &secrets).await?;
+    let resumed = send.outbox.resume_workspace(&workspace_id)?;
+    wake(&send);
+    announce(&app, &workspace_id, None);
+    Ok(Renewed { resumed })
+}

@@ -174,7 +174,8 @@ async fn check(
 ) -> CmdResult<(ConnectionReport, MemoryStore)> {
     let staged = MemoryStore::new();
     stage_secrets(state, ws, secrets, &staged).await?;
-    let provider = invite_core::connect::provider_for(state.http.clone(), ws, Arc::new(staged.clone()))?;
+    let provider =
+        invite_core::connect::provider_for(state.http.clone(), ws, Arc::new(staged.clone()))?;
     let report = provider.check_connection().await?;
     Ok((report, staged))
 }
@@ -199,6 +200,17 @@ pub async fn add(
     let ws = workspace_from_draft(draft)?;
     let (_, staged) = check(state, &ws, secrets).await?;
     save_with_secrets(state, ws, &staged)
+}
+
+/// "Sign in again" / "Replace key" for a saved workspace: the new secret is checked against the
+/// server first, and replaces the old one only when it can invite.
+pub async fn renew(state: &AppState, id: &str, secrets: &SecretsIn) -> CmdResult<()> {
+    let ws = state.workspace(id)?;
+    let (_, staged) = check(state, &ws, secrets).await?;
+    staged.copy_to(&ws.id, &*state.secret_store(), &ws.id)?;
+    state.forget(&ws.id)?;
+    tracing::info!(workspace = %ws.id, "workspace credentials renewed");
+    Ok(())
 }
 
 /// Copies the staged secrets to the app's store and adds `ws` (undoing the secrets on failure).

@@ -52,17 +52,23 @@ export function confirmDialog({ title, text, ok = 'Confirm', cancel = 'Keep it',
 }
 
 /** Asks for one line of text; resolves the text, or null when cancelled. */
-export function promptDialog({ title, label, value = '', hint = '', ok = 'OK' }) {
+export function promptDialog({ title, label, value = '', hint = '', ok = 'OK', type = 'text' }) {
   const d = document.getElementById('prompt-dialog');
   document.getElementById('prompt-title').textContent = title;
   document.getElementById('prompt-label').textContent = label;
   document.getElementById('prompt-hint').textContent = hint;
   document.getElementById('prompt-ok').textContent = ok;
   const input = document.getElementById('prompt-input');
+  input.type = type;
+  input.autocomplete = type === 'password' ? 'current-password' : 'off';
   input.value = value;
   d.returnValue = 'cancel';
   return new Promise((resolve) => {
-    d.addEventListener('close', () => resolve(d.returnValue === 'ok' ? input.value : null), { once: true });
+    d.addEventListener('close', () => {
+      const v = d.returnValue === 'ok' ? input.value : null;
+      input.value = ''; // a password must not stay in the page
+      resolve(v);
+    }, { once: true });
     d.showModal();
     input.focus();
     input.select();

@@ -61,6 +61,7 @@ function render() {
           w.options && w.options.accountEmail ? ` · signed in as ${w.options.accountEmail}` : '')),
       el('div', { class: 'ws-actions' },
         current ? null : el('button', { type: 'button', class: 'btn small', onclick: () => makeCurrent(w) }, 'Make current'),
+        w.demo ? null : el('button', { type: 'button', class: 'btn small', 'data-action': 'credentials', onclick: () => renewCredentials(w), 'aria-label': `${credentialLabel(w)} for ${w.name}` }, credentialLabel(w)),
         el('button', { type: 'button', class: 'btn small', 'data-action': 'rename', onclick: () => rename(w), 'aria-label': `Rename ${w.name}` }, 'Rename'),
         el('button', { type: 'button', class: 'btn small danger', 'data-action': 'remove', onclick: () => remove(w), 'aria-label': `Remove ${w.name}` }, 'Remove')));
     li.append(row);
@@ -83,6 +84,39 @@ async function makeCurrent(w) {
   try {
     await selectWorkspace(w.id);
     toast(`${w.name} is now the current workspace`);
+  } catch (e) { clear(status).append(errorBox(e)); }
+}
+
+// What each kind of workspace needs to get going again after a sign-out or a rotated key.
+const CREDENTIAL = {
+  supabase: { secret: 'secret_key', label: 'Replace key', field: 'Secret key', hint: 'Supabase dashboard → Project Settings → API Keys → Secret keys.' },
+  gotrue: { secret: 'jwt_secret', label: 'Replace secret', field: 'JWT secret', hint: 'The GOTRUE_JWT_SECRET (or JWT_SECRET) the server runs with.' },
+  netlify: { secret: 'password', label: 'Sign in again', field: 'Identity password', hint: 'The password of your Netlify Identity user on this site.' },
+  royalti: { secret: 'password', label: 'Sign in again', field: 'Royalti password', hint: 'Your Royalti password. Waiting invitations go out after you sign in.' },
+};
+
+function credential(w) {
+  const c = CREDENTIAL[w.kind];
+  const mode = w.options && w.options.authMode;
+  if (w.kind === 'gotrue' && mode === 'operator_token') return { ...c, secret: 'operator_token', field: 'Operator token', hint: 'The operator token the server runs with.' };
+  if (w.kind === 'royalti' && mode === 'api_key') return { ...c, secret: 'api_key', label: 'Replace key', field: 'Workspace API key', hint: 'Royalti → Settings → API keys (starts with RWAK).' };
+  return c;
+}
+
+function credentialLabel(w) {
+  return credential(w).label;
+}
+
+async function renewCredentials(w) {
+  const c = credential(w);
+  const value = await promptDialog({ title: `${c.label}: ${w.name}`, label: c.field, hint: `${c.hint} It goes to your system keychain, nowhere else.`, ok: c.label, type: 'password' });
+  if (value === null || !value.trim()) return;
+  clear(status).append(c.secret === 'password' ? 'Signing in…' : 'Checking the key…');
+  try {
+    const r = await api.updateSecrets(w.id, { [c.secret]: value });
+    clear(status);
+    toast(r.resumed ? `${w.name} works again; ${r.resumed} waiting invitation${r.resumed === 1 ? '' : 's'} resumed` : `${w.name} works again`);
+    await reloadWorkspaces();
   } catch (e) { clear(status).append(errorBox(e)); }
 }
 

@@ -162,8 +162,8 @@ pub struct InvitePage {
     pub next_page: Option<u32>,
 }
 
-/// What a back end can do; the UI hides or greys out what is `false`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a back end can do; the UI hides or greys out what is `false`. The default is nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Capabilities {
     /// A personal message can be sent with the invitation.

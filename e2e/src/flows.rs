@@ -19,6 +19,18 @@ async fn open(env: &Env, name: &str, extra: &[(&str, String)]) -> Res<(Driver, S
     Ok((driver, session))
 }
 
+/// Starts the app again on the data folder an earlier `open` made (a restart).
+async fn reopen(env: &Env, name: &str) -> Res<(Driver, Session)> {
+    let data = env.home.join("invite-desk-e2e").join(name);
+    let vars = vec![
+        ("INVITE_DESK_DATA_DIR", data.to_string_lossy().into_owned()),
+        ("INVITE_DESK_RECORD_IPC", "1".to_string()),
+    ];
+    let driver = Driver::start(&vars)?;
+    let session = driver.session(&env.app, &env.shots).await?;
+    Ok((driver, session))
+}
+
 /// No uncaught error or console.error happened in the page.
 async fn no_page_errors(s: &Session) -> Res<()> {
     let v = s.js("return window.__inviteDeskErrors || []").await?;
@@ -382,24 +394,115 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.wait_text("#ws-list-box", "Acme (sandbox)", 5).await?;
     s.shot("workspaces-two").await?;
 
-    // 10. History lists what was sent.
+    // 10. Invite someone to the new workspace (now the current one): the key in the keychain works.
+    s.click("#nav-invite").await?;
+    s.wait_text("#invite-sub", "Acme (sandbox)", 10).await?;
+    s.type_into("#invite-text", "zoe@example.com").await?;
+    s.wait_text("#invite-send", "Invite 1 person", 10).await?;
+    s.click("#invite-send").await?;
+    wait_count(&s, "#results li[data-state=invited]", 1, 30).await?;
+    if other.mail_to("zoe@example.com") != 1 {
+        return Err("zoe did not get exactly one email from the added workspace".into());
+    }
+
+    // 11. Replace its key: a wrong one is refused (and changes nothing), the right one works.
+    s.click("#nav-workspaces").await?;
+    let acme = "[data-action=credentials]"; // the demo has no key to replace
+    s.wait_visible(acme, 10).await?;
+    s.click(acme).await?;
+    s.type_into("#prompt-input", &other.wrong_key).await?;
+    s.shot("replace-key-dialog").await?;
+    s.click("#prompt-ok").await?;
+    s.wait_js(
+        "return document.querySelector('#ws-status .error-box') !== null",
+        20,
+    )
+    .await?;
+    s.shot("replace-key-refused").await?;
+    s.click(acme).await?;
+    s.type_into("#prompt-input", &other.key).await?;
+    s.click("#prompt-ok").await?;
+    s.wait_text("#toast", "works again", 20).await?;
+
+    // 12. History lists what was sent.
     s.click("#nav-history").await?;
     s.wait_js(
-        "return document.querySelectorAll('#hist-table tbody tr').length >= 4",
+        "return document.querySelectorAll('#hist-table tbody tr').length >= 5",
         10,
     )
     .await?;
     s.shot("history").await?;
     no_page_errors(&s).await?;
-
-    // 11. The leak check over everything this run wrote and every IPC answer.
-    let ipc = s.ipc_log().await?;
+    let mut ipc = s.ipc_log().await?;
+    let acme_id = s
+        .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces.find(w => !w.demo).id)")
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     s.close().await?;
     drop(_driver);
+
+    // 13. Restart the app on the same data: the workspace is still there and still works, its
+    // key read back from the keychain (a second process, secret-tool, finds it too).
+    let account = format!("{acme_id}/secret_key");
+    if keychain_lookup(&account)?.as_deref() != Some(other.key.as_str()) {
+        return Err(format!(
+            "secret-tool does not find {account} in the keychain"
+        ));
+    }
+    let (driver, s) = reopen(env, "demo").await?;
+    s.wait_js(
+        "return document.querySelectorAll('#workspace-select option').length === 2",
+        10,
+    )
+    .await?;
+    s.click("#nav-invitations").await?;
+    s.wait_text("#view-invitations", "zoe@example.com", 20)
+        .await?;
+    s.shot("after-restart-invitations").await?;
+
+    // 14. Remove it: gone from the list and from the keychain.
+    s.click("#nav-workspaces").await?;
+    s.click(&format!("[data-ws='{acme_id}'] [data-action=remove]"))
+        .await?;
+    s.wait_text("#confirm-dialog", "Acme (sandbox)", 5).await?;
+    s.click("#confirm-ok").await?;
+    s.wait_js(
+        "return document.querySelectorAll('#workspace-select option').length === 1",
+        10,
+    )
+    .await?;
+    s.shot("after-remove").await?;
+    if keychain_lookup(&account)?.is_some() {
+        return Err(format!("{account} is still in the keychain after removal"));
+    }
+    no_page_errors(&s).await?;
+    ipc.extend(s.ipc_log().await?);
+    s.close().await?;
+    drop(driver);
+
+    // 15. The leak check over everything both runs wrote and every IPC answer.
     let (files, answers) = crate::leak::check(&env.home, &secrets, &ipc)?;
     println!("    leak check: {files} files and {answers} IPC answers hold no secret");
     drop(other);
     Ok(())
+}
+
+/// What a second process finds in the keychain for `account` (the debug build's service).
+fn keychain_lookup(account: &str) -> Res<Option<String>> {
+    let out = std::process::Command::new("secret-tool")
+        .args([
+            "lookup",
+            "service",
+            "io.invitedesk.desktop.dev",
+            "username",
+            account,
+        ])
+        .output()
+        .ctx("running secret-tool")?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Ok((out.status.success() && !v.is_empty()).then_some(v))
 }
 
 /// A Supabase-flavor sandbox run by the test itself, with its right key and a wrong one.
@@ -408,7 +511,18 @@ struct OtherSandbox {
     key: String,
     wrong_key: String,
     /// Dropping the sandbox stops it: keep it for the flow's lifetime.
-    _sandbox: invite_sandbox::Sandbox,
+    sandbox: invite_sandbox::Sandbox,
+}
+
+impl OtherSandbox {
+    /// How many emails the sandbox sent to `to`.
+    fn mail_to(&self, to: &str) -> usize {
+        self.sandbox
+            .mail()
+            .iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(to))
+            .count()
+    }
 }
 
 async fn start_supabase_sandbox() -> Res<OtherSandbox> {
@@ -422,6 +536,6 @@ async fn start_supabase_sandbox() -> Res<OtherSandbox> {
         url: sb.url(),
         key: creds.service_role_key.clone(),
         wrong_key: creds.anon_key.clone(),
-        _sandbox: sb,
+        sandbox: sb,
     })
 }

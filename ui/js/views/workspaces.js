@@ -117,7 +117,10 @@ async function renewCredentials(w) {
     clear(status);
     toast(r.resumed ? `${w.name} works again; ${r.resumed} waiting invitation${r.resumed === 1 ? '' : 's'} resumed` : `${w.name} works again`);
     await reloadWorkspaces();
-  } catch (e) { clear(status).append(errorBox(e)); }
+  } catch (e) {
+    clear(status).append(errorBox(e));
+    status.scrollIntoView({ block: 'nearest' });
+  }
 }
 
 async function rename(w) {

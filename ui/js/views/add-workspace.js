@@ -142,6 +142,12 @@ const FIELDS = {
     checkbox({ id: 'opt-keep', label: 'Keep me signed in', help: 'Keeps the password in the system keychain so Invite Desk can sign in again by itself.' }),
   ],
   royalti: () => [
+    el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'How Invite Desk signs in'),
+      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'auth', value: 'default', checked: true, id: 'auth-pw' }), 'With my Royalti email and password'),
+      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'auth', value: 'api_key', id: 'auth-key' }), 'With a workspace API key (never expires, can be revoked)')),
+    field({ id: 'ws-name', label: 'Name', value: 'My Royalti workspace', required: true, help: 'Shown in Invite Desk only.' }),
+    field({ id: 'secret-api_key', label: 'Workspace API key', type: 'password', autocomplete: 'new-password',
+      help: 'In Royalti: Settings → API keys → a workspace key (starts with RWAK). Only owners and admins can create one.' }),
     field({ id: 'opt-email', label: 'Royalti email', type: 'email', required: true, autocomplete: 'username' }),
     field({ id: 'secret-password', label: 'Royalti password', type: 'password', required: true, autocomplete: 'current-password' }),
     checkbox({ id: 'opt-keep', label: 'Keep me signed in', help: 'Royalti signs you out after a day. With this, the password stays in the system keychain and Invite Desk signs in again by itself.' }),
@@ -200,7 +206,7 @@ function renderDetails(kind) {
       el('button', { type: 'button', class: 'btn left', onclick: renderChoose }, 'Back'),
       el('button', { type: 'button', class: 'btn', onclick: close }, 'Cancel'),
       testBtn,
-      svc.kind === 'royalti' ? null : saveBtn),
+      saveBtn),
   );
   dialog.append(form);
 
@@ -219,12 +225,24 @@ function renderDetails(kind) {
     if (label) { clear(answer).append(el('p', { class: 'hint' }, label)); }
   };
 
+  // Royalti signs in with a password (then the owner picks workspaces) or uses one workspace's
+  // API key (then it is added like any other service).
+  const royaltiPassword = () => svc.kind === 'royalti' && !form.querySelector('#auth-key').checked;
   if (svc.kind === 'royalti') {
-    testBtn.classList.add('primary');
-    testBtn.addEventListener('click', () => royaltiSignIn(form, answer, busy));
-    form.addEventListener('submit', (ev) => { ev.preventDefault(); royaltiSignIn(form, answer, busy); });
-  } else {
+    const sync = () => {
+      const pw = royaltiPassword();
+      for (const id of ['opt-email', 'secret-password', 'opt-keep']) form.querySelector(`#${id}`).closest('.field, .check').hidden = !pw;
+      for (const id of ['ws-name', 'secret-api_key']) form.querySelector(`#${id}`).closest('.field').hidden = pw;
+      testBtn.textContent = pw ? 'Sign in' : 'Test connection';
+      testBtn.classList.toggle('primary', pw);
+      saveBtn.hidden = pw;
+    };
+    for (const r of form.querySelectorAll('input[name=auth]')) r.addEventListener('change', sync);
+    sync();
+  }
+  {
     testBtn.addEventListener('click', async () => {
+      if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
       const { draft, secrets, problem } = collect(form, svc.kind);
       if (problem) { clear(answer).append(errorBox(problem)); return; }
       busy(true, 'Checking the connection…');
@@ -237,6 +255,7 @@ function renderDetails(kind) {
     });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
+      if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
       const { draft, secrets, problem } = collect(form, svc.kind);
       if (problem) { clear(answer).append(errorBox(problem)); return; }
       busy(true, 'Checking the connection and saving…');
@@ -284,7 +303,8 @@ function collect(form, kind) {
     const role = val(form, 'opt-role');
     if (role) o.adminRole = role;
   }
-  const email = val(form, 'opt-email');
+  if (kind === 'royalti') o.authMode = form.querySelector('#auth-key').checked ? 'api_key' : 'default';
+  const email = form.querySelector('#opt-email')?.closest('.field')?.hidden ? '' : val(form, 'opt-email');
   if (email) o.accountEmail = email;
   const keep = form.querySelector('#opt-keep');
   if (keep) o.keepSignedIn = keep.checked;

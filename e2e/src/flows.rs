@@ -539,3 +539,89 @@ async fn start_supabase_sandbox() -> Res<OtherSandbox> {
         sandbox: sb,
     })
 }
+
+/// Invites two addresses to the current workspace, sees them pending, cancels one: the shared
+/// middle of the Netlify and Royalti flows. Returns after the cancel is confirmed.
+async fn invite_two_cancel_one(
+    s: &Session,
+    sandbox: &invite_sandbox::Sandbox,
+    tag: &str,
+) -> Res<()> {
+    let (a, b) = (
+        format!("{tag}-ann@example.com"),
+        format!("{tag}-bob@example.com"),
+    );
+    s.click("#nav-invite").await?;
+    s.type_into("#invite-text", &format!("{a}\n{b}")).await?;
+    s.wait_text("#invite-send", "Invite 2 people", 10).await?;
+    s.click("#invite-send").await?;
+    wait_count(s, "#results li[data-state=invited]", 2, 30).await?;
+    s.shot(&format!("{tag}-results")).await?;
+    let mail = sandbox.mail();
+    for to in [&a, &b] {
+        let n = mail
+            .iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(to))
+            .count();
+        if n != 1 {
+            return Err(format!("{to} got {n} emails, expected 1"));
+        }
+    }
+    s.click("#nav-invitations").await?;
+    s.click("#inv-refresh").await?;
+    wait_count(s, "#inv-table tbody tr[data-status=pending]", 2, 20).await?;
+    s.shot(&format!("{tag}-invitations")).await?;
+    s.click(&format!("tr[data-email='{b}'] [data-action=cancel]"))
+        .await?;
+    s.wait_text("#confirm-dialog", &b, 5).await?;
+    s.click("#confirm-ok").await?;
+    s.wait_text(
+        "#inv-status",
+        &format!("Cancelled the invitation to {b}"),
+        20,
+    )
+    .await?;
+    wait_count(s, "#inv-table tbody tr[data-status=pending]", 1, 20).await?;
+    Ok(())
+}
+
+/// Issue 7, Netlify: add a Netlify Identity site through the Add flow (a user without the admin
+/// role is refused in plain words; the owner gets in), invite two, cancel one. Then the leak check.
+pub async fn netlify(env: &Env) -> Res<()> {
+    let sandbox = invite_sandbox::Sandbox::start(invite_sandbox::Config::new(
+        invite_sandbox::Flavor::Netlify,
+    ))
+    .await
+    .map_err(|e| format!("starting a sandbox: {e}"))?;
+    let c = sandbox.credentials().clone();
+    let secrets = vec![c.owner_password.clone(), c.member_password.clone()];
+    let (driver, s) = open(env, "netlify", &[]).await?;
+    s.click("#empty-add").await?;
+    s.click("#svc-netlify").await?;
+    s.click("#add-next").await?;
+    s.wait_visible("#fn-code", 5).await?;
+    s.type_into("#ws-name", "Acme site").await?;
+    s.type_into("#ws-url", &sandbox.url()).await?;
+    s.type_into("#opt-email", &c.member_email).await?;
+    s.type_into("#secret-password", &c.member_password).await?;
+    s.click("#add-test").await?;
+    s.wait_text("#add-answer", "admin", 20).await?;
+    s.shot("netlify-member-refused").await?;
+    s.type_into("#opt-email", &c.owner_email).await?;
+    s.type_into("#secret-password", &c.owner_password).await?;
+    s.click("#add-test").await?;
+    s.wait_visible("#add-ok", 20).await?;
+    s.wait_text("#add-ok", "deprecated", 2).await?;
+    s.shot("netlify-connected").await?;
+    s.click("#add-save").await?;
+    s.wait_js("return !document.getElementById('add-dialog').open", 20)
+        .await?;
+    invite_two_cancel_one(&s, &sandbox, "nf").await?;
+    no_page_errors(&s).await?;
+    let ipc = s.ipc_log().await?;
+    s.close().await?;
+    drop(driver);
+    let (files, answers) = crate::leak::check(&env.home, &secrets, &ipc)?;
+    println!("    leak check: {files} files and {answers} IPC answers hold no secret");
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! WebKitWebDriver. Run by `scripts/e2e.sh` under Xvfb, a private D-Bus session and an unlocked
 //! gnome-keyring, with its own HOME. Screenshots of every step go to target/e2e-screenshots/.
 //!
-//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`.
+//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`, `netlify`.
 
 mod driver;
 mod flows;
@@ -89,7 +89,7 @@ async fn run() -> Res<usize> {
     };
 
     let wanted: Vec<String> = std::env::args().skip(1).collect();
-    let all = ["first-screen", "dark", "no-keychain", "demo"];
+    let all = ["first-screen", "dark", "no-keychain", "demo", "netlify"];
     let flows: Vec<&str> = if wanted.is_empty() {
         all.to_vec()
     } else {
@@ -109,6 +109,7 @@ async fn run() -> Res<usize> {
             "dark" => flows::dark(&env).await,
             "no-keychain" => flows::no_keychain(&env).await,
             "demo" => flows::demo(&env).await,
+            "netlify" => flows::netlify(&env).await,
             _ => Ok(()),
         }
         .map_err(|e| format!("flow {f}: {e}"))?;

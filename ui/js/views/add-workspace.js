@@ -222,7 +222,7 @@ function renderDetails(kind) {
 
   const busy = (b, label) => {
     for (const btn of [testBtn, saveBtn]) btn.disabled = b;
-    if (label) { clear(answer).append(el('p', { class: 'hint' }, label)); }
+    if (label) { show(answer, el('p', { class: 'hint' }, label)); }
   };
 
   // Royalti signs in with a password (then the owner picks workspaces) or uses one workspace's
@@ -244,20 +244,20 @@ function renderDetails(kind) {
     testBtn.addEventListener('click', async () => {
       if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
       const { draft, secrets, problem } = collect(form, svc.kind);
-      if (problem) { clear(answer).append(errorBox(problem)); return; }
+      if (problem) { show(answer, errorBox(problem)); return; }
       busy(true, 'Checking the connection…');
       try {
         const report = await api.testConnection(draft, secrets);
-        clear(answer).append(okAnswer(report));
+        show(answer, okAnswer(report));
       } catch (e) {
-        clear(answer).append(errorBox(e));
+        show(answer, errorBox(e));
       } finally { busy(false); }
     });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
       const { draft, secrets, problem } = collect(form, svc.kind);
-      if (problem) { clear(answer).append(errorBox(problem)); return; }
+      if (problem) { show(answer, errorBox(problem)); return; }
       busy(true, 'Checking the connection and saving…');
       try {
         const ws = await api.addWorkspace(draft, secrets);
@@ -266,12 +266,18 @@ function renderDetails(kind) {
         await reloadWorkspaces();
         onDone?.(ws);
       } catch (e) {
-        clear(answer).append(errorBox(e));
+        show(answer, errorBox(e));
         busy(false);
       }
     });
   }
   setTimeout(() => form.querySelector('input:not([type=hidden])')?.focus(), 0);
+}
+
+/** Puts an answer under the form and scrolls it into view: the dialog is taller than the window. */
+function show(answer, node) {
+  clear(answer).append(node);
+  answer.scrollIntoView({ block: 'nearest' });
 }
 
 function okAnswer(report) {
@@ -322,7 +328,7 @@ async function royaltiSignIn(form, answer, busy) {
   const email = val(form, 'opt-email');
   const password = form.querySelector('#secret-password').value;
   if (!email || !password) {
-    clear(answer).append(errorBox({ kind: 'invalid_input', message: 'Enter your Royalti email and password.' }));
+    show(answer, errorBox({ kind: 'invalid_input', message: 'Enter your Royalti email and password.' }));
     return;
   }
   busy(true, 'Signing in to Royalti…');
@@ -330,7 +336,7 @@ async function royaltiSignIn(form, answer, busy) {
     const r = await api.royaltiSignIn(val(form, 'ws-url'), email, password);
     renderRoyaltiPick(r, form.querySelector('#opt-keep').checked);
   } catch (e) {
-    clear(answer).append(errorBox(e));
+    show(answer, errorBox(e));
     busy(false);
   }
 }
@@ -359,14 +365,14 @@ function renderRoyaltiPick(r, keep) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const picks = [...form.querySelectorAll('.remote-list input:checked')].map((i) => i.value);
-    if (!picks.length) { clear(answer).append(errorBox({ kind: 'invalid_input', message: 'Tick at least one workspace.' })); return; }
+    if (!picks.length) { show(answer, errorBox({ kind: 'invalid_input', message: 'Tick at least one workspace.' })); return; }
     try {
       const added = await api.royaltiAdd(r.signInId, picks, form.querySelector('#opt-keep').checked);
       close();
       toast(`Added ${added.length} Royalti workspace${added.length === 1 ? '' : 's'}`);
       await reloadWorkspaces();
       onDone?.(added[0]);
-    } catch (e) { clear(answer).append(errorBox(e)); }
+    } catch (e) { show(answer, errorBox(e)); }
   });
   dialog.append(form);
 }

@@ -7,9 +7,10 @@ rpm=$(ls -t target/release/bundle/rpm/*.rpm 2>/dev/null | head -n1 || true)
 [ -n "$deb" ] || { echo "FAIL: no .deb under target/release/bundle/deb" >&2; exit 1; }
 [ -n "$rpm" ] || { echo "FAIL: no .rpm under target/release/bundle/rpm" >&2; exit 1; }
 contents=$(dpkg-deb -c "$deb")
-grep -q '\./usr/bin/invite-desk$' <<<"$contents" || { echo "FAIL: $deb has no /usr/bin/invite-desk" >&2; exit 1; }
-grep -q '\./usr/share/applications/.*\.desktop$' <<<"$contents" || { echo "FAIL: $deb has no .desktop file" >&2; exit 1; }
-desktop=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/share/applications/*.desktop')
+# dpkg-deb lists paths with or without a leading "./" depending on the tool that built the archive.
+grep -Eq '(^| )(\./)?usr/bin/invite-desk$' <<<"$contents" || { echo "FAIL: $deb has no /usr/bin/invite-desk" >&2; exit 1; }
+grep -Eq '(^| )(\./)?usr/share/applications/.*\.desktop$' <<<"$contents" || { echo "FAIL: $deb has no .desktop file" >&2; exit 1; }
+desktop=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*usr/share/applications/*.desktop')
 grep -q '^Name=Invite Desk$' <<<"$desktop" || { echo "FAIL: .desktop file does not name Invite Desk" >&2; exit 1; }
 grep -q '^Exec=invite-desk' <<<"$desktop" || { echo "FAIL: .desktop file does not run invite-desk" >&2; exit 1; }
 printf 'deb: %s (%s bytes)\nrpm: %s (%s bytes)\nrelease binary: %s bytes\n' \

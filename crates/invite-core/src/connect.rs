@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::Http;
 use crate::model::WorkspaceKind;
 use crate::provider::Provider;
 use crate::providers::{
-    gotrue::GotrueProvider, netlify::NetlifyProvider, supabase::SupabaseProvider,
+    gotrue::GotrueProvider, netlify::NetlifyProvider, royalti::RoyaltiProvider,
+    supabase::SupabaseProvider,
 };
 use crate::secret::SecretStore;
 use crate::workspace::Workspace;
@@ -22,11 +23,6 @@ pub fn provider_for(
         WorkspaceKind::Supabase => Arc::new(SupabaseProvider::new(http, ws, secrets)?),
         WorkspaceKind::Gotrue => Arc::new(GotrueProvider::new(http, ws, secrets)?),
         WorkspaceKind::Netlify => Arc::new(NetlifyProvider::new(http, ws, secrets)?),
-        // The Royalti provider is not built yet (issue 5); say so instead of failing later.
-        WorkspaceKind::Royalti => {
-            return Err(Error::Unsupported {
-                what: "Inviting to Royalti workspaces".into(),
-            })
-        }
+        WorkspaceKind::Royalti => Arc::new(RoyaltiProvider::new(http, ws, secrets)?),
     })
 }

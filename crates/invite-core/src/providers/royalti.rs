@@ -1,1 +1,905 @@
-//! (in progress)
+//! Royalti workspaces (`shared/api/royalti.md`): sign in with email and password, pick the
+//! workspaces, then invite, list, resend and cancel through `/auth/invite` and `/user/invites`.
+//!
+//! Tokens: `POST /auth/login` gives a refresh token (1 day) and the account's workspaces;
+//! `GET /auth/authtoken?currentWorkspace=` turns it into a workspace access token (6 hours).
+//! There is no documented way to extend the refresh token, so when it is gone the provider signs
+//! in again with the kept password ("keep me signed in") or asks the owner to. A workspace API
+//! key (`RWAK…`, sent as Bearer) is the alternative that never expires.
+//!
+//! Facts the shared doc marks unverified each live in ONE place below (a constant or a small
+//! function) with the doc section named, so a correction is a one-line change.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::gotrue_common::jwt_payload;
+use crate::error::{Error, Result};
+use crate::http::{body_text, retry_after, Http};
+use crate::model::{
+    Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, InviteStatus,
+    Invited, ListQuery, ResendOptions, WorkspaceKind,
+};
+use crate::provider::Provider;
+use crate::secret::{names, SecretStore, Sensitive};
+use crate::workspace::{AuthMode, Workspace};
+
+// ---------------------------------------------------------------------------------------------
+// Wire facts. Verified ones are plain; unverified ones say so and name the doc section.
+
+const LOGIN_PATH: &str = "/auth/login";
+const AUTHTOKEN_PATH: &str = "/auth/authtoken";
+const INVITE_PATH: &str = "/auth/invite";
+const INVITES_PATH: &str = "/user/invites";
+
+/// Unverified (royalti.md §A.6): the cancel route comes from the vendor's SKILL.md only.
+fn cancel_path(id: &str) -> String {
+    format!("{INVITES_PATH}/{id}/cancel")
+}
+
+fn resend_path(id: &str) -> String {
+    format!("{INVITES_PATH}/{id}/resend")
+}
+
+/// Unverified (royalti.md §A.3): the current page names the field `redirectUrl`, the older one
+/// `redirect_url`. We send the current name; the server's answers are read with either.
+const REDIRECT_FIELD: &str = "redirectUrl";
+
+/// Unverified (royalti.md §A.2/§A.4): page size parameter `size`, at most 100.
+const PAGE_SIZE_PARAM: &str = "size";
+const PAGE_SIZE: u32 = 100;
+
+/// Unverified (royalti.md §A.2/§A.4): `q` searches lists (global convention).
+const SEARCH_PARAM: &str = "q";
+
+/// Roles that may invite (royalti.md §A.1 role ladder; §A.3 "owners or admins").
+const INVITER_ROLES: [&str; 4] = ["owner", "admin", "super_admin", "main_super_admin"];
+
+/// Unverified (royalti.md §A.3): the invite response has no id, so a re-invite ("creates or
+/// updates") is recognised on the record: an updated invitation's `updatedAt` is later than its
+/// `createdAt`.
+fn was_updated(created: Option<DateTime<Utc>>, updated: Option<DateTime<Utc>>) -> bool {
+    matches!((created, updated), (Some(c), Some(u)) if u > c)
+}
+
+/// Unverified (royalti.md §A.2): the error body. Tolerant: `error.message`, then `message`,
+/// then nothing (the caller falls back to the HTTP reason).
+fn server_words(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let from = |v: &Value| v.as_str().map(str::to_string).filter(|s| !s.is_empty());
+    v.pointer("/error/message")
+        .and_then(from)
+        .or_else(|| v.get("message").and_then(from))
+        .or_else(|| v.get("error").and_then(from))
+}
+
+/// Renew an access token this long before it expires, so it does not expire in flight.
+const EXPIRY_MARGIN_SECS: i64 = 120;
+
+const ROLE_HINT: &str = "Only owners and admins of a Royalti workspace can invite people. Ask an \
+     owner to make you an admin, or add a workspace where you are one.";
+const KEY_HINT: &str = "Royalti did not accept this API key (it may have been revoked). Create a \
+     workspace API key in Royalti and use Replace key in Workspaces.";
+const RWAK_NOTE: &str = "Royalti's docs do not say whether workspace API keys may send \
+     invitations; if an invite is refused, sign in with your password instead.";
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in
+
+/// One workspace of the account, as sign-in lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoyaltiWorkspace {
+    /// The workspace id (`workspaceId`).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The owner's role in it (`owner`, `admin`, `user`…).
+    pub role: String,
+    /// True for roles that may invite (owner and admin and above).
+    pub can_invite: bool,
+}
+
+/// What sign-in found: the account and its workspaces.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoyaltiAccount {
+    /// The address signed in with.
+    pub email: String,
+    /// Every workspace the account belongs to.
+    pub workspaces: Vec<RoyaltiWorkspace>,
+}
+
+/// The refresh token a sign-in got, kept in memory until workspaces are added. Not
+/// serializable; prints redacted.
+pub struct RoyaltiSession {
+    refresh_token: Sensitive<String>,
+}
+
+impl std::fmt::Debug for RoyaltiSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RoyaltiSession(<redacted>)")
+    }
+}
+
+fn base(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_string()
+}
+
+/// True for roles that may invite.
+pub fn can_invite(role: &str) -> bool {
+    INVITER_ROLES.contains(&role.trim().to_ascii_lowercase().as_str())
+}
+
+/// Signs in (`POST /auth/login`) and lists the account's workspaces with the owner's role.
+/// A wrong email or password is [`Error::InvalidInput`]; the login limit (20 per 3 minutes)
+/// is [`Error::RateLimited`].
+pub async fn royalti_sign_in(
+    http: &Http,
+    base_url: &str,
+    email: &str,
+    password: &Sensitive<String>,
+) -> Result<(RoyaltiAccount, RoyaltiSession)> {
+    let body = json!({ "email": email.trim(), "password": password.expose() });
+    // A lost answer to a sign-in changes nothing a second sign-in would not: safe to repeat.
+    let resp = http
+        .send_read(
+            http.client()
+                .post(format!("{}{LOGIN_PATH}", base(base_url)))
+                .json(&body),
+        )
+        .await?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = body_text(resp).await?;
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
+        return Err(Error::invalid_input(
+            "Royalti sign-in",
+            server_words(&text)
+                .map(|w| format!("{w}. Check the email and password."))
+                .unwrap_or_else(|| "the email or password is not right".into()),
+        ));
+    }
+    if !status.is_success() {
+        return Err(map_status(status, &headers, &text, Ctx::SignIn));
+    }
+    let v: Value = crate::http::parse_json(&text)?;
+    let refresh = str_at(&v, &["refresh_token", "refreshToken"]).ok_or_else(|| {
+        Error::WrongServer {
+            hint: "This address does not answer like Royalti's API. Leave the server empty, or use the address Royalti gave you.".into(),
+            detail: Some("no refresh_token in the login answer".into()),
+        }
+    })?;
+    let workspaces = v
+        .get("workspaces")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|w| {
+                    let id = str_at(w, &["workspaceId", "id"])?;
+                    let role = str_at(w, &["role"]).unwrap_or_default();
+                    Some(RoyaltiWorkspace {
+                        name: str_at(w, &["name"]).unwrap_or_else(|| id.clone()),
+                        can_invite: can_invite(&role),
+                        id,
+                        role,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((
+        RoyaltiAccount {
+            email: email.trim().to_lowercase(),
+            workspaces,
+        },
+        RoyaltiSession {
+            refresh_token: Sensitive::new(refresh),
+        },
+    ))
+}
+
+/// Gets a workspace access token (`GET /auth/authtoken?currentWorkspace=`) with the session's
+/// refresh token and keeps both in `secrets` under `ws_id`.
+pub async fn royalti_connect_workspace(
+    http: &Http,
+    base_url: &str,
+    session: &RoyaltiSession,
+    remote_workspace_id: &str,
+    secrets: &dyn SecretStore,
+    ws_id: &str,
+) -> Result<()> {
+    let access = mint_access(http, base_url, &session.refresh_token, remote_workspace_id).await?;
+    secrets.set(ws_id, names::REFRESH_TOKEN, &session.refresh_token)?;
+    secrets.set(ws_id, names::ACCESS_TOKEN, &access)
+}
+
+async fn mint_access(
+    http: &Http,
+    base_url: &str,
+    refresh: &Sensitive<String>,
+    remote_workspace_id: &str,
+) -> Result<Sensitive<String>> {
+    let rb = http
+        .client()
+        .get(format!("{}{AUTHTOKEN_PATH}", base(base_url)))
+        .query(&[("currentWorkspace", remote_workspace_id)])
+        .bearer_auth(refresh.expose());
+    let resp = http.send_read(rb).await?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = body_text(resp).await?;
+    if status == StatusCode::NOT_FOUND {
+        return Err(Error::NotAdmin {
+            hint: "This account is no longer a member of the workspace.".into(),
+            detail: server_words(&text),
+        });
+    }
+    if !status.is_success() {
+        return Err(map_status(status, &headers, &text, Ctx::Token));
+    }
+    let v: Value = crate::http::parse_json(&text)?;
+    v.pointer("/data/access_token")
+        .or_else(|| v.get("access_token"))
+        .and_then(Value::as_str)
+        .map(|s| Sensitive::new(s.to_string()))
+        .ok_or_else(|| Error::BadResponse {
+            detail: Some("no data.access_token in the answer".into()),
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the wire
+
+fn str_at(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match v.get(*k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn time_at(v: &Value, keys: &[&str]) -> Option<DateTime<Utc>> {
+    str_at(v, keys)
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Maps a server status (royalti.md §A.4: `invited` / `joined` / `cancelled`).
+fn status_from(s: &str) -> InviteStatus {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "joined" | "accepted" | "active" => InviteStatus::Accepted,
+        "cancelled" | "canceled" | "revoked" => InviteStatus::Cancelled,
+        _ => InviteStatus::Pending,
+    }
+}
+
+fn status_param(s: InviteStatus) -> Option<&'static str> {
+    match s {
+        InviteStatus::Pending => Some("invited"),
+        InviteStatus::Accepted => Some("joined"),
+        InviteStatus::Cancelled => Some("cancelled"),
+        // Royalti has no expiry (royalti.md §A.4): nothing is ever expired.
+        InviteStatus::Expired => None,
+    }
+}
+
+/// An invitation with the record's `createdAt` and `updatedAt` (see [`was_updated`]).
+type Record = (Invite, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// One record of `GET /user/invites`, read tolerantly (PascalCase fields, nested email).
+fn parse_invite(v: &Value) -> Option<Record> {
+    let id = str_at(v, &["id"])?;
+    let tu = v.get("TenantUser").or_else(|| v.get("tenantUser"));
+    let email = tu
+        .and_then(|t| t.get("User").or_else(|| t.get("user")))
+        .and_then(|u| str_at(u, &["email"]))
+        .or_else(|| tu.and_then(|t| str_at(t, &["email"])))
+        .or_else(|| str_at(v, &["email"]))?
+        .to_lowercase();
+    let name = tu.and_then(|t| {
+        let n = format!(
+            "{} {}",
+            str_at(t, &["firstName"]).unwrap_or_default(),
+            str_at(t, &["lastName"]).unwrap_or_default()
+        );
+        Some(n.trim().to_string()).filter(|n| !n.is_empty())
+    });
+    let meta = v.get("meta");
+    let created = time_at(v, &["createdAt", "created_at"]);
+    let updated = time_at(v, &["updatedAt", "updated_at"]);
+    let invite = Invite {
+        id,
+        email,
+        status: status_from(&str_at(v, &["status"]).unwrap_or_default()),
+        invited_at: meta
+            .and_then(|m| time_at(m, &["date"]))
+            .or(updated)
+            .or(created),
+        expires_at: None,
+        accepted_at: time_at(v, &["JoinedAt", "joinedAt"]),
+        name,
+        message: meta.and_then(|m| str_at(m, &["message"])),
+    };
+    Some((invite, created, updated))
+}
+
+#[derive(Clone, Copy)]
+enum Ctx<'a> {
+    SignIn,
+    Token,
+    Read,
+    Invite(&'a str),
+    Write,
+}
+
+fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>) -> Error {
+    let words = server_words(body).or_else(|| status.canonical_reason().map(str::to_string));
+    let detail = Some(format!(
+        "{}: {}",
+        status.as_u16(),
+        words.clone().unwrap_or_default()
+    ));
+    match status.as_u16() {
+        401 => Error::SignedOut { detail },
+        403 => Error::NotAdmin {
+            hint: ROLE_HINT.into(),
+            detail,
+        },
+        404 => Error::NotFound { detail },
+        409 => match ctx {
+            Ctx::Invite(email) => Error::AlreadyMember {
+                email: email.to_string(),
+                detail,
+            },
+            _ => Error::Rejected {
+                status: 409,
+                message: words.unwrap_or_default(),
+            },
+        },
+        400 | 422 => match ctx {
+            Ctx::Invite(email)
+                if words
+                    .as_deref()
+                    .is_some_and(|w| w.to_ascii_lowercase().contains("email")) =>
+            {
+                Error::InvalidEmail {
+                    email: email.to_string(),
+                    reason: words.unwrap_or_default(),
+                }
+            }
+            _ => Error::Rejected {
+                status: status.as_u16(),
+                message: words.unwrap_or_default(),
+            },
+        },
+        429 => Error::RateLimited {
+            retry_after: retry_after(headers),
+            email_limit: false,
+            detail,
+        },
+        // A write that met a gateway failure may have been carried out behind it.
+        502 | 504 if matches!(ctx, Ctx::Invite(_) | Ctx::Write) => Error::Uncertain { detail },
+        500..=599 => Error::Server {
+            status: status.as_u16(),
+            detail,
+        },
+        _ => match ctx {
+            Ctx::SignIn | Ctx::Token => Error::WrongServer {
+                hint: "This address does not answer like Royalti's API.".into(),
+                detail,
+            },
+            _ => Error::Rejected {
+                status: status.as_u16(),
+                message: words.unwrap_or_default(),
+            },
+        },
+    }
+}
+
+/// True when the token's `exp` is past or about to pass (an unreadable token is left to the server).
+fn expiring(token: &str) -> bool {
+    jwt_payload(token)
+        .and_then(|p| p.get("exp").and_then(Value::as_i64))
+        .is_some_and(|exp| exp - EXPIRY_MARGIN_SECS <= Utc::now().timestamp())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider
+
+/// One Royalti workspace, as the signed-in owner or through a workspace API key.
+#[derive(Debug)]
+pub struct RoyaltiProvider {
+    http: Http,
+    ws_id: String,
+    base: String,
+    remote_id: Option<String>,
+    account_email: Option<String>,
+    role: Option<String>,
+    keep_signed_in: bool,
+    api_key_mode: bool,
+    secrets: Arc<dyn SecretStore>,
+    /// One renewal at a time: two racing renewals would sign in twice (and count twice against
+    /// the login limit).
+    renewing: tokio::sync::Mutex<()>,
+}
+
+impl RoyaltiProvider {
+    /// A provider for `ws`. Tokens are read from `secrets` on every call and renewed there.
+    pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
+        let base = base(&ws.base_url);
+        url::Url::parse(&base).map_err(|e| Error::InvalidUrl {
+            reason: e.to_string(),
+        })?;
+        let api_key_mode = ws.options.auth_mode == AuthMode::ApiKey;
+        let remote_id = ws
+            .options
+            .remote_workspace_id
+            .clone()
+            .filter(|s| !s.trim().is_empty());
+        if remote_id.is_none() && !api_key_mode {
+            return Err(Error::invalid_input(
+                "Royalti workspace",
+                "sign in again and pick the workspace",
+            ));
+        }
+        Ok(Self {
+            http,
+            ws_id: ws.id.clone(),
+            base,
+            remote_id,
+            account_email: ws.options.account_email.clone(),
+            role: ws.options.role.clone(),
+            keep_signed_in: ws.options.keep_signed_in,
+            api_key_mode,
+            secrets,
+            renewing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The bearer to use now: the API key, or an access token renewed when about to expire.
+    async fn bearer(&self) -> Result<Sensitive<String>> {
+        if self.api_key_mode {
+            return self.secrets.require(&self.ws_id, names::API_KEY);
+        }
+        match self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
+            Some(t) if !expiring(t.expose()) => Ok(t),
+            stale => {
+                self.renew(stale.as_ref().map(|t| t.expose().as_str()))
+                    .await
+            }
+        }
+    }
+
+    /// Mints a new access token from the refresh token; when that is gone or refused, signs in
+    /// again with the kept password; else [`Error::SignedOut`].
+    async fn renew(&self, stale: Option<&str>) -> Result<Sensitive<String>> {
+        let _guard = self.renewing.lock().await;
+        if let Some(t) = self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
+            if Some(t.expose().as_str()) != stale && !expiring(t.expose()) {
+                return Ok(t);
+            }
+        }
+        let remote = self.remote_id.as_deref().unwrap_or_default();
+        if let Some(r) = self.secrets.get(&self.ws_id, names::REFRESH_TOKEN)? {
+            if !expiring(r.expose()) {
+                match mint_access(&self.http, &self.base, &r, remote).await {
+                    Ok(t) => {
+                        self.secrets.set(&self.ws_id, names::ACCESS_TOKEN, &t)?;
+                        return Ok(t);
+                    }
+                    Err(Error::SignedOut { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let password = if self.keep_signed_in {
+            self.secrets.get(&self.ws_id, names::PASSWORD)?
+        } else {
+            None
+        };
+        let (Some(pw), Some(email)) = (password, self.account_email.as_deref()) else {
+            return Err(Error::SignedOut {
+                detail: Some("the Royalti session ended (it lasts a day)".into()),
+            });
+        };
+        let (_, session) = royalti_sign_in(&self.http, &self.base, email, &pw)
+            .await
+            .map_err(|e| match e {
+                Error::InvalidInput { reason, .. } => Error::SignedOut {
+                    detail: Some(reason),
+                },
+                other => other,
+            })?;
+        royalti_connect_workspace(
+            &self.http,
+            &self.base,
+            &session,
+            remote,
+            self.secrets.as_ref(),
+            &self.ws_id,
+        )
+        .await?;
+        self.secrets.require(&self.ws_id, names::ACCESS_TOKEN)
+    }
+
+    /// Sends one request with the bearer; on 401 renews once and sends again. A 401 means the
+    /// server refused before acting, so sending a write again is safe.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        ctx: Ctx<'_>,
+    ) -> Result<Value> {
+        let write = method != Method::GET;
+        let mut token = self.bearer().await?;
+        for attempt in 0..2 {
+            let mut rb: RequestBuilder = self
+                .http
+                .client()
+                .request(method.clone(), format!("{}{path}", self.base))
+                .query(query)
+                .bearer_auth(token.expose());
+            if let Some(b) = body {
+                rb = rb.json(b);
+            }
+            let resp = if write {
+                self.http.send_write(rb).await?
+            } else {
+                self.http.send_read(rb).await?
+            };
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let text = body_text(resp).await.map_err(|e| match (write, e) {
+                (false, Error::Uncertain { detail }) => Error::Network { detail },
+                (_, e) => e,
+            })?;
+            if status.is_success() {
+                return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                if self.api_key_mode {
+                    return Err(Error::NotAdmin {
+                        hint: KEY_HINT.into(),
+                        detail: server_words(&text),
+                    });
+                }
+                if attempt == 0 {
+                    token = self.renew(Some(token.expose().as_str())).await?;
+                    continue;
+                }
+            }
+            return Err(map_status(status, &headers, &text, ctx));
+        }
+        Err(Error::SignedOut { detail: None })
+    }
+
+    /// Lists one page; returns the records with their created/updated times.
+    async fn page(
+        &self,
+        query: &ListQuery,
+        page: u32,
+    ) -> Result<(
+        Vec<(Invite, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>,
+        InvitePage,
+    )> {
+        let mut q = vec![
+            ("page", page.to_string()),
+            (PAGE_SIZE_PARAM, PAGE_SIZE.to_string()),
+        ];
+        if let Some(s) = query.status {
+            match status_param(s) {
+                Some(p) => q.push(("status", p.to_string())),
+                None => return Ok((Vec::new(), InvitePage::default())),
+            }
+        }
+        if let Some(s) = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            q.push((SEARCH_PARAM, s.to_string()));
+        }
+        let v = self
+            .call(Method::GET, INVITES_PATH, &q, None, Ctx::Read)
+            .await?;
+        let Some(rows) = v.get("invites").and_then(Value::as_array) else {
+            return Err(Error::BadResponse {
+                detail: Some("no invites list in the answer".into()),
+            });
+        };
+        let records: Vec<_> = rows.iter().filter_map(parse_invite).collect();
+        let total_pages = v.get("totalPages").and_then(Value::as_u64);
+        let more = match total_pages {
+            Some(t) => u64::from(page) < t,
+            None => rows.len() >= PAGE_SIZE as usize,
+        };
+        let out = InvitePage {
+            invites: records.iter().map(|r| r.0.clone()).collect(),
+            total: v
+                .get("filteredItems")
+                .or_else(|| v.get("totalItems"))
+                .and_then(Value::as_u64),
+            next_page: more.then_some(page + 1),
+        };
+        Ok((records, out))
+    }
+
+    /// The record of `email` with its times, open invitations first.
+    async fn record(&self, email: &str) -> Result<Option<Record>> {
+        let wanted = email.trim().to_lowercase();
+        let query = ListQuery {
+            status: None,
+            search: Some(wanted.clone()),
+        };
+        let mut hits = Vec::new();
+        let mut page = 1;
+        loop {
+            let (records, p) = self.page(&query, page).await?;
+            hits.extend(records.into_iter().filter(|r| r.0.email == wanted));
+            match p.next_page {
+                Some(n) if n <= crate::provider::MAX_PAGES => page = n,
+                _ => break,
+            }
+        }
+        hits.sort_by_key(|r| {
+            (
+                r.0.status == InviteStatus::Cancelled,
+                std::cmp::Reverse(r.2),
+            )
+        });
+        Ok(hits.into_iter().next())
+    }
+
+    /// The invitation as the server has it now, refusing unless it is still `invited`.
+    async fn open_invite(&self, invite: &InviteRef, action: &str) -> Result<Invite> {
+        let found = self
+            .record(&invite.email)
+            .await?
+            .map(|r| r.0)
+            .filter(|i| i.id == invite.id || invite.id.is_empty());
+        match found {
+            None => Err(Error::NotFound {
+                detail: Some(format!("no invitation for {} on the server", invite.email)),
+            }),
+            Some(i) if i.status == InviteStatus::Pending => Ok(i),
+            Some(i) => Err(Error::NotPending {
+                reason: format!(
+                    "Can't {action} the invitation to {}: {}.",
+                    i.email,
+                    match i.status {
+                        InviteStatus::Accepted => "they already joined",
+                        _ => "it was cancelled",
+                    }
+                ),
+            }),
+        }
+    }
+
+    /// Invites `req.email`, attached to an existing tenant user when `user_id` is given
+    /// (royalti.md §A.3 query `userId`).
+    pub async fn invite_tenant_user(
+        &self,
+        req: &InviteRequest,
+        user_id: Option<&str>,
+    ) -> Result<Invited> {
+        let mut body = Map::new();
+        body.insert("email".into(), json!(req.email.trim()));
+        body.insert("sendEmail".into(), json!(req.send_email));
+        if let Some(m) = req.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            body.insert("message".into(), json!(m));
+        }
+        if let Some(r) = req.redirect_url.as_deref().filter(|r| !r.trim().is_empty()) {
+            body.insert(REDIRECT_FIELD.into(), json!(r));
+        }
+        let query: Vec<(&str, String)> = user_id
+            .map(|u| vec![("userId", u.to_string())])
+            .unwrap_or_default();
+        self.call(
+            Method::POST,
+            INVITE_PATH,
+            &query,
+            Some(&Value::Object(body)),
+            Ctx::Invite(&req.email),
+        )
+        .await?;
+        // The answer has no id: the record is found by listing, so the UI shows the row at once.
+        let found = self.record(&req.email).await.ok().flatten();
+        let (invite, replaced_existing) = match found {
+            Some((i, created, updated)) => {
+                let updated_existing = was_updated(created, updated);
+                (i, updated_existing)
+            }
+            None => (
+                Invite {
+                    id: String::new(),
+                    email: req.email.trim().to_lowercase(),
+                    status: InviteStatus::Pending,
+                    invited_at: Some(Utc::now()),
+                    expires_at: None,
+                    accepted_at: None,
+                    name: None,
+                    message: req.message.clone(),
+                },
+                false,
+            ),
+        };
+        Ok(Invited {
+            invite,
+            link: None,
+            replaced_existing,
+        })
+    }
+}
+
+#[async_trait]
+impl Provider for RoyaltiProvider {
+    fn kind(&self) -> WorkspaceKind {
+        WorkspaceKind::Royalti
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            message: true,
+            redirect: true,
+            send_email_toggle: true,
+            // The activation link is only ever emailed (royalti.md §A.4: no invite URL).
+            copy_link: false,
+            resend: true,
+            cancel: true,
+            expiry: false,
+        }
+    }
+
+    async fn check_connection(&self) -> Result<ConnectionReport> {
+        if let Some(role) = self.role.as_deref().filter(|r| !can_invite(r)) {
+            return Err(Error::NotAdmin {
+                hint: ROLE_HINT.into(),
+                detail: Some(format!("your role in this workspace is {role}")),
+            });
+        }
+        let q = ListQuery::default();
+        let (_, page) = self.page(&q, 1).await?;
+        let count = page.total.unwrap_or(page.invites.len() as u64);
+        let mut notes = Vec::new();
+        let summary = if self.api_key_mode {
+            notes.push(RWAK_NOTE.to_string());
+            format!("The workspace API key works; the workspace has {count} invitation records.")
+        } else {
+            if !self.keep_signed_in {
+                notes.push("Royalti ends a session after a day; Invite Desk will ask for your password then. Tick \"Keep me signed in\" to avoid that.".into());
+            }
+            format!(
+                "Signed in as {} ({}); the workspace has {count} invitation records.",
+                self.account_email.as_deref().unwrap_or("you"),
+                self.role.as_deref().unwrap_or("admin")
+            )
+        };
+        Ok(ConnectionReport { summary, notes })
+    }
+
+    async fn invite(&self, req: &InviteRequest) -> Result<Invited> {
+        self.invite_tenant_user(req, None).await
+    }
+
+    async fn list_page(&self, query: &ListQuery, page: u32) -> Result<InvitePage> {
+        Ok(self.page(query, page.max(1)).await?.1)
+    }
+
+    async fn find(&self, email: &str) -> Result<Option<Invite>> {
+        Ok(self.record(email).await?.map(|r| r.0))
+    }
+
+    async fn resend(&self, invite: &InviteRef, opts: &ResendOptions) -> Result<Invite> {
+        let current = self.open_invite(invite, "resend").await?;
+        let mut body = Map::new();
+        if let Some(m) = opts.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            body.insert("message".into(), json!(m));
+        }
+        if let Some(r) = opts
+            .redirect_url
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+        {
+            body.insert(REDIRECT_FIELD.into(), json!(r));
+        }
+        self.call(
+            Method::POST,
+            &resend_path(&current.id),
+            &[],
+            Some(&Value::Object(body)),
+            Ctx::Write,
+        )
+        .await?;
+        Ok(self
+            .record(&invite.email)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.0)
+            .unwrap_or(Invite {
+                invited_at: Some(Utc::now()),
+                ..current
+            }))
+    }
+
+    async fn cancel(&self, invite: &InviteRef) -> Result<()> {
+        let current = self.open_invite(invite, "cancel").await?;
+        self.call(
+            Method::POST,
+            &cancel_path(&current.id),
+            &[],
+            None,
+            Ctx::Write,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_read_tolerantly() {
+        let v = json!({"id": "i1", "TenantUserId": "t", "TenantId": 101, "status": "joined",
+            "meta": {"message": "hi", "date": "2026-01-02T03:04:05.000Z"}, "JoinedAt": "2026-01-03T00:00:00Z",
+            "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-02T03:04:05Z",
+            "TenantUser": {"firstName": "Jane", "lastName": "Doe", "User": {"email": "Jane@X.io"}}});
+        let (i, c, u) = parse_invite(&v).unwrap();
+        assert_eq!((i.id.as_str(), i.email.as_str()), ("i1", "jane@x.io"));
+        assert_eq!(i.status, InviteStatus::Accepted);
+        assert_eq!(i.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(i.message.as_deref(), Some("hi"));
+        assert!(i.accepted_at.is_some());
+        assert!(was_updated(c, u));
+        // Missing fields are tolerated; a record without any address is skipped.
+        let bare = json!({"id": 7, "email": "a@b.io"});
+        let (i, c, u) = parse_invite(&bare).unwrap();
+        assert_eq!((i.id.as_str(), i.status), ("7", InviteStatus::Pending));
+        assert!(!was_updated(c, u));
+        assert!(parse_invite(&json!({"id": "x", "TenantUser": null})).is_none());
+    }
+
+    #[test]
+    fn error_bodies_are_read_in_either_shape() {
+        assert_eq!(
+            server_words(r#"{"success":false,"error":{"code":"X","message":"Nope"}}"#).as_deref(),
+            Some("Nope")
+        );
+        assert_eq!(server_words(r#"{"message":"Top"}"#).as_deref(), Some("Top"));
+        assert_eq!(server_words("<html>"), None);
+        let e = map_status(StatusCode::FORBIDDEN, &HeaderMap::new(), "{}", Ctx::Read);
+        assert_eq!(e.kind(), "not_admin");
+        let e = map_status(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            "",
+            Ctx::Invite("a@b.io"),
+        );
+        assert_eq!(e.kind(), "uncertain");
+        let e = map_status(StatusCode::BAD_GATEWAY, &HeaderMap::new(), "", Ctx::Read);
+        assert_eq!(e.kind(), "server");
+    }
+
+    #[test]
+    fn roles_that_can_invite() {
+        for r in ["owner", "admin", "Admin", "super_admin"] {
+            assert!(can_invite(r), "{r}");
+        }
+        for r in ["user", "guest", ""] {
+            assert!(!can_invite(r), "{r}");
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod files;
 pub mod invitations;
 pub mod logging;
+pub mod royalti;
 pub mod send;
 pub mod settings;
 pub mod state;
@@ -62,6 +63,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             send::resume_workspace,
             send::switch_to_links,
             send::update_secrets,
+            royalti::royalti_sign_in,
+            royalti::royalti_add,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }
@@ -99,6 +102,7 @@ pub fn init_state<R: Runtime>(
     )
     .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
     app.manage(state);
+    app.manage(royalti::RoyaltiSignIns::default());
     send::init(app)?;
     Ok(())
 }

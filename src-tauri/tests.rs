@@ -335,3 +335,72 @@ fn diagnostics_hold_no_secret() {
         .contains("diagnostics_must_not_show_this"));
     let _ = &t.dir;
 }
+
+#[test]
+fn send_and_royalti_commands_check_their_arguments() {
+    let t = app();
+    assert_eq!(
+        t.kind_of(
+            "enqueue_invites",
+            json!({"workspaceId": "nope", "requests": []})
+        ),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of(
+            "enqueue_invites",
+            json!({"workspaceId": "nope", "requests": [{"email": "not an address"}]})
+        ),
+        "invalid_email"
+    );
+    assert_eq!(
+        t.kind_of(
+            "enqueue_invites",
+            json!({"workspaceId": "nope", "requests": [{"email": "a@example.com"}]})
+        ),
+        "unknown_workspace"
+    );
+    assert_eq!(
+        t.kind_of("switch_to_links", json!({"batchId": "nope"})),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of(
+            "update_secrets",
+            json!({"workspaceId": "nope", "secrets": {"secret_key": "x"}})
+        ),
+        "unknown_workspace"
+    );
+    // Pausing and resuming a workspace with nothing queued is harmless.
+    assert_eq!(
+        t.call("pause_workspace", json!({"workspaceId": "w"}))
+            .unwrap(),
+        json!(0)
+    );
+    assert_eq!(
+        t.call("resume_workspace", json!({"workspaceId": "w"}))
+            .unwrap(),
+        json!(0)
+    );
+    assert_eq!(
+        t.kind_of(
+            "royalti_sign_in",
+            json!({"baseUrl": "", "email": "owner@example.com", "password": ""})
+        ),
+        "invalid_input"
+    );
+    assert_eq!(
+        t.kind_of(
+            "royalti_sign_in",
+            json!({"baseUrl": "http://example.com", "email": "a@b.co", "password": "pw"})
+        ),
+        "invalid_url"
+    );
+    assert_eq!(
+        t.kind_of(
+            "royalti_add",
+            json!({"signInId": "nope", "picks": ["w"], "keepSignedIn": false})
+        ),
+        "invalid_input"
+    );
+}

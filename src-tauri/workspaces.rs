@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use invite_core::model::{ConnectionReport, WorkspaceKind};
 use invite_core::providers::netlify::netlify_sign_in;
+use invite_core::providers::royalti::{royalti_connect_workspace, royalti_sign_in};
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
 use invite_core::workspace::{normalize_url, validate_name, AuthMode, Workspace, WorkspaceOptions};
 use serde::Deserialize;
@@ -156,11 +157,25 @@ async fn stage_secrets(
                 &secrets.require(names::API_KEY, "API key")?,
             )?;
         }
+        // Signing in again to a Royalti workspace already added (adding goes through
+        // `royalti_add`, where the owner picks the workspaces).
         (WorkspaceKind::Royalti, _) => {
-            return Err(CmdError::invalid(
-                "Royalti",
-                "sign in with your Royalti account to add its workspaces",
-            ));
+            let (Some(email), Some(remote)) = (
+                ws.options.account_email.as_deref(),
+                ws.options.remote_workspace_id.as_deref(),
+            ) else {
+                return Err(CmdError::invalid(
+                    "Royalti",
+                    "sign in with your Royalti account to add its workspaces",
+                ));
+            };
+            let password = secrets.require(names::PASSWORD, "Password")?;
+            let (_, session) = royalti_sign_in(&state.http, &ws.base_url, email, &password).await?;
+            royalti_connect_workspace(&state.http, &ws.base_url, &session, remote, store, &ws.id)
+                .await?;
+            if ws.options.keep_signed_in {
+                store.set(&ws.id, names::PASSWORD, &password)?;
+            }
         }
     }
     Ok(())

@@ -625,3 +625,57 @@ pub async fn netlify(env: &Env) -> Res<()> {
     println!("    leak check: {files} files and {answers} IPC answers hold no secret");
     Ok(())
 }
+
+/// Issue 7, Royalti: sign in once, see three workspaces (the one where the owner is a plain
+/// user greyed out with the reason), add two, invite two to the current one, cancel one.
+pub async fn royalti(env: &Env) -> Res<()> {
+    let sandbox = invite_sandbox::Sandbox::start(invite_sandbox::Config::new(
+        invite_sandbox::Flavor::Royalti,
+    ))
+    .await
+    .map_err(|e| format!("starting a sandbox: {e}"))?;
+    let c = sandbox.credentials().clone();
+    let secrets = vec![c.owner_password.clone(), c.api_key.clone()];
+    let (driver, s) = open(env, "royalti", &[]).await?;
+    s.click("#empty-add").await?;
+    s.click("#svc-royalti").await?;
+    s.click("#add-next").await?;
+    s.type_into("#opt-email", &c.owner_email).await?;
+    s.type_into("#secret-password", "not-the-password-123")
+        .await?;
+    s.click("#add-form details summary").await?; // "More options" holds the server address
+    s.type_into("#ws-url", &sandbox.url()).await?;
+    s.click("#add-test").await?;
+    s.wait_js(
+        "return document.querySelector('#add-answer .error-box') !== null",
+        20,
+    )
+    .await?;
+    s.shot("royalti-wrong-password").await?;
+    s.type_into("#secret-password", &c.owner_password).await?;
+    s.click("#add-test").await?;
+    s.wait_visible("#royalti-pick", 20).await?;
+    wait_count(&s, "#royalti-pick .remote-list li", 3, 5).await?;
+    wait_count(&s, "#royalti-pick input:disabled", 1, 2).await?;
+    s.wait_text("#royalti-pick", "only owners and admins can invite", 2)
+        .await?;
+    s.js("for (const i of document.querySelectorAll('#royalti-pick .remote-list input:not(:disabled)')) i.checked = true")
+        .await?;
+    s.shot("royalti-pick").await?;
+    s.click("#royalti-add").await?;
+    s.wait_js("return !document.getElementById('add-dialog').open", 20)
+        .await?;
+    s.wait_js(
+        "return document.querySelectorAll('#workspace-select option').length === 2",
+        10,
+    )
+    .await?;
+    invite_two_cancel_one(&s, &sandbox, "ry").await?;
+    no_page_errors(&s).await?;
+    let ipc = s.ipc_log().await?;
+    s.close().await?;
+    drop(driver);
+    let (files, answers) = crate::leak::check(&env.home, &secrets, &ipc)?;
+    println!("    leak check: {files} files and {answers} IPC answers hold no secret");
+    Ok(())
+}

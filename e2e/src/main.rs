@@ -2,7 +2,7 @@
 //! WebKitWebDriver. Run by `scripts/e2e.sh` under Xvfb, a private D-Bus session and an unlocked
 //! gnome-keyring, with its own HOME. Screenshots of every step go to target/e2e-screenshots/.
 //!
-//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`, `netlify`.
+//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`, `netlify`, `royalti`.
 
 mod driver;
 mod flows;
@@ -89,7 +89,14 @@ async fn run() -> Res<usize> {
     };
 
     let wanted: Vec<String> = std::env::args().skip(1).collect();
-    let all = ["first-screen", "dark", "no-keychain", "demo", "netlify"];
+    let all = [
+        "first-screen",
+        "dark",
+        "no-keychain",
+        "demo",
+        "netlify",
+        "royalti",
+    ];
     let flows: Vec<&str> = if wanted.is_empty() {
         all.to_vec()
     } else {
@@ -110,6 +117,7 @@ async fn run() -> Res<usize> {
             "no-keychain" => flows::no_keychain(&env).await,
             "demo" => flows::demo(&env).await,
             "netlify" => flows::netlify(&env).await,
+            "royalti" => flows::royalti(&env).await,
             _ => Ok(()),
         }
         .map_err(|e| format!("flow {f}: {e}"))?;

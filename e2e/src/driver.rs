@@ -193,13 +193,28 @@ impl Session {
 
     /// A real WebDriver click on `css` (after waiting for it).
     pub async fn click(&self, css: &str) -> Res<()> {
-        self.wait_visible(css, 10).await?;
-        let e = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .ctx(&format!("finding {css}"))?;
-        e.click().await.ctx(&format!("clicking {css}"))
+        // A view may re-render between finding the element and clicking it (the list refreshes
+        // itself); find it again then, a few times, as a person's second click would.
+        let mut last = String::new();
+        for _ in 0..5 {
+            self.wait_visible(css, 10).await?;
+            let e = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .ctx(&format!("finding {css}"))?;
+            match e.click().await {
+                Ok(()) => return Ok(()),
+                Err(err) => {
+                    last = err.to_string();
+                    if !(last.contains("was not found") || last.contains("stale")) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        Err(format!("clicking {css}: {last}"))
     }
 
     /// Types into `css` with real key events (after clearing it).

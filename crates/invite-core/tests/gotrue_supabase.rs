@@ -200,7 +200,6 @@ async fn invalid_and_existing_addresses_are_told_apart() {
 }
 
 #[tokio::test]
-#[ignore = "the sandbox does not serve PUT /admin/users/{id} yet (needed to replace the message)"]
 async fn resend_makes_a_fresh_link_and_kills_the_old_one() {
     let t = Supa::start().await;
     let email = fresh("again");

@@ -300,6 +300,7 @@ pub(crate) fn dispatch(sh: &Shared, req: &Req, route: &str) -> Reply {
         ("POST", "/admin/users") => create_user(sh, req),
         ("GET", "/admin/users/{id}") => get_user(sh, req),
         ("DELETE", "/admin/users/{id}") => delete_user(sh, req),
+        ("PUT", "/admin/users/{id}") => update_user(sh, req),
         ("POST", "/admin/generate_link") if sb => generate_link(sh, req),
         ("POST", "/token") => token(sh, req),
         ("GET", "/settings") => gateway(sh, req).map(|_| settings(sh)),
@@ -746,6 +747,42 @@ fn get_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .find(|u| u.id == id)
         .cloned()
         .ok_or_else(|| not_found_user(sh, req))?;
+    drop(st);
+    Ok(Reply::json(200, user_json(sh, &u, true)))
+}
+
+/// `PUT /admin/users/{id}` (gotrue.md admin routes): `user_metadata` and `app_metadata` are
+/// merged key by key into what the user has (a `null` value removes the key), as GoTrue's
+/// `UpdateUserMetaData` does; other fields are not needed by Invite Desk and are ignored.
+fn update_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
+    require_admin(sh, req)?;
+    let id = user_id(sh, req)?;
+    let body = parse_body(sh, req, "Update User")?;
+    let mut st = sh.lock();
+    let Some(u) = st.users.iter_mut().find(|u| u.id == id) else {
+        return Err(not_found_user(sh, req));
+    };
+    for (field, target) in [
+        ("user_metadata", &mut u.user_metadata),
+        ("app_metadata", &mut u.app_metadata),
+    ] {
+        if let Some(patch) = body.get(field).and_then(Value::as_object) {
+            if !target.is_object() {
+                *target = json!({});
+            }
+            if let Some(o) = target.as_object_mut() {
+                for (k, v) in patch {
+                    if v.is_null() {
+                        o.remove(k);
+                    } else {
+                        o.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+    }
+    u.updated_at = now();
+    let u = u.clone();
     drop(st);
     Ok(Reply::json(200, user_json(sh, &u, true)))
 }

@@ -7,7 +7,7 @@ use tauri::State;
 
 use invite_core::model::{ConnectionReport, Invite, InviteRef};
 use invite_core::parse::{ParseCounts, ParseResult};
-use invite_core::workspace::Workspace;
+use invite_core::workspace::{Workspace, WorkspaceSettings};
 
 use crate::error::{CmdError, CmdResult};
 use crate::invitations::{self, InvitationQuery, InvitationView};
@@ -140,6 +140,26 @@ pub fn rename_workspace(
 ) -> CmdResult<Workspace> {
     check_id(&id)?;
     state.edit_workspaces(|list| list.rename(&id, &name))?;
+    state.workspace(&id)
+}
+
+/// Changes a workspace's settings (default redirect, link lifetime, requests at once).
+#[tauri::command]
+pub fn edit_workspace(
+    state: State<'_, AppState>,
+    id: String,
+    settings: WorkspaceSettings,
+) -> CmdResult<Workspace> {
+    check_id(&id)?;
+    state.edit_workspaces(|list| {
+        let mut ws = list
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| invite_core::Error::UnknownWorkspace { id: id.clone() })?;
+        ws.apply_settings(&settings)?;
+        list.update(ws)
+    })?;
+    state.forget(&id)?;
     state.workspace(&id)
 }
 

@@ -38,6 +38,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             commands::set_current_workspace,
             commands::rename_workspace,
             commands::remove_workspace,
+            commands::edit_workspace,
             commands::test_connection,
             commands::add_workspace,
             commands::netlify_function,

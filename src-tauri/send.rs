@@ -57,24 +57,50 @@ impl<R: Runtime> ProviderSource for Source<R> {
     }
 }
 
+/// How often progress is announced to the web view (a few times a second is enough for a bar).
+const EVENT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Opens the outbox in the data folder and starts the worker; unfinished jobs resume by themselves.
 pub fn init<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = app.state::<AppState>().paths.data_dir.clone();
     let outbox = Outbox::open(&data_dir.join("outbox.sqlite3"))?;
+    // Job changes come by the hundred in a big batch: they are gathered and announced once per
+    // batch every quarter second. A paused workspace is announced at once.
+    let changed: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let emitter = app.clone();
-    let events = Arc::new(move |ev: OutboxEvent| {
-        let payload = match &ev {
-            OutboxEvent::JobChanged { job } => {
-                json!({ "batchId": job.batch_id, "workspaceId": job.workspace_id })
+    let gathered = changed.clone();
+    let events = Arc::new(move |ev: OutboxEvent| match &ev {
+        OutboxEvent::JobChanged { job } => {
+            if let Ok(mut c) = gathered.lock() {
+                c.insert(job.batch_id.clone(), job.workspace_id.clone());
             }
-            OutboxEvent::WorkspacePaused {
-                workspace_id,
-                reason,
-            } => {
-                json!({ "workspaceId": workspace_id, "paused": reason })
+        }
+        OutboxEvent::WorkspacePaused {
+            workspace_id,
+            reason,
+        } => {
+            let _ = emitter.emit(
+                "outbox",
+                json!({ "workspaceId": workspace_id, "paused": reason }),
+            );
+        }
+    });
+    let emitter = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(EVENT_INTERVAL);
+        loop {
+            tick.tick().await;
+            let batches = match changed.lock() {
+                Ok(mut c) => std::mem::take(&mut *c),
+                Err(_) => break,
+            };
+            for (batch_id, workspace_id) in batches {
+                let _ = emitter.emit(
+                    "outbox",
+                    json!({ "batchId": batch_id, "workspaceId": workspace_id }),
+                );
             }
-        };
-        let _ = emitter.emit("outbox", payload);
+        }
     });
     let source = Arc::new(Source(app.clone()));
     let handle = {

@@ -404,3 +404,22 @@ fn send_and_royalti_commands_check_their_arguments() {
         "invalid_input"
     );
 }
+
+#[test]
+fn edit_workspace_checks_its_settings() {
+    let t = app();
+    assert_eq!(
+        t.kind_of(
+            "edit_workspace",
+            json!({"id": "nope", "settings": {"concurrency": 4}})
+        ),
+        "unknown_workspace"
+    );
+    // Unknown fields are refused before the command runs.
+    assert!(t
+        .call(
+            "edit_workspace",
+            json!({"id": "nope", "settings": {"baseUrl": "https://evil.example"}})
+        )
+        .is_err());
+}

@@ -617,6 +617,24 @@ pub async fn netlify(env: &Env) -> Res<()> {
     s.wait_js("return !document.getElementById('add-dialog').open", 20)
         .await?;
     invite_two_cancel_one(&s, &sandbox, "nf").await?;
+
+    // Settings: an out-of-range value is refused in plain words, a good one is saved.
+    s.click("#nav-workspaces").await?;
+    s.click("[data-action=settings]").await?;
+    s.type_into("#set-concurrency", "99").await?;
+    s.click("#settings-save").await?;
+    s.wait_text("#settings-dialog", "choose a number from 1 to 16", 10)
+        .await?;
+    s.shot("netlify-settings-refused").await?;
+    s.type_into("#set-concurrency", "2").await?;
+    s.click("#settings-save").await?;
+    s.wait_text("#toast", "Saved the settings", 10).await?;
+    let saved = s
+        .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces[0].options.concurrency)")
+        .await?;
+    if saved != serde_json::json!(2) {
+        return Err(format!("concurrency saved as {saved}"));
+    }
     no_page_errors(&s).await?;
     let ipc = s.ipc_log().await?;
     s.close().await?;

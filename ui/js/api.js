@@ -67,6 +67,7 @@ export const testConnection = (draft, secrets) => call('test_connection', { draf
 export const addWorkspace = (draft, secrets) => call('add_workspace', { draft, secrets });
 export const renameWorkspace = (id, name) => call('rename_workspace', { id, name });
 export const removeWorkspace = (id) => call('remove_workspace', { id });
+export const editWorkspace = (id, settings) => call('edit_workspace', { id, settings });
 export const updateSecrets = (workspaceId, secrets) => call('update_secrets', { workspaceId, secrets });
 export const startDemo = () => call('start_demo');
 export const demoMailbox = (id) => call('demo_mailbox', { id });

@@ -333,7 +333,7 @@ impl WorkspaceOptions {
         if let Some(n) = self.concurrency {
             if !CONCURRENCY_RANGE.contains(&n) {
                 return Err(Error::invalid_input(
-                    "Requests at once",
+                    "Invitations sent at once",
                     format!(
                         "choose a number from {} to {}",
                         CONCURRENCY_RANGE.start(),
@@ -378,7 +378,39 @@ impl WorkspaceOptions {
     }
 }
 
+/// What the owner may change on a saved workspace without touching its address or credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkspaceSettings {
+    /// Redirect URL used when the owner gives none (blank: none).
+    #[serde(default)]
+    pub default_redirect_url: Option<String>,
+    /// How long an invitation link lives, in hours (GoTrue), to show expiry.
+    #[serde(default)]
+    pub link_lifetime_hours: Option<u32>,
+    /// Most requests in flight at once (default 4).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+}
+
 impl Workspace {
+    /// Applies `settings` (blank text means "not set"), refusing values out of range; on an
+    /// error the workspace is unchanged.
+    pub fn apply_settings(&mut self, settings: &WorkspaceSettings) -> Result<()> {
+        let mut options = self.options.clone();
+        options.default_redirect_url = settings
+            .default_redirect_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        options.link_lifetime_hours = settings.link_lifetime_hours;
+        options.concurrency = settings.concurrency;
+        options.validate()?;
+        self.options = options;
+        Ok(())
+    }
+
     /// Checks id, name, base URL (already normalised) and options.
     pub fn validate(&self) -> Result<()> {
         if self.id.trim().is_empty() {
@@ -591,6 +623,57 @@ impl WorkspaceList {
 mod tests {
     use super::*;
     use WorkspaceKind::*;
+
+    #[test]
+    fn settings_apply_only_when_every_value_is_in_range() {
+        let mut ws = Workspace {
+            id: "w".into(),
+            name: "Acme".into(),
+            kind: Supabase,
+            base_url: "https://abcdefghijklmnopqrst.supabase.co".into(),
+            options: WorkspaceOptions::default(),
+            demo: false,
+        };
+        ws.apply_settings(&WorkspaceSettings {
+            default_redirect_url: Some(" https://app.example.com/welcome ".into()),
+            link_lifetime_hours: Some(48),
+            concurrency: Some(8),
+        })
+        .unwrap();
+        assert_eq!(
+            ws.options.default_redirect_url.as_deref(),
+            Some("https://app.example.com/welcome")
+        );
+        assert_eq!(
+            (ws.options.link_lifetime_hours, ws.options.concurrency),
+            (Some(48), Some(8))
+        );
+        let before = ws.clone();
+        for bad in [
+            WorkspaceSettings {
+                concurrency: Some(0),
+                ..Default::default()
+            },
+            WorkspaceSettings {
+                link_lifetime_hours: Some(10_000),
+                ..Default::default()
+            },
+            WorkspaceSettings {
+                default_redirect_url: Some("javascript:alert(1)".into()),
+                ..Default::default()
+            },
+        ] {
+            assert!(ws.apply_settings(&bad).is_err(), "{bad:?}");
+            assert_eq!(ws, before, "a refused edit changes nothing");
+        }
+        // Blank clears.
+        ws.apply_settings(&WorkspaceSettings {
+            default_redirect_url: Some("  ".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(ws.options.default_redirect_url, None);
+    }
 
     #[test]
     fn good_urls_normalise() {

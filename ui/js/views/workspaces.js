@@ -63,6 +63,7 @@ function render() {
         current ? null : el('button', { type: 'button', class: 'btn small', onclick: () => makeCurrent(w) }, 'Make current'),
         w.demo ? null : el('button', { type: 'button', class: 'btn small', 'data-action': 'credentials', onclick: () => renewCredentials(w), 'aria-label': `${credentialLabel(w)} for ${w.name}` }, credentialLabel(w)),
         el('button', { type: 'button', class: 'btn small', 'data-action': 'rename', onclick: () => rename(w), 'aria-label': `Rename ${w.name}` }, 'Rename'),
+        el('button', { type: 'button', class: 'btn small', 'data-action': 'settings', onclick: () => editSettings(w), 'aria-label': `Settings of ${w.name}` }, 'Settings'),
         el('button', { type: 'button', class: 'btn small danger', 'data-action': 'remove', onclick: () => remove(w), 'aria-label': `Remove ${w.name}` }, 'Remove')));
     li.append(row);
     if (w.demo) li.append(mailboxPanel(w));
@@ -121,6 +122,54 @@ async function renewCredentials(w) {
     clear(status).append(errorBox(e));
     status.scrollIntoView({ block: 'nearest' });
   }
+}
+
+// Settings that change how invitations go out, not where or with which key.
+function editSettings(w) {
+  const o = w.options || {};
+  const d = el('dialog', { class: 'dialog small', id: 'settings-dialog', 'aria-labelledby': 'settings-title' });
+  const answer = el('div', { 'aria-live': 'polite' });
+  const num = (id, label, value, min, max, help) => el('div', { class: 'field' },
+    el('label', { for: id }, label),
+    el('input', { id, type: 'number', min: String(min), max: String(max), step: '1', value: value ?? '', placeholder: help.placeholder }),
+    el('p', { class: 'hint' }, help.text));
+  const form = el('form', { method: 'dialog', novalidate: true },
+    el('h2', { id: 'settings-title' }, `Settings: ${w.name}`),
+    el('div', { class: 'field' },
+      el('label', { for: 'set-redirect' }, 'Where people land after accepting (default)'),
+      el('input', { id: 'set-redirect', type: 'url', value: o.defaultRedirectUrl || '', placeholder: 'https://app.example.com/welcome' }),
+      el('p', { class: 'hint' }, 'Used when you leave the field empty on the Invite screen. Leave empty for the service’s own default.')),
+    (w.kind === 'supabase' || w.kind === 'gotrue')
+      ? num('set-lifetime', 'Link lifetime in hours', o.linkLifetimeHours, 1, 720, { placeholder: '24', text: 'The server’s invitation link lifetime (Supabase: Email OTP Expiration). Used to show when links expire.' })
+      : null,
+    num('set-concurrency', 'Invitations sent at once', o.concurrency, 1, 16, { placeholder: '4', text: 'Lower it if the server refuses bursts; 4 suits most.' }),
+    answer,
+    el('div', { class: 'dialog-actions' },
+      el('button', { type: 'button', class: 'btn', onclick: () => d.close() }, 'Cancel'),
+      el('button', { type: 'submit', class: 'btn primary', id: 'settings-save' }, 'Save')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const whole = (id) => {
+      const input = form.querySelector(`#${id}`);
+      const v = input ? input.value.trim() : '';
+      if (v && !/^\d+$/.test(v)) throw { kind: 'invalid_input', message: `${input.labels[0].textContent}: enter a whole number.` };
+      return v ? Number(v) : null;
+    };
+    try {
+      await api.editWorkspace(w.id, {
+        defaultRedirectUrl: form.querySelector('#set-redirect').value.trim() || null,
+        linkLifetimeHours: whole('set-lifetime'),
+        concurrency: whole('set-concurrency'),
+      });
+      d.close();
+      toast(`Saved the settings of ${w.name}`);
+      await reloadWorkspaces();
+    } catch (e) { clear(answer).append(errorBox(e)); }
+  });
+  d.addEventListener('close', () => d.remove());
+  d.append(form);
+  document.body.append(d);
+  d.showModal();
 }
 
 async function rename(w) {

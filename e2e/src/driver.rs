@@ -197,12 +197,7 @@ impl Session {
         // itself); find it again then, a few times, as a person's second click would.
         let mut last = String::new();
         for _ in 0..5 {
-            self.wait_visible(css, 10).await?;
-            let e = self
-                .client
-                .find(Locator::Css(css))
-                .await
-                .ctx(&format!("finding {css}"))?;
+            let e = self.element(css).await?;
             match e.click().await {
                 Ok(()) => return Ok(()),
                 Err(err) => {
@@ -217,14 +212,18 @@ impl Session {
         Err(format!("clicking {css}: {last}"))
     }
 
-    /// Types into `css` with real key events (after clearing it).
-    pub async fn type_into(&self, css: &str, text: &str) -> Res<()> {
+    /// The element matching `css`, once visible.
+    async fn element(&self, css: &str) -> Res<fantoccini::elements::Element> {
         self.wait_visible(css, 10).await?;
-        let e = self
-            .client
+        self.client
             .find(Locator::Css(css))
             .await
-            .ctx(&format!("finding {css}"))?;
+            .ctx(&format!("finding {css}"))
+    }
+
+    /// Types into `css` with real key events (after clearing it).
+    pub async fn type_into(&self, css: &str, text: &str) -> Res<()> {
+        let e = self.element(css).await?;
         e.clear().await.ctx(&format!("clearing {css}"))?;
         // WebKitWebDriver drops a literal "\n"; the Enter key types the line break.
         e.send_keys(&text.replace('\n', "\u{E007}"))

@@ -433,7 +433,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     .await?;
     s.shot("history").await?;
     no_page_errors(&s).await?;
-    let mut ipc = s.ipc_log().await?;
+    let ipc = s.ipc_log().await?;
     let acme_id = s
         .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces.find(w => !w.demo).id)")
         .await?
@@ -477,14 +477,8 @@ pub async fn demo(env: &Env) -> Res<()> {
     if keychain_lookup(&account)?.is_some() {
         return Err(format!("{account} is still in the keychain after removal"));
     }
-    no_page_errors(&s).await?;
-    ipc.extend(s.ipc_log().await?);
-    s.close().await?;
-    drop(driver);
-
     // 15. The leak check over everything both runs wrote and every IPC answer.
-    let (files, answers) = crate::leak::check(&env.home, &secrets, &ipc)?;
-    println!("    leak check: {files} files and {answers} IPC answers hold no secret");
+    close_and_check_leaks(env, s, driver, &secrets, ipc).await?;
     drop(other);
     Ok(())
 }
@@ -540,6 +534,31 @@ async fn start_supabase_sandbox() -> Res<OtherSandbox> {
     })
 }
 
+/// A sandbox of `flavor` run by the test itself (dropping it stops it).
+async fn sandbox(flavor: invite_sandbox::Flavor) -> Res<invite_sandbox::Sandbox> {
+    invite_sandbox::Sandbox::start(invite_sandbox::Config::new(flavor))
+        .await
+        .map_err(|e| format!("starting a sandbox: {e}"))
+}
+
+/// Ends a flow: no page errors, the app closed, then the leak check (issue 6) over every file
+/// under HOME and every IPC answer of this run (`ipc` holds those of earlier runs).
+async fn close_and_check_leaks(
+    env: &Env,
+    s: Session,
+    driver: Driver,
+    secrets: &[String],
+    mut ipc: Vec<String>,
+) -> Res<()> {
+    no_page_errors(&s).await?;
+    ipc.extend(s.ipc_log().await?);
+    s.close().await?;
+    drop(driver);
+    let (files, answers) = crate::leak::check(&env.home, secrets, &ipc)?;
+    println!("    leak check: {files} files and {answers} IPC answers hold no secret");
+    Ok(())
+}
+
 /// Invites two addresses to the current workspace, sees them pending, cancels one: the shared
 /// middle of the Netlify and Royalti flows. Returns after the cancel is confirmed.
 async fn invite_two_cancel_one(
@@ -588,11 +607,7 @@ async fn invite_two_cancel_one(
 /// Issue 7, Netlify: add a Netlify Identity site through the Add flow (a user without the admin
 /// role is refused in plain words; the owner gets in), invite two, cancel one. Then the leak check.
 pub async fn netlify(env: &Env) -> Res<()> {
-    let sandbox = invite_sandbox::Sandbox::start(invite_sandbox::Config::new(
-        invite_sandbox::Flavor::Netlify,
-    ))
-    .await
-    .map_err(|e| format!("starting a sandbox: {e}"))?;
+    let sandbox = sandbox(invite_sandbox::Flavor::Netlify).await?;
     let c = sandbox.credentials().clone();
     let secrets = vec![c.owner_password.clone(), c.member_password.clone()];
     let (driver, s) = open(env, "netlify", &[]).await?;
@@ -635,23 +650,13 @@ pub async fn netlify(env: &Env) -> Res<()> {
     if saved != serde_json::json!(2) {
         return Err(format!("concurrency saved as {saved}"));
     }
-    no_page_errors(&s).await?;
-    let ipc = s.ipc_log().await?;
-    s.close().await?;
-    drop(driver);
-    let (files, answers) = crate::leak::check(&env.home, &secrets, &ipc)?;
-    println!("    leak check: {files} files and {answers} IPC answers hold no secret");
-    Ok(())
+    close_and_check_leaks(env, s, driver, &secrets, Vec::new()).await
 }
 
 /// Issue 7, Royalti: sign in once, see three workspaces (the one where the owner is a plain
 /// user greyed out with the reason), add two, invite two to the current one, cancel one.
 pub async fn royalti(env: &Env) -> Res<()> {
-    let sandbox = invite_sandbox::Sandbox::start(invite_sandbox::Config::new(
-        invite_sandbox::Flavor::Royalti,
-    ))
-    .await
-    .map_err(|e| format!("starting a sandbox: {e}"))?;
+    let sandbox = sandbox(invite_sandbox::Flavor::Royalti).await?;
     let c = sandbox.credentials().clone();
     let secrets = vec![c.owner_password.clone(), c.api_key.clone()];
     let (driver, s) = open(env, "royalti", &[]).await?;
@@ -689,11 +694,5 @@ pub async fn royalti(env: &Env) -> Res<()> {
     )
     .await?;
     invite_two_cancel_one(&s, &sandbox, "ry").await?;
-    no_page_errors(&s).await?;
-    let ipc = s.ipc_log().await?;
-    s.close().await?;
-    drop(driver);
-    let (files, answers) = crate::leak::check(&env.home, &secrets, &ipc)?;
-    println!("    leak check: {files} files and {answers} IPC answers hold no secret");
-    Ok(())
+    close_and_check_leaks(env, s, driver, &secrets, Vec::new()).await
 }

@@ -205,7 +205,8 @@ function renderOptions() {
     const fs = el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'How people get their invitation'),
       el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'email', id: 'delivery-email', checked: true }), 'Send them an email'),
       el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'link', id: 'delivery-link' }),
-        'Create links to copy and send yourself (no email)'));
+        // Only back ends that hand out the link offer one to copy; the others just skip the email.
+        caps.copyLink ? 'Create links to copy and send yourself (no email)' : 'Create the invitations without sending an email'));
     optionsBox.append(fs);
   }
 }

@@ -584,7 +584,8 @@ async fn run(
     events: EventSink,
     notify: Arc<Notify>,
 ) {
-    let mut limits: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    // Per workspace: the concurrency it was made with, and the semaphore.
+    let mut limits: HashMap<String, (usize, Arc<Semaphore>)> = HashMap::new();
     let in_flight: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
     loop {
         let due = match outbox.due(256) {
@@ -602,14 +603,17 @@ async fn run(
             {
                 continue;
             }
-            let sem = limits
-                .entry(job.workspace_id.clone())
-                .or_insert_with(|| {
-                    Arc::new(Semaphore::new(
-                        providers.concurrency(&job.workspace_id).max(1),
-                    ))
-                })
-                .clone();
+            // Read each time: the owner may change it in Settings while a batch runs. Requests
+            // already in flight under the old limit finish.
+            let want = providers.concurrency(&job.workspace_id).max(1);
+            let sem = match limits.get(&job.workspace_id) {
+                Some((n, sem)) if *n == want => sem.clone(),
+                _ => {
+                    let sem = Arc::new(Semaphore::new(want));
+                    limits.insert(job.workspace_id.clone(), (want, sem.clone()));
+                    sem
+                }
+            };
             let Ok(permit) = sem.try_acquire_owned() else {
                 continue;
             };

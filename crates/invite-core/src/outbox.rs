@@ -330,11 +330,12 @@ impl Outbox {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Puts a failed job back in the queue. It is looked up on the server before it is sent.
+    /// Puts a failed (or stopped) job back in the queue. It is looked up on the server before it
+    /// is sent, so a retry never invites twice.
     pub fn retry_job(&self, job: i64) -> Result<()> {
         let conn = self.lock()?;
         conn.execute(
-            "UPDATE jobs SET state='uncertain', next_attempt_at=NULL, updated_at=?2 WHERE id=?1 AND state='failed'",
+            "UPDATE jobs SET state='uncertain', next_attempt_at=NULL, updated_at=?2 WHERE id=?1 AND state IN ('failed','cancelled')",
             params![job, now()],
         )?;
         Ok(())
@@ -817,6 +818,11 @@ mod tests {
         assert_eq!(o.unfinished().unwrap().len(), 1);
         assert_eq!(o.cancel_batch(&b).unwrap(), 2);
         assert_eq!(o.batch(&b).unwrap().cancelled, 2);
+        // A stopped job can be sent after all (looked up first).
+        let id = o.jobs(&b).unwrap()[0].id;
+        o.retry_job(id).unwrap();
+        assert_eq!(o.job(id).unwrap().state, JobState::Uncertain);
+        assert_eq!(o.batch(&b).unwrap().pending, 1);
     }
 
     #[test]

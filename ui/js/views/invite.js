@@ -303,8 +303,11 @@ function renderResults() {
     const outcome = (OUTCOME[j.state] || (() => j.state))(j);
     const actions = el('div', { class: 'row-actions' });
     if (j.link) actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'copy', onclick: async () => { if (await copyText(j.link)) toast(`Link for ${j.email} copied`); } }, 'Copy link'));
-    if (j.state === 'failed' || j.state === 'paused' || j.state === 'cancelled') {
+    if (j.state === 'failed' || j.state === 'cancelled') {
       actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'retry', onclick: () => retry(j) }, 'Retry'));
+    } else if (j.state === 'paused') {
+      // The whole workspace waits (signed out, or paused by hand): resuming it lets this go too.
+      actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'resume', onclick: () => resume() }, 'Resume'));
     }
     const row = el('li', { 'data-email': j.email, 'data-state': j.state },
       el('span', { class: 'addr' }, j.email),
@@ -327,6 +330,11 @@ async function stop() {
 
 async function retry(j) {
   try { await api.retryJob(j.id); } catch (e) { resultsCard.append(errorBox(e)); }
+}
+
+async function resume() {
+  if (!batch) return;
+  try { await api.resumeWorkspace(batch.workspaceId); } catch (e) { resultsCard.append(errorBox(e)); }
 }
 
 async function switchLinks() {

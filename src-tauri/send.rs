@@ -199,7 +199,8 @@ fn status(send: &SendState, batch: &str) -> CmdResult<BatchStatus> {
 
 /// Writes one job per address (in one transaction) and wakes the worker.
 #[tauri::command]
-pub fn enqueue_invites(
+pub fn enqueue_invites<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     send: State<'_, SendState>,
     workspace_id: String,
@@ -219,6 +220,8 @@ pub fn enqueue_invites(
     let ws = state.workspace(&workspace_id)?;
     let batch = send.outbox.enqueue(&ws.id, &ws.name, &clean)?;
     wake(&send);
+    // Jobs of a paused workspace change no state, so say there is a new batch.
+    let _ = app.emit("outbox", json!({ "batchId": batch, "workspaceId": ws.id }));
     status(&send, &batch)
 }
 

@@ -424,6 +424,29 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.click("#prompt-ok").await?;
     s.wait_text("#toast", "works again", 20).await?;
 
+    // 11b. Its queue paused (as a sign-out pauses it): an invitation waits, and says so.
+    let acme_id = s
+        .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces.find(w => !w.demo).id)")
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    s.js(&format!(
+        "return window.__TAURI__.core.invoke('pause_workspace', {{ workspaceId: '{acme_id}' }})"
+    ))
+    .await?;
+    s.click("#nav-invite").await?;
+    s.type_into("#invite-text", "yan@example.com").await?;
+    s.wait_text("#invite-send", "Invite 1 person", 10).await?;
+    s.click("#invite-send").await?;
+    wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
+    s.wait_text("#banners", "Paused: 1 invitation for Acme (sandbox)", 10)
+        .await?;
+    s.shot("paused-invitation").await?;
+    if other.mail_to("yan@example.com") != 0 {
+        return Err("a paused invitation was sent".into());
+    }
+
     // 12. History lists what was sent.
     s.click("#nav-history").await?;
     s.wait_js(
@@ -434,12 +457,6 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.shot("history").await?;
     no_page_errors(&s).await?;
     let ipc = s.ipc_log().await?;
-    let acme_id = s
-        .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces.find(w => !w.demo).id)")
-        .await?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
     s.close().await?;
     drop(_driver);
 
@@ -461,6 +478,21 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.wait_text("#view-invitations", "zoe@example.com", 20)
         .await?;
     s.shot("after-restart-invitations").await?;
+
+    // 13b. The paused invitation survived the restart; Resume on the banner sends it, once.
+    s.wait_text("#banners", "Paused: 1 invitation for Acme (sandbox)", 15)
+        .await?;
+    s.shot("after-restart-paused-banner").await?;
+    s.click("#banners .banner[data-batch] .banner-actions button:first-child")
+        .await?;
+    s.wait_js(
+        "return !document.querySelector('#banners .banner[data-batch]')",
+        20,
+    )
+    .await?;
+    if other.mail_to("yan@example.com") != 1 {
+        return Err("the resumed invitation was not sent exactly once".into());
+    }
 
     // 14. Remove it: gone from the list and from the keychain.
     s.click("#nav-workspaces").await?;

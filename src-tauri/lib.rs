@@ -3,13 +3,14 @@
 //! - [`commands`]: what the web view calls; [`error`]: how failures reach it.
 //! - [`state`]: what the commands share; [`settings`]: the settings file.
 //! - [`workspaces`], [`invitations`]: the steps between a form and the core.
-//! - [`logging`]: the log file and the diagnostics text.
+//! - [`logging`]: the log file and the diagnostics text; [`notice`]: desktop notifications.
 
 pub mod commands;
 pub mod error;
 pub mod files;
 pub mod invitations;
 pub mod logging;
+pub mod notice;
 pub mod royalti;
 pub mod send;
 pub mod settings;

@@ -86,6 +86,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Er
         }
     });
     let emitter = app.clone();
+    let finished = outbox.clone();
     tauri::async_runtime::spawn(async move {
         let mut tick = tokio::time::interval(EVENT_INTERVAL);
         loop {
@@ -99,6 +100,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Er
                     "outbox",
                     json!({ "batchId": batch_id, "workspaceId": workspace_id }),
                 );
+                crate::notice::batch_changed(&emitter, &finished, &batch_id);
             }
         }
     });

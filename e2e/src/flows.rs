@@ -234,6 +234,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     let http = reqwest::Client::new();
     let (_driver, s) = open(env, "demo", &[]).await?;
     let mut secrets: Vec<String> = Vec::new();
+    let notified_before = env.notifications.all().len();
 
     // 1. Nothing → demo workspace.
     s.wait_visible("#view-empty", 5).await?;
@@ -439,6 +440,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.type_into("#invite-text", "yan@example.com").await?;
     s.wait_text("#invite-send", "Invite 1 person", 10).await?;
     s.click("#invite-send").await?;
+    let paused_at = std::time::Instant::now();
     wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
     s.wait_text("#banners", "Paused: 1 invitation for Acme (sandbox)", 10)
         .await?;
@@ -483,6 +485,12 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.wait_text("#banners", "Paused: 1 invitation for Acme (sandbox)", 15)
         .await?;
     s.shot("after-restart-paused-banner").await?;
+    // A batch that outlasts the core's NOTICE_AFTER (20 s) is announced on the desktop even
+    // while the window is in front: by then the owner has turned to something else.
+    let waited = paused_at.elapsed();
+    if waited < std::time::Duration::from_secs(21) {
+        tokio::time::sleep(std::time::Duration::from_secs(21) - waited).await;
+    }
     s.click("#banners .banner[data-batch] .banner-actions button:first-child")
         .await?;
     s.wait_js(
@@ -492,6 +500,20 @@ pub async fn demo(env: &Env) -> Res<()> {
     .await?;
     if other.mail_to("yan@example.com") != 1 {
         return Err("the resumed invitation was not sent exactly once".into());
+    }
+    let shown = env
+        .notifications
+        .wait_for("Invitations sent for Acme (sandbox)", 15)
+        .await?;
+    if (shown.app_name.as_str(), shown.body.as_str()) != ("Invite Desk", "The invitation is done.")
+    {
+        return Err(format!("unexpected desktop notification {shown:?}"));
+    }
+    // The quick batches before it finished in front of the owner (the window has the focus):
+    // no notification for those.
+    let during = env.notifications.all().split_off(notified_before);
+    if during != [shown] {
+        return Err(format!("expected one desktop notification, got {during:?}"));
     }
 
     // 14. Remove it: gone from the list and from the keychain.

@@ -7,6 +7,7 @@
 mod driver;
 mod flows;
 mod leak;
+mod notifications;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
@@ -29,6 +30,8 @@ pub struct Env {
     pub app: PathBuf,
     pub shots: Shots,
     pub home: PathBuf,
+    /// What the app showed as desktop notifications (a server on the test's session bus).
+    pub notifications: notifications::Notifications,
 }
 
 impl Env {
@@ -86,6 +89,7 @@ async fn run() -> Res<usize> {
             counter: Arc::new(AtomicU32::new(0)),
         },
         home,
+        notifications: notifications::serve()?,
     };
 
     let wanted: Vec<String> = std::env::args().skip(1).collect();

@@ -156,6 +156,81 @@ pub struct BatchSummary {
     pub cancelled: u32,
 }
 
+/// A batch that ran at least this long gets a desktop notification even while the owner has the
+/// window in front: by then they have usually turned to something else.
+pub const NOTICE_AFTER: Duration = Duration::from_secs(20);
+
+/// A desktop notification, in the owner's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// One line.
+    pub title: String,
+    /// What happened and what to do next.
+    pub body: String,
+}
+
+fn invitations(n: u32) -> String {
+    if n == 1 {
+        "1 invitation".into()
+    } else {
+        format!("{n} invitations")
+    }
+}
+
+impl BatchSummary {
+    /// Every job has an outcome (done, failed or cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.total > 0 && self.pending == 0
+    }
+
+    /// The notification for a batch that has just finished, when the owner would want one: they
+    /// are not looking at the app (`watching` is false), or the batch ran for [`NOTICE_AFTER`] or
+    /// longer (a rate limit, a pause, a restart in between). `None` while jobs are left.
+    pub fn completion_notice(&self, now: DateTime<Utc>, watching: bool) -> Option<Notice> {
+        if !self.is_finished() {
+            return None;
+        }
+        let ran = DateTime::parse_from_rfc3339(&self.created_at)
+            .ok()
+            .and_then(|t| (now - t.with_timezone(&Utc)).to_std().ok())
+            .unwrap_or_default();
+        if watching && ran < NOTICE_AFTER {
+            return None;
+        }
+        let ws = &self.workspace_name;
+        let (title, body) = if self.done == self.total {
+            (
+                format!("Invitations sent for {ws}"),
+                if self.total == 1 {
+                    "The invitation is done.".to_string()
+                } else {
+                    format!("All {} are done.", invitations(self.total))
+                },
+            )
+        } else {
+            let mut body = format!("{} of {} done", self.done, invitations(self.total));
+            if self.cancelled > 0 {
+                body.push_str(&format!(", {} cancelled", self.cancelled));
+            }
+            if self.failed > 0 {
+                body.push_str(&format!(
+                    ", {} failed. Open Invite Desk to see why and retry.",
+                    self.failed
+                ));
+            } else {
+                body.push('.');
+            }
+            let title = if self.failed > 0 {
+                format!("Some invitations for {ws} failed")
+            } else {
+                format!("Invitations finished for {ws}")
+            };
+            (title, body)
+        };
+        Some(Notice { title, body })
+    }
+}
+
 /// What the worker reports to the app.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -802,6 +877,73 @@ mod tests {
             send_email: true,
             ..Default::default()
         }
+    }
+
+    fn summary(total: u32, pending: u32, done: u32, failed: u32, cancelled: u32) -> BatchSummary {
+        BatchSummary {
+            workspace_name: "Acme".into(),
+            created_at: "2026-11-22T10:00:00+00:00".into(),
+            total,
+            pending,
+            done,
+            failed,
+            cancelled,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn completion_notice_only_when_finished_and_wanted() {
+        let at = |s: u64| {
+            DateTime::parse_from_rfc3339("2026-11-22T10:00:00+00:00")
+                .unwrap()
+                .with_timezone(&Utc)
+                + chrono::Duration::seconds(s as i64)
+        };
+        let all = summary(12, 0, 12, 0, 0);
+        // Jobs left: nothing to say.
+        assert_eq!(
+            summary(12, 1, 11, 0, 0).completion_notice(at(3600), false),
+            None
+        );
+        assert_eq!(
+            BatchSummary::default().completion_notice(at(3600), false),
+            None
+        );
+        // A quick batch the owner watched: the screen already says it.
+        assert_eq!(all.completion_notice(at(5), true), None);
+        // Looking elsewhere, or it took long: tell them.
+        let n = all.completion_notice(at(5), false).unwrap();
+        assert_eq!(n.title, "Invitations sent for Acme");
+        assert_eq!(n.body, "All 12 invitations are done.");
+        assert_eq!(
+            all.completion_notice(at(NOTICE_AFTER.as_secs()), true),
+            Some(n)
+        );
+        // A created_at the app cannot read counts as quick, never as a panic.
+        let odd = BatchSummary {
+            created_at: "yesterday".into(),
+            ..all.clone()
+        };
+        assert_eq!(odd.completion_notice(at(99), true), None);
+
+        let one = summary(1, 0, 1, 0, 0)
+            .completion_notice(at(99), true)
+            .unwrap();
+        assert_eq!(one.body, "The invitation is done.");
+        let mixed = summary(12, 0, 9, 2, 1)
+            .completion_notice(at(99), true)
+            .unwrap();
+        assert_eq!(mixed.title, "Some invitations for Acme failed");
+        assert_eq!(
+            mixed.body,
+            "9 of 12 invitations done, 1 cancelled, 2 failed. Open Invite Desk to see why and retry."
+        );
+        let stopped = summary(3, 0, 2, 0, 1)
+            .completion_notice(at(99), true)
+            .unwrap();
+        assert_eq!(stopped.title, "Invitations finished for Acme");
+        assert_eq!(stopped.body, "2 of 3 invitations done, 1 cancelled.");
     }
 
     #[test]

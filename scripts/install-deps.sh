@@ -8,6 +8,8 @@ APT_PACKAGES=(
   # build (Tauri 2 / WebKitGTK 4.1)
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libgtk-3-dev librsvg2-dev
   libayatana-appindicator3-dev build-essential pkg-config file curl ca-certificates
+  # the keychain (Secret Service) and desktop notifications talk D-Bus through libdbus
+  libdbus-1-dev
   # tests: real window, real keychain
   xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools dbus dbus-x11 imagemagick
   # official-client contract tests

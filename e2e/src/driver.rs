@@ -231,6 +231,30 @@ impl Session {
             .ctx(&format!("typing into {css}"))
     }
 
+    /// Chooses `path` in the file input `css`, as the OS file dialog would.
+    pub async fn choose_file(&self, css: &str, path: &Path) -> Res<()> {
+        let e = self.element(css).await?;
+        e.send_keys(&path.display().to_string())
+            .await
+            .ctx(&format!("choosing {} in {css}", path.display()))
+    }
+
+    /// Drops a file named `name` holding `contents` on `css`, as a drag from the desktop arrives.
+    pub async fn drop_file(&self, css: &str, name: &str, contents: &str) -> Res<()> {
+        let script = format!(
+            "const dt = new DataTransfer();
+             dt.items.add(new File([{contents}], {name}, {{ type: 'text/csv' }}));
+             const target = document.querySelector({css});
+             for (const type of ['dragenter', 'dragover', 'drop'])
+               target.dispatchEvent(new DragEvent(type, {{ dataTransfer: dt, bubbles: true, cancelable: true }}));
+             return true;",
+            contents = json!(contents),
+            name = json!(name),
+            css = json!(css),
+        );
+        self.js(&script).await.map(|_| ())
+    }
+
     /// Saves a PNG of the window as `NN-name.png`.
     pub async fn shot(&self, name: &str) -> Res<PathBuf> {
         // Let the page paint the state just asserted: two animation frames, then a short pause

@@ -1,5 +1,7 @@
 //! The flows: what an owner does, step by step, with a screenshot of each step.
 
+use std::path::Path;
+
 use fantoccini::Locator;
 use serde_json::Value;
 
@@ -613,20 +615,45 @@ async fn close_and_check_leaks(
     Ok(())
 }
 
-/// Invites two addresses to the current workspace, sees them pending, cancels one: the shared
-/// middle of the Netlify and Royalti flows. Returns after the cancel is confirmed.
+/// How a flow hands its list to the Invite screen.
+enum Entry<'a> {
+    /// A CSV chosen with "Choose a file…" (the file is written at this path).
+    ChosenFile(&'a Path),
+    /// A CSV dropped on the paste box.
+    Dropped,
+}
+
+/// Invites two addresses to the current workspace from an Excel-style CSV (BOM, semicolons,
+/// CRLF), sees them pending, cancels one: the shared middle of the Netlify and Royalti flows.
+/// Returns after the cancel is confirmed.
 async fn invite_two_cancel_one(
     s: &Session,
     sandbox: &invite_sandbox::Sandbox,
     tag: &str,
+    entry: Entry<'_>,
 ) -> Res<()> {
     let (a, b) = (
         format!("{tag}-ann@example.com"),
         format!("{tag}-bob@example.com"),
     );
+    let csv = format!("\u{FEFF}Name;Email\r\nAnn Lee;{a}\r\nBob Roe;{b}\r\n");
     s.click("#nav-invite").await?;
-    s.type_into("#invite-text", &format!("{a}\n{b}")).await?;
+    match entry {
+        Entry::ChosenFile(path) => {
+            std::fs::write(path, &csv).ctx("writing the CSV")?;
+            s.choose_file("#invite-file", path).await?;
+        }
+        Entry::Dropped => s.drop_file("#drop-zone", "people.csv", &csv).await?,
+    }
+    s.wait_text("#toast", "2 addresses", 10).await?;
     s.wait_text("#invite-send", "Invite 2 people", 10).await?;
+    let pasted = s
+        .js("return document.querySelector('#invite-text').value")
+        .await?;
+    if pasted.as_str() != Some(format!("Ann Lee <{a}>\nBob Roe <{b}>").as_str()) {
+        return Err(format!("the CSV became {pasted} in the paste box"));
+    }
+    s.shot(&format!("{tag}-from-csv")).await?;
     s.click("#invite-send").await?;
     wait_count(s, "#results li[data-state=invited]", 2, 30).await?;
     s.shot(&format!("{tag}-results")).await?;
@@ -685,7 +712,13 @@ pub async fn netlify(env: &Env) -> Res<()> {
     s.click("#add-save").await?;
     s.wait_js("return !document.getElementById('add-dialog').open", 20)
         .await?;
-    invite_two_cancel_one(&s, &sandbox, "nf").await?;
+    invite_two_cancel_one(
+        &s,
+        &sandbox,
+        "nf",
+        Entry::ChosenFile(&env.home.join("people.csv")),
+    )
+    .await?;
 
     // Settings: an out-of-range value is refused in plain words, a good one is saved.
     s.click("#nav-workspaces").await?;
@@ -747,6 +780,6 @@ pub async fn royalti(env: &Env) -> Res<()> {
         10,
     )
     .await?;
-    invite_two_cancel_one(&s, &sandbox, "ry").await?;
+    invite_two_cancel_one(&s, &sandbox, "ry", Entry::Dropped).await?;
     close_and_check_leaks(env, s, driver, &secrets, Vec::new()).await
 }

@@ -7,6 +7,8 @@ window.addEventListener('error', (e) => pageErrors.push(String(e.message || e)))
 window.addEventListener('unhandledrejection', (e) => pageErrors.push(`unhandled: ${JSON.stringify(e.reason)}`));
 const consoleError = console.error.bind(console);
 console.error = (...args) => { pageErrors.push(args.map(String).join(' ')); consoleError(...args); };
+// A file dropped anywhere but the paste box would make the web view open it in place of the app.
+for (const type of ['dragover', 'drop']) window.addEventListener(type, (e) => e.preventDefault());
 
 import * as api from './api.js';
 import { app, subscribe, reloadWorkspaces, selectWorkspace } from './store.js';

@@ -70,6 +70,8 @@ export function mount(sec) {
   });
   form.addEventListener('submit', (ev) => { ev.preventDefault(); send(); });
   fileInput.addEventListener('change', () => { if (fileInput.files[0]) readFile(fileInput.files[0]); fileInput.value = ''; });
+  // The window's native drag-drop is off (tauri.conf.json `dragDropEnabled: false`), so a file
+  // dropped from the desktop reaches the page as an HTML drop with its contents.
   drop.addEventListener('dragover', (ev) => { ev.preventDefault(); drop.classList.add('dragging'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('dragging'));
   drop.addEventListener('drop', (ev) => {

@@ -8,7 +8,10 @@ window.addEventListener('unhandledrejection', (e) => pageErrors.push(`unhandled:
 const consoleError = console.error.bind(console);
 console.error = (...args) => { pageErrors.push(args.map(String).join(' ')); consoleError(...args); };
 // A file dropped anywhere but the paste box would make the web view open it in place of the app.
-for (const type of ['dragover', 'drop']) window.addEventListener(type, (e) => e.preventDefault());
+// Dragged text keeps its default (it can be dropped into a field).
+for (const type of ['dragover', 'drop']) {
+  window.addEventListener(type, (e) => { if (e.dataTransfer?.types.includes('Files')) e.preventDefault(); });
+}
 
 import * as api from './api.js';
 import { app, subscribe, reloadWorkspaces, selectWorkspace } from './store.js';

@@ -72,13 +72,19 @@ export function mount(sec) {
   fileInput.addEventListener('change', () => { if (fileInput.files[0]) readFile(fileInput.files[0]); fileInput.value = ''; });
   // The window's native drag-drop is off (tauri.conf.json `dragDropEnabled: false`), so a file
   // dropped from the desktop reaches the page as an HTML drop with its contents.
-  drop.addEventListener('dragover', (ev) => { ev.preventDefault(); drop.classList.add('dragging'); });
+  const carriesFile = (ev) => ev.dataTransfer?.types.includes('Files');
+  drop.addEventListener('dragover', (ev) => {
+    if (!carriesFile(ev)) return;
+    ev.preventDefault();
+    drop.classList.add('dragging');
+  });
   drop.addEventListener('dragleave', () => drop.classList.remove('dragging'));
   drop.addEventListener('drop', (ev) => {
-    ev.preventDefault();
     drop.classList.remove('dragging');
-    const f = ev.dataTransfer && ev.dataTransfer.files[0];
-    if (f) readFile(f);
+    const f = ev.dataTransfer?.files[0];
+    if (!f) return; // dragged text: the text box takes it as typed text
+    ev.preventDefault();
+    readFile(f);
   });
 
   api.on('outbox', onOutboxEvent);

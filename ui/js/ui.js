@@ -93,13 +93,16 @@ export async function copyText(text) {
 }
 
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// This year's dates leave the year out: the table columns stay narrow enough for small windows.
+const thisYearFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
-/** "12 Mar 2026, 14:05", or "—" when unknown. */
+/** "12 Mar, 14:05" this year, "12 Mar 2025, 14:05" before, or "—" when unknown. */
 export function when(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '—' : dateFmt.format(d);
+  if (Number.isNaN(d.getTime())) return '—';
+  return (d.getFullYear() === new Date().getFullYear() ? thisYearFmt : dateFmt).format(d);
 }
 
 /** "14:05". */

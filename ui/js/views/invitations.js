@@ -133,9 +133,9 @@ function renderTable(ws, r) {
     return;
   }
   const table = el('table', { class: 'data', 'aria-label': 'Invitations' },
-    el('colgroup', {}, el('col', { class: 'c-addr' }), el('col', { class: 'c-status' }), el('col', { class: 'c-when' }), el('col', { class: 'c-when' }), el('col', { class: 'c-actions' })),
+    el('colgroup', {}, el('col', { class: 'c-addr' }), el('col', { class: 'c-status' }), el('col', { class: 'c-when' }), el('col', { class: 'c-when expires' }), el('col', { class: 'c-actions' })),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Address'), el('th', { scope: 'col' }, 'Status'),
-      el('th', { scope: 'col' }, 'Sent'), el('th', { scope: 'col' }, 'Expires'), el('th', { scope: 'col' }, el('span', { class: 'visually-hidden' }, 'Actions')))));
+      el('th', { scope: 'col' }, 'Sent'), el('th', { scope: 'col', class: 'expires' }, 'Expires'), el('th', { scope: 'col' }, el('span', { class: 'visually-hidden' }, 'Actions')))));
   const body = el('tbody');
   for (const inv of r.rows) {
     const open = inv.status === 'pending' || inv.status === 'expired';
@@ -147,7 +147,7 @@ function renderTable(ws, r) {
       el('td', { class: 'addr', title: inv.email }, inv.name ? `${inv.name} · ${inv.email}` : inv.email),
       el('td', {}, el('span', { class: `pill ${inv.status}` }, STATUS_TEXT[inv.status] || inv.status)),
       el('td', { class: 'when' }, when(inv.invitedAt)),
-      el('td', { class: 'when' }, inv.status === 'accepted' ? (inv.acceptedAt ? `Joined ${when(inv.acceptedAt)}` : '—') : when(inv.expiresAt)),
+      el('td', { class: 'when expires' }, inv.status === 'accepted' ? (inv.acceptedAt ? `Joined ${when(inv.acceptedAt)}` : '—') : when(inv.expiresAt)),
       actions));
   }
   table.append(body);

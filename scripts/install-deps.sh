@@ -62,9 +62,9 @@ fi
 # The Tauri CLI (pinned to major 2 in package.json / package-lock.json).
 if [ ! -x node_modules/.bin/tauri ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "Installing the Tauri CLI"
-  # `npm install` honours the lock file; npm 11's `npm ci` rejects locks without every
-  # platform's optional binary of @tauri-apps/cli.
-  npm install --no-audit --no-fund --loglevel=error >/dev/null
+  # The lock lists every platform's optional binary of @tauri-apps/cli, which npm 11's `npm ci`
+  # requires; it installs exactly what the lock says.
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 # tauri-driver drives the real window in the end-to-end tests. Pinned to major 2: 3.x alphas exist.

@@ -181,3 +181,45 @@ test('a bad identity token is reported as Identity said it', async () => {
   assert.equal(r.status, 401);
   assert.equal(r.body.error.code, 'identity_error');
 });
+
+// The sandbox serves its own copy of this function at /.netlify/functions/invite-desk (so the
+// app's tests need no Node). It must answer as the real file does: same status, same body.
+async function viaSandboxCopy(jwt, method, route, { body, query } = {}) {
+  const qs = query ? `?${new URLSearchParams(query)}` : '';
+  const init = { method, headers: jwt ? { authorization: `Bearer ${jwt}` } : {} };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await fetch(`${SANDBOX}${FN}${route}${qs}`, init);
+  return { status: res.status, body: await res.json() };
+}
+
+test("the sandbox's copy of the function answers as this file does", async () => {
+  const cases = [
+    [ownerJwt, 'GET', '/check'],
+    [memberJwt, 'GET', '/check'],
+    [null, 'GET', '/check'],
+    [ownerJwt, 'POST', '/invite', { body: 'null' }],
+    [ownerJwt, 'POST', '/invite', { body: '[1]' }],
+    [ownerJwt, 'POST', '/invite'],
+    [ownerJwt, 'POST', '/invite', { body: { email: 'nope' } }],
+    [ownerJwt, 'GET', '/users', { query: { page: 'x' } }],
+    [ownerJwt, 'GET', '/users/not-a-uuid'],
+    [ownerJwt, 'GET', '/users/bad_id!'],
+    [ownerJwt, 'GET', `/users/${randomUUID()}`],
+    [ownerJwt, 'DELETE', `/users/${randomUUID()}`],
+    [ownerJwt, 'PUT', '/users/abc'],
+    [ownerJwt, 'GET', '/nope'],
+    [ownerJwt, 'GET', ''],
+  ];
+  for (const [jwt, method, route, opts] of cases) {
+    const real = await call(contextFor(jwt, minted), method, route, opts);
+    const copy = await viaSandboxCopy(jwt, method, route, opts);
+    assert.deepEqual(copy, real, `${method} ${route} ${JSON.stringify(opts || {})}`);
+  }
+  // Bad JSON: the text after the colon is the JSON parser's own, V8's in the real file.
+  const real = await call(owner, 'POST', '/invite', { body: '{not json' });
+  const copy = await viaSandboxCopy(ownerJwt, 'POST', '/invite', { body: '{not json' });
+  assert.equal(copy.status, real.status);
+  assert.equal(copy.body.error.code, real.body.error.code);
+  const prefix = 'The request body is not JSON: ';
+  assert.ok(real.body.error.message.startsWith(prefix) && copy.body.error.message.startsWith(prefix));
+});

@@ -84,8 +84,19 @@ pub(crate) fn seed_netlify(st: &mut State, c: &Credentials) {
             otp: None,
             token_sent_at: None,
             token_type: String::new(),
+            is_super_admin: false,
         });
     }
+}
+
+/// The project owner's own login: a confirmed email+password user, as someone who signed up
+/// to their own Supabase project would have. Not an admin: GoTrue's admin is a role claim.
+pub(crate) fn seed_supabase(st: &mut State, c: &Credentials) {
+    let mut u = new_user(st, &c.owner_email, SB_AUD, "authenticated", json!({}));
+    let t = u.created_at;
+    u.password = Some(c.owner_password.clone());
+    u.email_confirmed_at = Some(t);
+    st.users.push(u);
 }
 
 fn ts(t: &Option<DateTime<Utc>>) -> Option<String> {
@@ -193,23 +204,29 @@ fn gateway(sh: &Shared, req: &Req) -> Result<Option<String>, Reply> {
     }))
 }
 
-fn bearer_of(auth: Option<&str>) -> Option<String> {
+/// The token of an `Authorization` header, or `None` when the header does not match the
+/// fork's pattern: Supabase `(?i)^bearer (\S+$)` (gotrue.md §1a table), Netlify
+/// `^(?:B|b)earer (\S+$)` — exactly `Bearer` or `bearer` (gotrue.md §1b table).
+fn bearer_of(sh: &Shared, auth: Option<&str>) -> Option<String> {
     let h = auth?;
     let (scheme, rest) = h.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer")
-        || rest.is_empty()
-        || rest.contains(char::is_whitespace)
-    {
+    let scheme_ok = if is_sb(sh) {
+        scheme.eq_ignore_ascii_case("bearer")
+    } else {
+        scheme == "Bearer" || scheme == "bearer"
+    };
+    if !scheme_ok || rest.is_empty() || rest.contains(char::is_whitespace) {
         return None;
     }
     Some(rest.to_string())
 }
 
-/// `requireAdminCredentials` for both forks (gotrue.md §1a table, §2).
-fn require_admin(sh: &Shared, req: &Req) -> Result<(), Reply> {
+/// `requireAdminCredentials` for both forks (gotrue.md §1a table, §2). Returns the request's
+/// audience (what netlify/gotrue's `requestAud` gives; always `authenticated` on Supabase).
+fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
     let auth = gateway(sh, req)?;
     if is_sb(sh) {
-        let Some(tok) = bearer_of(auth.as_deref()) else {
+        let Some(tok) = bearer_of(sh, auth.as_deref()) else {
             return Err(sb_err(
                 req,
                 401,
@@ -225,39 +242,117 @@ fn require_admin(sh: &Shared, req: &Req) -> Result<(), Reply> {
                 &format!("invalid JWT: unable to parse or verify signature, {e}"),
             )
         })?;
-        check_session(sh, req, &claims)?;
+        check_session(sh, req, &claims, true)?;
         let role = claims.get("role").and_then(Value::as_str).unwrap_or("");
-        if role == "service_role" || role == "supabase_admin" {
-            Ok(())
+        if sh.config.admin_roles.iter().any(|r| r == role) {
+            Ok(SB_AUD.to_string())
         } else {
             Err(sb_err(req, 403, "not_admin", "User not allowed"))
         }
     } else {
-        let Some(tok) = bearer_of(auth.as_deref()) else {
+        let Some(tok) = bearer_of(sh, auth.as_deref()) else {
             return Err(ng_err(401, "This endpoint requires a Bearer token"));
         };
         if constant_eq(&tok, &sh.creds.operator_token) {
-            return Ok(());
+            // The operator path returns before the admin check, so it never reads the body.
+            return Ok(ng_request_aud(req, None));
         }
         let claims = verify_hs256(&sh.creds.jwt_secret, &tok)
             .map_err(|e| ng_err(401, &format!("Invalid token: {e}")))?;
+        let aud = ng_request_aud(req, Some(&claims));
+        // `getUserFromClaims` first: sub "0" or the nil UUID is the system user, a super admin
+        // (gotrue.md §2); any other sub must be a user in the database.
         let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-        if sub == "0" || sub == "00000000-0000-0000-0000-000000000000" {
-            return Ok(());
-        }
-        let st = sh.lock();
-        let Some(u) = st
-            .users
-            .iter()
-            .find(|u| u.id.to_string() == sub && u.deleted_at.is_none())
-        else {
-            return Err(ng_err(401, "Invalid admin user"));
+        let user = if sub == "0" || sub == "00000000-0000-0000-0000-000000000000" {
+            None
+        } else {
+            let st = sh.lock();
+            let u = st
+                .users
+                .iter()
+                .find(|u| u.id.to_string() == sub && u.deleted_at.is_none())
+                .map(|u| (u.aud.clone(), u.role.clone(), u.is_super_admin));
+            Some(u.ok_or_else(|| ng_err(401, "Invalid admin user"))?)
         };
-        if u.role == "admin" {
-            Ok(())
+        // Then any body on a non-GET request is decoded for an `aud` that overrides the
+        // request's for this check only (gotrue.md §2, §1b table).
+        let check_aud = match ng_body_aud(req)? {
+            Some(body_aud) if !body_aud.is_empty() => body_aud,
+            // `isAdmin`: an empty aud means the configured one (`GOTRUE_JWT_AUD`, empty here).
+            _ if aud.is_empty() => NG_AUD.to_string(),
+            _ => aud.clone(),
+        };
+        let Some((user_aud, role, super_admin)) = user else {
+            return Ok(aud);
+        };
+        if super_admin || (user_aud == check_aud && role == NG_ADMIN_GROUP) {
+            Ok(aud)
         } else {
             Err(ng_err(401, "User not allowed"))
         }
+    }
+}
+
+/// netlify/gotrue `GOTRUE_JWT_ADMIN_GROUP_NAME` default (gotrue.md §2).
+const NG_ADMIN_GROUP: &str = "admin";
+
+/// netlify/gotrue `requestAud`: `X-JWT-AUD` header, else the token's `aud`, else the
+/// configured aud (gotrue.md §2).
+fn ng_request_aud(req: &Req, claims: Option<&Value>) -> String {
+    if let Some(h) = req.header("x-jwt-aud").filter(|h| !h.is_empty()) {
+        return h.to_string();
+    }
+    claims
+        .and_then(|c| c.get("aud"))
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .unwrap_or(NG_AUD)
+        .to_string()
+}
+
+/// The `aud` of the body as netlify/gotrue's admin check decodes it (`adminCheckParams`):
+/// only the first JSON value is read (Go's `json.Decoder`), keys match case-insensitively (Go
+/// `encoding/json`), `null` decodes to nothing. Errors are the
+/// `Could not decode admin user params: …` row (gotrue.md §1b table).
+fn ng_body_aud(req: &Req) -> Result<Option<String>, Reply> {
+    if req.method == "GET" || req.body.is_empty() {
+        return Ok(None);
+    }
+    let bad = |e: &str| ng_err(400, &format!("Could not decode admin user params: {e}"));
+    let first = serde_json::Deserializer::from_slice(&req.body)
+        .into_iter::<Value>()
+        .next();
+    let v = match first {
+        None => return Err(bad("EOF")),
+        Some(Err(e)) => return Err(bad(&e.to_string())),
+        Some(Ok(v)) => v,
+    };
+    match v {
+        Value::Null => Ok(None),
+        Value::Object(m) => match m.iter().find(|(k, _)| k.eq_ignore_ascii_case("aud")) {
+            None | Some((_, Value::Null)) => Ok(None),
+            Some((_, Value::String(a))) => Ok(Some(a.clone())),
+            Some((_, other)) => Err(bad(&format!(
+                "json: cannot unmarshal {} into Go struct field adminCheckParams.aud of type string",
+                go_kind(other)
+            ))),
+        },
+        other => Err(bad(&format!(
+            "json: cannot unmarshal {} into Go value of type api.adminCheckParams",
+            go_kind(&other)
+        ))),
+    }
+}
+
+/// How Go's `encoding/json` names a JSON value's kind in its unmarshal errors.
+fn go_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 
@@ -271,14 +366,32 @@ fn constant_eq(a: &str, b: &str) -> bool {
         == 0
 }
 
-fn check_session(sh: &Shared, req: &Req, claims: &Value) -> Result<(), Reply> {
-    if let Some(sid) = claims.get("session_id").and_then(Value::as_str) {
-        if !sh.lock().sessions.contains(sid) {
+/// The `session_id` claim's session must exist (gotrue.md §1a table, `session_not_found`);
+/// on admin routes it must also still be valid (`session_expired`), which supabase/auth checks
+/// in `requireAdminCredentials` only — `/user` merely loads the session. A nil id means none.
+fn check_session(sh: &Shared, req: &Req, claims: &Value, admin: bool) -> Result<(), Reply> {
+    let Some(sid) = claims.get("session_id").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if sid.is_empty() || sid == "00000000-0000-0000-0000-000000000000" {
+        return Ok(());
+    }
+    let Some(started) = sh.lock().sessions.get(sid).copied() else {
+        return Err(sb_err(
+            req,
+            403,
+            "session_not_found",
+            "Session from session_id claim in JWT does not exist",
+        ));
+    };
+    if let Some(timebox) = sh.config.session_timebox.filter(|_| admin) {
+        let timebox = chrono::Duration::from_std(timebox).unwrap_or(chrono::Duration::MAX);
+        if started + timebox <= now() {
             return Err(sb_err(
                 req,
                 403,
-                "session_not_found",
-                "Session from session_id claim in JWT does not exist",
+                "session_expired",
+                "Session is no longer valid",
             ));
         }
     }
@@ -345,17 +458,29 @@ fn health() -> Reply {
     )
 }
 
-fn parse_body(sh: &Shared, req: &Req, what: &str) -> Result<Value, Reply> {
+/// The body as a JSON object, or the parser's complaint.
+fn json_object(req: &Req) -> Result<Value, String> {
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(v) if v.is_object() => Ok(v),
-        Ok(_) => Err(bad_json(
-            sh,
-            req,
-            what,
-            "json: cannot unmarshal into Go value of type object",
-        )),
-        Err(e) => Err(bad_json(sh, req, what, &e.to_string())),
+        Ok(_) => Err("json: cannot unmarshal into Go value of type object".into()),
+        Err(e) => Err(e.to_string()),
     }
+}
+
+fn parse_body(sh: &Shared, req: &Req, what: &str) -> Result<Value, Reply> {
+    json_object(req).map_err(|e| bad_json(sh, req, what, &e))
+}
+
+/// Body of `POST /admin/users` and `PUT /admin/users/{id}`: netlify/gotrue's `getAdminParams`
+/// answers `Could not decode admin user params: …` (gotrue.md §1b table, NG `api/admin.go`).
+fn parse_admin_params(sh: &Shared, req: &Req, what: &str) -> Result<Value, Reply> {
+    json_object(req).map_err(|e| {
+        if is_sb(sh) {
+            bad_json(sh, req, what, &e)
+        } else {
+            ng_err(400, &format!("Could not decode admin user params: {e}"))
+        }
+    })
 }
 
 fn bad_json(sh: &Shared, req: &Req, what: &str, e: &str) -> Reply {
@@ -534,6 +659,7 @@ fn new_user(st: &mut State, email: &str, aud: &str, role: &str, data: Value) -> 
         otp: None,
         token_sent_at: None,
         token_type: String::new(),
+        is_super_admin: false,
     }
 }
 
@@ -543,8 +669,97 @@ fn live_user_idx(st: &State, email: &str) -> Option<usize> {
         .position(|u| u.deleted_at.is_none() && u.email.eq_ignore_ascii_case(email))
 }
 
+/// The live user with this email in this audience (Supabase `LOWER(email)` + `aud`; Netlify
+/// `FindUserByEmailAndAudience`).
+fn live_user_in(st: &State, email: &str, aud: &str) -> Option<usize> {
+    st.users
+        .iter()
+        .position(|u| u.deleted_at.is_none() && u.aud == aud && u.email.eq_ignore_ascii_case(email))
+}
+
+/// Supabase `checkEmailAddressAuthorization` (SA `api/mail.go`): with an authorized-address
+/// list, a `+label` is ignored and addresses compare case-insensitively (gotrue.md §1a table).
+fn mail_authorized(sh: &Shared, req: &Req, email: &str) -> Result<(), Reply> {
+    let list = &sh.config.email_authorized_addresses;
+    if list.is_empty() {
+        return Ok(());
+    }
+    let normalized = match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            let local = local.split_once('+').map_or(local, |(base, _)| base);
+            format!("{local}@{domain}")
+        }
+        None => email.to_string(),
+    };
+    if list.iter().any(|a| a.eq_ignore_ascii_case(&normalized)) {
+        return Ok(());
+    }
+    Err(sb_err(
+        req,
+        400,
+        "email_address_not_authorized",
+        &format!(
+            "Email address {} cannot be used as it is not authorized",
+            go_quote(email)
+        ),
+    ))
+}
+
+/// The static half of Supabase's extended email validation (SA `mailer/validateclient`), run
+/// by the mailer when `GOTRUE_MAILER_EMAIL_VALIDATION_EXTENDED` is on: its lists of fake
+/// addresses and reserved hosts, and Gmail's six-character minimum (gotrue.md §1a table,
+/// `email_address_invalid`). The MX lookup is left out: the sandbox stays off the network.
+fn mail_deliverable(sh: &Shared, req: &Req, email: &str) -> Result<(), Reply> {
+    const FAKE_ADDRESSES: [&str; 4] = [
+        "test@gmail.com",
+        "example@gmail.com",
+        "someone@gmail.com",
+        "test@email.com",
+    ];
+    const FAKE_HOSTS: [&str; 13] = [
+        "test",
+        "example",
+        "invalid",
+        "local",
+        "localhost",
+        "test.com",
+        "example.com",
+        "example.net",
+        "example.org",
+        "gamil.com",
+        "gamai.com",
+        "anonymous.com",
+        "email.com",
+    ];
+    const FAKE_SUFFIXES: [&str; 5] = [".test", ".example", ".invalid", ".local", ".localhost"];
+    if !sh.config.email_validation_extended {
+        return Ok(());
+    }
+    let (name, host) = email.rsplit_once('@').unwrap_or((email, ""));
+    let invalid = FAKE_ADDRESSES.contains(&email)
+        || FAKE_HOSTS.contains(&host)
+        // Single-label hosts fail the real DNS step before any lookup.
+        || !host.contains('.')
+        || FAKE_SUFFIXES.iter().any(|s| host.ends_with(s))
+        || (host == "gmail.com" && name.len() < 6);
+    if invalid {
+        return Err(sb_err(
+            req,
+            400,
+            "email_address_invalid",
+            &format!("Email address {} is invalid", go_quote(email)),
+        ));
+    }
+    Ok(())
+}
+
+/// Go's `%q` for the printable addresses that reach it (a JSON string literal is the same).
+fn go_quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
 fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
-    require_admin(sh, req)?;
+    let aud = require_admin(sh, req)?;
     let body = parse_body(sh, req, "Invite")?;
     let email = validate_email(sh, req, &str_field(&body, "email"))?;
     let data = body.get("data").cloned().unwrap_or(Value::Null);
@@ -552,7 +767,7 @@ fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
     let redirect = redirect_for(sh, req, None);
     let base = api_base(sh, req);
     let mut st = sh.lock();
-    let existing = live_user_idx(&st, &email);
+    let existing = live_user_in(&st, &email, &aud);
     if let Some(i) = existing {
         if !sb {
             return Err(ng_err(
@@ -570,7 +785,13 @@ fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         }
     }
     if sb {
+        // SA `sendEmail` order: authorized addresses, then the rate limit, then the mailer
+        // (where extended validation runs). Whether a refused address still uses up budget is
+        // not known (gotrue.md §1a); here it does not reach the budget at all, or uses it up
+        // once it has.
+        mail_authorized(sh, req, &email)?;
         email_budget(sh, &mut st, req)?;
+        mail_deliverable(sh, req, &email)?;
     }
     if sh.config.smtp_failure {
         // The real servers roll the user back when the mail cannot be sent.
@@ -586,7 +807,7 @@ fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
             let u = if sb {
                 new_user(&mut st, &email, SB_AUD, "authenticated", data)
             } else {
-                let mut u = new_user(&mut st, &email, NG_AUD, "", data);
+                let mut u = new_user(&mut st, &email, &aud, "", data);
                 u.app_metadata = json!({"provider":"email"});
                 u
             };
@@ -646,7 +867,8 @@ fn parse_page(sh: &Shared, req: &Req, k: &str, default: u64) -> Result<u64, Repl
 }
 
 fn list_users(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
-    require_admin(sh, req)?;
+    // Scoped to the request's audience (gotrue.md §3); on Netlify `X-JWT-AUD` picks it.
+    let aud = require_admin(sh, req)?;
     let page = parse_page(sh, req, "page", 1)?.max(1);
     let per_page = parse_page(sh, req, "per_page", 50)?.max(1);
     let filter = req.q("filter").unwrap_or("").to_string();
@@ -655,7 +877,6 @@ fn list_users(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .map(|s| s.to_ascii_lowercase().ends_with("asc"))
         .unwrap_or(false);
     let st = sh.lock();
-    let aud = if is_sb(sh) { SB_AUD } else { NG_AUD };
     let mut rows: Vec<&GUser> = st
         .users
         .iter()
@@ -757,11 +978,19 @@ fn get_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
 fn update_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
     require_admin(sh, req)?;
     let id = user_id(sh, req)?;
-    let body = parse_body(sh, req, "Update User")?;
+    let body = parse_admin_params(sh, req, "Update User")?;
     let mut st = sh.lock();
     let Some(u) = st.users.iter_mut().find(|u| u.id == id) else {
         return Err(not_found_user(sh, req));
     };
+    // Both forks' admin params carry `role` (the DB role, not `app_metadata.roles`).
+    if let Some(role) = body
+        .get("role")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    {
+        u.role = role.to_string();
+    }
     for (field, target) in [
         ("user_metadata", &mut u.user_metadata),
         ("app_metadata", &mut u.app_metadata),
@@ -818,11 +1047,16 @@ fn delete_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
 }
 
 fn create_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
-    require_admin(sh, req)?;
-    let body = parse_body(sh, req, "Create User")?;
+    let request_aud = require_admin(sh, req)?;
+    let body = parse_admin_params(sh, req, "Create User")?;
     let email = validate_email(sh, req, &str_field(&body, "email"))?;
+    // netlify/gotrue `adminUserCreate`: a body `aud` overrides the request's.
+    let aud = match body.get("aud").and_then(Value::as_str) {
+        Some(a) if !is_sb(sh) && !a.is_empty() => a.to_string(),
+        _ => request_aud,
+    };
     let mut st = sh.lock();
-    if live_user_idx(&st, &email).is_some() {
+    if live_user_in(&st, &email, &aud).is_some() {
         return Err(if is_sb(sh) {
             sb_err(
                 req,
@@ -839,12 +1073,13 @@ fn create_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .or_else(|| body.get("data"))
         .cloned()
         .unwrap_or(Value::Null);
-    let (aud, role) = if is_sb(sh) {
-        (SB_AUD, "authenticated")
-    } else {
-        (NG_AUD, "")
-    };
-    let mut u = new_user(&mut st, &email, aud, role, data);
+    let default_role = if is_sb(sh) { "authenticated" } else { "" };
+    let role = body
+        .get("role")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(default_role);
+    let mut u = new_user(&mut st, &email, &aud, role, data);
     u.password = body
         .get("password")
         .and_then(Value::as_str)
@@ -969,7 +1204,7 @@ fn session_for(sh: &Shared, st: &mut State, idx: usize) -> Value {
     let t = now();
     let sid = st.uuid().to_string();
     let refresh = st.token(12);
-    st.sessions.insert(sid.clone());
+    st.sessions.insert(sid.clone(), t);
     let u = st.users[idx].clone();
     st.refresh_tokens.insert(refresh.clone(), u.id);
     let exp = t.timestamp() + ttl;
@@ -1121,7 +1356,8 @@ fn confirm(st: &mut State, i: usize, pw: Option<String>, random: String) {
 
 fn post_verify(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
     gateway(sh, req)?;
-    let body = parse_body(sh, req, "Verification")?;
+    // NG words it `Could not read verification params: …` (NG `api/verify.go`).
+    let body = parse_body(sh, req, "verification")?;
     let typ = str_field(&body, "type");
     if is_sb(sh) {
         if typ.is_empty() {
@@ -1167,21 +1403,23 @@ fn post_verify(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         let s = session_for(sh, &mut st, i);
         Ok(Reply::json(200, s))
     } else {
+        // NG `api/verify.go` order: token (blank = missing), then the type switch, then the
+        // lookup. `signup` is how invites are accepted (gotrue.md §5); `recovery` looks up a
+        // recovery token, which the sandbox never issues, so it only ever finds nobody.
         let tok = str_field(&body, "token");
-        if tok.is_empty() {
+        if tok.trim().is_empty() {
             return Err(ng_err(422, "Verify requires a token"));
         }
-        if typ.is_empty() {
-            return Err(ng_err(422, "Verify requires a verification type"));
+        match typ.as_str() {
+            "signup" => {}
+            "recovery" => return Err(ng_err(404, "User not found")),
+            _ => return Err(ng_err(422, "Verify requires a verification type")),
         }
         let pw = str_field(&body, "password");
         let mut st = sh.lock();
         let Ok(i) = find_token(sh, &st, &tok) else {
             return Err(ng_err(404, "User not found"));
         };
-        if typ != "signup" {
-            return Err(ng_err(400, "Verify requires a verification type"));
-        }
         if st.users[i].invited_at.is_some() && pw.is_empty() {
             return Err(ng_err(422, "Invited users must specify a password"));
         }
@@ -1235,7 +1473,7 @@ fn get_verify(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
 /// A user's own token (PUT/GET /user).
 fn user_from_token(sh: &Shared, req: &Req) -> Result<usize, Reply> {
     let auth = gateway(sh, req)?;
-    let Some(tok) = bearer_of(auth.as_deref()) else {
+    let Some(tok) = bearer_of(sh, auth.as_deref()) else {
         return Err(if is_sb(sh) {
             sb_err(
                 req,
@@ -1260,7 +1498,7 @@ fn user_from_token(sh: &Shared, req: &Req) -> Result<usize, Reply> {
         }
     })?;
     if is_sb(sh) {
-        check_session(sh, req, &claims)?;
+        check_session(sh, req, &claims, false)?;
     }
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
     let st = sh.lock();
@@ -1354,51 +1592,149 @@ pub(crate) fn accept(sh: &Shared, link: &str, password: &str) -> Result<String, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The Invite Desk Netlify Function (netlify/functions/invite-desk.mjs), same checks.
+// The Invite Desk Netlify Function (netlify/functions/invite-desk.mjs), answer for answer.
+//
+// The file is the reference: every status, code and message below is the one it sends.
+// Netlify verifies the caller's JWT before the function runs and hands it the claims as
+// `clientContext.user` (absent when the token is missing or invalid); the function then calls
+// Identity with the admin token Netlify gives it, here the operator token.
+
+/// Where the function is served.
+pub(crate) const FUNCTION_BASE: &str = "/.netlify/functions/invite-desk";
+
+/// The function's 401 when Netlify passed it no user.
+pub(crate) const FN_NO_USER: &str =
+    "Sign in with your Netlify Identity account: this request had no valid user token.";
+
+/// The path after [`FUNCTION_BASE`] when `path` is the function's (`""`, `/…`), else `None`
+/// (so `/.netlify/functions/invite-desk-old` is another function).
+pub(crate) fn invite_desk_rest(path: &str) -> Option<&str> {
+    path.strip_prefix(FUNCTION_BASE)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 
 fn ferr(status: u16, code: &str, msg: &str) -> Reply {
     Reply::json(status, json!({"error":{"code":code,"message":msg}}))
 }
 
+/// JavaScript truthiness, for the function's `a || b` and `if (!x)` on JSON values.
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(_) | Value::Object(_)) => true,
+    }
+}
+
+/// JavaScript `String(v)` for the scalars that reach a message.
+fn js_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `decodeURIComponent`, or `None` where it would throw (`URIError`).
+fn decode_uri_component(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The function's `ID_RE`: `/^[0-9A-Za-z-]{1,64}$/`.
+fn id_ok(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The function's `nextPage(link)`: the `page` of the first `rel=next` part, if a positive
+/// integer.
+fn next_page_of(link: Option<&str>) -> Value {
+    let Some(link) = link.filter(|l| !l.is_empty()) else {
+        return Value::Null;
+    };
+    for part in link.split(',') {
+        let Some((target, params)) = part.split_once('>') else {
+            continue;
+        };
+        let Some(target) = target.trim_start().strip_prefix('<') else {
+            continue;
+        };
+        let params = params.trim_start();
+        let Some(params) = params.strip_prefix(';') else {
+            continue;
+        };
+        let rel_next = params
+            .to_ascii_lowercase()
+            .split(';')
+            .filter_map(|p| p.split_once('='))
+            .any(|(k, v)| k.trim().ends_with("rel") && v.trim().trim_matches('"') == "next");
+        if !rel_next {
+            continue;
+        }
+        let page = url::Url::parse("http://link.invalid/")
+            .and_then(|base| base.join(target))
+            .ok()
+            .and_then(|u| {
+                u.query_pairs()
+                    .find(|(k, _)| k == "page")
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .and_then(|p| p.parse::<f64>().ok())
+            .filter(|p| p.fract() == 0.0 && *p > 0.0 && *p <= 9_007_199_254_740_991.0);
+        return page.map_or(Value::Null, |p| json!(p as u64));
+    }
+    Value::Null
+}
+
 fn function(sh: &Shared, req: &Req, route: &str) -> Reply {
-    let base = "/.netlify/functions/invite-desk";
-    if !route.starts_with(base) {
+    if invite_desk_rest(route).is_none() {
         return ferr(404, "not_found", "No such function");
     }
-    let Some(tok) = req.bearer() else {
-        return ferr(
-            401,
-            "unauthorized",
-            "A signed-in Identity user token is required",
-        );
+    // Netlify drops a token it cannot verify: the function sees no user either way.
+    let user = req
+        .bearer()
+        .and_then(|t| verify_hs256(&sh.creds.jwt_secret, &t).ok());
+    let Some(user) = user.filter(|u| truthy(u.get("sub"))) else {
+        return ferr(401, "unauthorized", FN_NO_USER);
     };
-    let claims = match verify_hs256(&sh.creds.jwt_secret, &tok) {
-        Ok(c) => c,
-        Err(e) => return ferr(401, "unauthorized", &format!("Invalid token: {e}")),
-    };
-    let roles: Vec<String> = claims
+    let roles: Vec<Value> = user
         .pointer("/app_metadata/roles")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
-    if !roles.iter().any(|r| r == "admin") {
+    let allowed = &sh.config.invite_desk_roles;
+    if !roles
+        .iter()
+        .any(|r| r.as_str().is_some_and(|r| allowed.iter().any(|a| a == r)))
+    {
+        let who = user
+            .get("email")
+            .filter(|e| truthy(Some(e)))
+            .map_or_else(|| "This user".to_string(), js_string);
         return ferr(
             403,
             "forbidden",
-            "Your Identity user does not have the admin role",
+            &format!(
+                "{who} lacks a role allowed to invite ({}). Add it under Identity → user → Roles.",
+                allowed.join(", ")
+            ),
         );
     }
-    let email = claims
-        .get("email")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    // The function itself calls Identity as an admin (operator token).
+
+    // `identityCall`: the function's own request to Identity, with the admin token.
     let admin_req = |method: &str, path: &str, query: Vec<(String, String)>, body: Vec<u8>| {
         let mut headers = hyper::header::HeaderMap::new();
         if let Ok(v) = format!("Bearer {}", sh.creds.operator_token).parse() {
@@ -1414,82 +1750,136 @@ fn function(sh: &Shared, req: &Req, route: &str) -> Reply {
             peer: req.peer,
         }
     };
-    let pass = |r: Reply| -> Reply {
-        if r.status < 300 {
-            return r;
+    // How `identityCall` reports Identity's errors: 404 on a read is the function's own
+    // not_found; anything else passes through as identity_error with Identity's status.
+    let pass = |method: &str, r: Reply| -> Reply {
+        let data = serde_json::from_slice::<Value>(&r.body).ok();
+        let message = ["msg", "message", "error_description", "error"]
+            .iter()
+            .find_map(|k| {
+                data.as_ref()
+                    .and_then(|d| d.get(*k))
+                    .filter(|v| truthy(Some(v)))
+            })
+            .map(js_string)
+            .or_else(|| {
+                Some(String::from_utf8_lossy(&r.body).into_owned()).filter(|t| !t.is_empty())
+            })
+            .unwrap_or_else(|| {
+                hyper::StatusCode::from_u16(r.status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("")
+                    .to_string()
+            });
+        if r.status == 404 && method != "POST" {
+            return ferr(404, "not_found", &message);
         }
-        let msg = serde_json::from_slice::<Value>(&r.body)
-            .ok()
-            .and_then(|v| v.get("msg").and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_default();
         Reply::json(
             r.status,
-            json!({"error":{"code":"identity_error","status":r.status,"message":msg}}),
+            json!({"error":{"code":"identity_error","status":r.status,"message":message}}),
         )
     };
-    let path = req.path.trim_end_matches('/');
-    let sub = path.get(base.len()..).unwrap_or("");
-    match (req.method.as_str(), sub) {
-        ("GET", "/check") => Reply::json(200, json!({"ok":true,"email":email,"roles":roles})),
+
+    let method = req.method.to_ascii_uppercase();
+    let rest = invite_desk_rest(req.path.trim_end_matches('/')).unwrap_or("");
+    let route = if rest.is_empty() { "/" } else { rest };
+    match (method.as_str(), route) {
+        ("GET", "/check") => Reply::json(
+            200,
+            json!({"ok":true,"email":user.get("email").filter(|e| truthy(Some(e))),"roles":roles}),
+        ),
         ("POST", "/invite") => {
-            let v: Value = match serde_json::from_slice(&req.body) {
-                Ok(v @ Value::Object(_)) => v,
-                _ => return ferr(400, "bad_request", "The body must be a JSON object"),
+            // `readBody`: no body reads as `{}`.
+            let body = if req.body.is_empty() {
+                json!({})
+            } else {
+                match serde_json::from_str::<Value>(&String::from_utf8_lossy(&req.body)) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        // The message after the colon is V8's in the real function.
+                        return ferr(
+                            400,
+                            "bad_request",
+                            &format!("The request body is not JSON: {e}"),
+                        );
+                    }
+                }
             };
-            let mut b = json!({"email": v.get("email").cloned().unwrap_or(json!(""))});
-            if let Some(d) = v.get("data").filter(|d| d.is_object()) {
-                b["data"] = d.clone();
+            let Value::Object(body) = body else {
+                return ferr(
+                    400,
+                    "bad_request",
+                    "The request body must be a JSON object {\"email\", \"data\"}.",
+                );
+            };
+            let email = body
+                .get("email")
+                .and_then(Value::as_str)
+                .map_or("", str::trim);
+            let mut payload = json!({ "email": email });
+            if let Some(d) = body.get("data").filter(|d| d.is_object()) {
+                payload["data"] = d.clone();
             }
             let r = admin_req(
                 "POST",
                 "/invite",
                 vec![],
-                serde_json::to_vec(&b).unwrap_or_default(),
+                serde_json::to_vec(&payload).unwrap_or_default(),
             );
-            pass(invite(sh, &r).unwrap_or_else(|e| e))
+            let out = invite(sh, &r).unwrap_or_else(|e| e);
+            if out.status >= 300 {
+                return pass("POST", out);
+            }
+            Reply::json(
+                200,
+                serde_json::from_slice(&out.body).unwrap_or(Value::Null),
+            )
         }
         ("GET", "/users") => {
-            let page = req
-                .q("page")
-                .and_then(|p| p.parse::<u64>().ok())
-                .unwrap_or(1)
-                .max(1);
-            let per = req
-                .q("per_page")
-                .and_then(|p| p.parse::<u64>().ok())
-                .unwrap_or(50)
-                .max(1);
-            let mut q = vec![
-                ("page".into(), page.to_string()),
-                ("per_page".into(), per.to_string()),
-            ];
-            if let Some(f) = req.q("filter").filter(|f| !f.is_empty()) {
-                q.push(("filter".into(), f.to_string()));
-            }
+            // Passed on as given (empty = absent): Identity judges them, not the function.
+            let q: Vec<(String, String)> = ["page", "per_page", "filter"]
+                .iter()
+                .filter_map(|k| {
+                    req.q(k)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (k.to_string(), v.to_string()))
+                })
+                .collect();
             let r =
                 list_users(sh, &admin_req("GET", "/admin/users", q, vec![])).unwrap_or_else(|e| e);
-            if r.status != 200 {
-                return pass(r);
+            if r.status >= 300 {
+                return pass("GET", r);
             }
-            let total: u64 = r
-                .headers
-                .iter()
-                .find(|(k, _)| k == "x-total-count")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
+            let header = |name: &str| {
+                r.headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
             let users = serde_json::from_slice::<Value>(&r.body)
                 .ok()
-                .and_then(|v| v.get("users").cloned())
+                .and_then(|v| v.get("users").filter(|u| u.is_array()).cloned())
                 .unwrap_or(json!([]));
-            let next = if page.saturating_mul(per) < total {
-                json!(page + 1)
-            } else {
-                Value::Null
-            };
-            Reply::json(200, json!({"users":users,"total":total,"next_page":next}))
+            let total = header("x-total-count")
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .map_or_else(|| json!(users.as_array().map_or(0, Vec::len)), |t| json!(t));
+            Reply::json(
+                200,
+                json!({"users":users,"total":total,"next_page":next_page_of(header("link"))}),
+            )
         }
-        (m @ ("GET" | "DELETE"), s) if s.starts_with("/users/") => {
-            let id = &s["/users/".len()..];
+        (m @ ("GET" | "DELETE"), r)
+            if r.strip_prefix("/users/")
+                .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
+        {
+            let raw = &r["/users/".len()..];
+            // A malformed escape makes `decodeURIComponent` throw in the real function; no id
+            // can then match, so the sandbox answers as it does for any unusable id.
+            let id = decode_uri_component(raw).unwrap_or_default();
+            if !id_ok(&id) {
+                return ferr(404, "not_found", "No user has that id.");
+            }
             let r = admin_req(m, &format!("/admin/users/{id}"), vec![], vec![]);
             let out = if m == "GET" {
                 get_user(sh, &r)
@@ -1497,15 +1887,20 @@ fn function(sh: &Shared, req: &Req, route: &str) -> Reply {
                 delete_user(sh, &r)
             }
             .unwrap_or_else(|e| e);
-            if out.status == 404 || (out.status == 400 && uuid::Uuid::parse_str(id).is_err()) {
-                return ferr(404, "not_found", "User not found");
+            if out.status >= 300 {
+                // A well-formed id that is not a UUID gets Identity's 400 `user_id must be an
+                // UUID`, passed through as identity_error.
+                return pass(m, out);
             }
-            pass(out)
+            if m == "GET" {
+                Reply::json(
+                    200,
+                    serde_json::from_slice(&out.body).unwrap_or(Value::Null),
+                )
+            } else {
+                Reply::json(200, json!({}))
+            }
         }
-        _ => ferr(
-            404,
-            "not_found",
-            "No such route in the invite-desk function",
-        ),
+        (m, r) => ferr(404, "not_found", &format!("No route {m} {r}.")),
     }
 }

@@ -86,11 +86,31 @@ pub struct Config {
     pub retry_after_header: bool,
     /// Extra redirect globs (`GOTRUE_URI_ALLOW_LIST`); the site URL and loopback always pass.
     pub uri_allow_list: Vec<String>,
-    /// Faults armed at start.
-    pub faults: Vec<Fault>,
+    /// Faults armed at start (and again after every reset).
+    pub faults: Vec<SpreadFault>,
     /// Every invite email fails to send: Supabase 500 `unexpected_failure`
     /// `Error sending invite email`, Netlify 500 `Error inviting user` (gotrue.md §1a, §1b).
     pub smtp_failure: bool,
+    /// Supabase: JWT `role` values that are admin (`GOTRUE_JWT_ADMIN_ROLES`, gotrue.md §2;
+    /// default `service_role`, `supabase_admin`).
+    pub admin_roles: Vec<String>,
+    /// Supabase: `GOTRUE_EXTERNAL_EMAIL_AUTHORIZED_ADDRESSES`. When not empty, mail goes only to
+    /// these addresses (case-insensitive, `+label` ignored) and any other invitee gets 400
+    /// `email_address_not_authorized` (gotrue.md §1a table) — how the hosted built-in mailer
+    /// limits itself to the team's addresses.
+    pub email_authorized_addresses: Vec<String>,
+    /// Supabase: `GOTRUE_MAILER_EMAIL_VALIDATION_EXTENDED`. The mailer then refuses reserved or
+    /// well-known fake addresses (`*.test`, `*.invalid`, `example.com`, `test@gmail.com`, …)
+    /// with 400 `email_address_invalid` (gotrue.md §1a table). The DNS/MX half of the real check
+    /// is left out so the sandbox never needs the network. Off by default, as in stock GoTrue.
+    pub email_validation_extended: bool,
+    /// Supabase: `GOTRUE_SESSIONS_TIMEBOX`. A token whose `session_id` session is older than this
+    /// gets 403 `session_expired` on admin routes (gotrue.md §1a table). `None` = sessions
+    /// never expire, the stock setting.
+    pub session_timebox: Option<Duration>,
+    /// Netlify: roles the Invite Desk function lets in, as its `INVITE_DESK_ROLES` (default
+    /// `admin`; see [`parse_roles`] for the exact reading).
+    pub invite_desk_roles: Vec<String>,
 }
 
 impl Config {
@@ -113,8 +133,26 @@ impl Config {
             uri_allow_list: Vec::new(),
             faults: Vec::new(),
             smtp_failure: false,
+            admin_roles: vec!["service_role".into(), "supabase_admin".into()],
+            email_authorized_addresses: Vec::new(),
+            email_validation_extended: false,
+            session_timebox: None,
+            invite_desk_roles: vec!["admin".into()],
         }
     }
+}
+
+/// Reads a comma-separated role list the way `netlify/functions/invite-desk.mjs` reads
+/// `INVITE_DESK_ROLES`: an empty value means `admin`; items are trimmed; empty items dropped
+/// (so `" , "` allows nobody, exactly as the function does).
+pub fn parse_roles(value: &str) -> Vec<String> {
+    let value = if value.is_empty() { "admin" } else { value };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// What a user of the sandbox pastes into the app.
@@ -132,7 +170,9 @@ pub struct Credentials {
     pub jwt_secret: String,
     /// Netlify: `GOTRUE_OPERATOR_TOKEN`.
     pub operator_token: String,
-    /// Netlify: Identity user with `app_metadata.roles ["admin"]`; Royalti: owner login.
+    /// Supabase: a confirmed email+password user (the project owner's own login; not an admin
+    /// for GoTrue, whose admin is the service_role key); Netlify: Identity user with
+    /// `app_metadata.roles ["admin"]`; Royalti: owner login.
     pub owner_email: String,
     /// Password of the owner.
     pub owner_password: String,
@@ -160,7 +200,10 @@ pub struct Mail {
 }
 
 /// A fault for the next `count` matching requests.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+///
+/// To spread a fault over a run (every Nth matching request) use [`Fault::every`], which
+/// makes a [`SpreadFault`]; the JSON API and `--fault` take both in one object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     /// `None` = any API route; else e.g. `"POST /invite"`.
     #[serde(default)]
@@ -176,16 +219,111 @@ fn one() -> u32 {
     1
 }
 
+impl Fault {
+    /// A fault on `route` (`None` = any API route) for the next `count` matching requests.
+    pub fn new(route: Option<&str>, count: u32, action: FaultAction) -> Fault {
+        Fault {
+            route: route.map(str::to_string),
+            count,
+            action,
+        }
+    }
+
+    /// The same fault, but hitting only the Nth, 2Nth, 3Nth … matching request until `count`
+    /// hits are used ("a tenth of the invite calls" = `every(10)`). `0` is read as `1`.
+    pub fn every(self, n: u32) -> SpreadFault {
+        SpreadFault {
+            fault: self,
+            every: Some(n),
+        }
+    }
+}
+
+/// A [`Fault`] with an optional spacing: what [`Sandbox::inject`], [`Config::faults`],
+/// `POST /__sandbox/faults` and `--fault` take.
+///
+/// JSON: the fault's own keys plus `every`, e.g.
+/// `{"route":"POST /invite","count":3,"every":10,"action":{"type":"status","status":502}}`.
+///
+/// Each armed fault counts the matching requests it sees, whether or not an earlier-armed
+/// fault took them; on a request that two faults want, the earlier-armed one acts and the other
+/// keeps its hit for its next turn.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpreadFault {
+    /// The fault.
+    #[serde(flatten)]
+    pub fault: Fault,
+    /// Hit only every Nth matching request (the Nth, 2Nth, …); `None` = every one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<u32>,
+}
+
+impl From<Fault> for SpreadFault {
+    fn from(fault: Fault) -> Self {
+        SpreadFault { fault, every: None }
+    }
+}
+
+/// Why a fault given as JSON (control route, `--fault`) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FaultError {
+    /// Not a fault object (or list of them) as [`SpreadFault`] describes.
+    #[error("bad fault: {0}")]
+    Json(#[from] serde_json::Error),
+    /// `every: 0` names no request at all.
+    #[error("bad fault: \"every\" must be 1 or more (it hits the Nth, 2Nth, … matching request)")]
+    ZeroEvery,
+}
+
+impl SpreadFault {
+    /// Parses one fault object (the `--fault` flag's value).
+    pub fn from_json(text: &str) -> Result<SpreadFault, FaultError> {
+        let f: SpreadFault = serde_json::from_str(text)?;
+        f.check()?;
+        Ok(f)
+    }
+
+    /// Parses a fault object or a list of them (the `POST /__sandbox/faults` body).
+    pub fn list_from_json(body: &[u8]) -> Result<Vec<SpreadFault>, FaultError> {
+        // Shape decides which parse runs, so the error shown is the one about what was sent.
+        let fs = if body.trim_ascii_start().starts_with(b"[") {
+            serde_json::from_slice::<Vec<SpreadFault>>(body)?
+        } else {
+            vec![serde_json::from_slice::<SpreadFault>(body)?]
+        };
+        fs.iter().try_for_each(SpreadFault::check)?;
+        Ok(fs)
+    }
+
+    fn check(&self) -> Result<(), FaultError> {
+        if self.every == Some(0) {
+            return Err(FaultError::ZeroEvery);
+        }
+        Ok(())
+    }
+}
+
 /// What an injected fault does.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "snake_case")]
+///
+/// JSON: `{"type":"<snake_case variant>", …fields}`; [`FaultAction::StatusAfter`] is written
+/// `{"type":"status","status":502,"carried_out":true}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "WireAction", into = "WireAction")]
 pub enum FaultAction {
-    /// Answer with this status (flavor-shaped JSON error), optional `Retry-After` seconds.
+    /// Answer with this status (flavor-shaped JSON error) without carrying the request out,
+    /// optional `Retry-After` seconds.
     Status {
         /// HTTP status.
         status: u16,
         /// `Retry-After` seconds.
-        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// Carry the request out, then answer with this status instead of the real answer — as a
+    /// gateway does that lost the upstream's reply (JSON: `status` with `carried_out: true`).
+    StatusAfter {
+        /// HTTP status.
+        status: u16,
+        /// `Retry-After` seconds.
         retry_after: Option<u64>,
     },
     /// Wait, then answer normally.
@@ -203,6 +341,104 @@ pub enum FaultAction {
     Truncated,
     /// Answer as the service does for an expired token.
     ExpiredToken,
+}
+
+/// [`FaultAction`] as written in JSON. `carried_out` lives on `status` (rather than being its
+/// own `type`) so that old `{"type":"status",…}` faults read exactly as before, while the Rust
+/// enum keeps `Status`'s two fields so existing struct literals still compile.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireAction {
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after: Option<u64>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        carried_out: bool,
+    },
+    Delay {
+        ms: u64,
+    },
+    Drop,
+    DropAfter,
+    Malformed,
+    Truncated,
+    ExpiredToken,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl From<WireAction> for FaultAction {
+    fn from(w: WireAction) -> Self {
+        match w {
+            WireAction::Status {
+                status,
+                retry_after,
+                carried_out: false,
+            } => FaultAction::Status {
+                status,
+                retry_after,
+            },
+            WireAction::Status {
+                status,
+                retry_after,
+                carried_out: true,
+            } => FaultAction::StatusAfter {
+                status,
+                retry_after,
+            },
+            WireAction::Delay { ms } => FaultAction::Delay { ms },
+            WireAction::Drop => FaultAction::Drop,
+            WireAction::DropAfter => FaultAction::DropAfter,
+            WireAction::Malformed => FaultAction::Malformed,
+            WireAction::Truncated => FaultAction::Truncated,
+            WireAction::ExpiredToken => FaultAction::ExpiredToken,
+        }
+    }
+}
+
+impl From<FaultAction> for WireAction {
+    fn from(a: FaultAction) -> Self {
+        match a {
+            FaultAction::Status {
+                status,
+                retry_after,
+            } => WireAction::Status {
+                status,
+                retry_after,
+                carried_out: false,
+            },
+            FaultAction::StatusAfter {
+                status,
+                retry_after,
+            } => WireAction::Status {
+                status,
+                retry_after,
+                carried_out: true,
+            },
+            FaultAction::Delay { ms } => WireAction::Delay { ms },
+            FaultAction::Drop => WireAction::Drop,
+            FaultAction::DropAfter => WireAction::DropAfter,
+            FaultAction::Malformed => WireAction::Malformed,
+            FaultAction::Truncated => WireAction::Truncated,
+            FaultAction::ExpiredToken => WireAction::ExpiredToken,
+        }
+    }
+}
+
+/// An armed fault and how many matching requests it has seen (for `every`).
+#[derive(Clone, Debug)]
+pub(crate) struct Armed {
+    pub spec: SpreadFault,
+    pub seen: u32,
+}
+
+impl From<SpreadFault> for Armed {
+    fn from(spec: SpreadFault) -> Self {
+        Armed { spec, seen: 0 }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +465,8 @@ pub(crate) struct GUser {
     pub otp: Option<String>,
     pub token_sent_at: Option<DateTime<Utc>>,
     pub token_type: String,
+    /// netlify/gotrue `is_super_admin` (never in JSON): admin whatever the aud and role.
+    pub is_super_admin: bool,
 }
 
 #[derive(Debug)]
@@ -236,12 +474,13 @@ pub(crate) struct State {
     pub rng: StdRng,
     pub seq: u64,
     pub users: Vec<GUser>,
-    pub sessions: std::collections::HashSet<String>,
+    /// Session id → when it began (Supabase `session_id` claims, `GOTRUE_SESSIONS_TIMEBOX`).
+    pub sessions: HashMap<String, DateTime<Utc>>,
     /// Refresh token → user id (GoTrue `grant_type=refresh_token`).
     pub refresh_tokens: std::collections::HashMap<String, uuid::Uuid>,
     pub mail: Vec<Mail>,
     pub calls: HashMap<String, u64>,
-    pub faults: Vec<Fault>,
+    pub faults: Vec<Armed>,
     pub email_window_start: Instant,
     pub email_count: u32,
     pub royalti: royalti::RState,
@@ -312,13 +551,13 @@ fn fresh_state(config: &Config, creds: &Credentials, rng: StdRng, url: &str) -> 
         refresh_tokens: Default::default(),
         mail: Vec::new(),
         calls: HashMap::new(),
-        faults: config.faults.clone(),
+        faults: config.faults.iter().cloned().map(Armed::from).collect(),
         email_window_start: Instant::now(),
         email_count: 0,
         royalti: royalti::RState::default(),
     };
     match config.flavor {
-        Flavor::Supabase => {}
+        Flavor::Supabase => gotrue::seed_supabase(&mut st, creds),
         Flavor::Netlify => gotrue::seed_netlify(&mut st, creds),
         Flavor::Royalti => royalti::seed(&mut st, creds, url),
     }
@@ -379,9 +618,10 @@ impl Sandbox {
         self.shared.lock().calls.get(route).copied().unwrap_or(0)
     }
 
-    /// Arms a fault (same as `POST /__sandbox/faults`).
-    pub fn inject(&self, fault: Fault) {
-        self.shared.lock().faults.push(fault);
+    /// Arms a fault (same as `POST /__sandbox/faults`): a [`Fault`], or a [`SpreadFault`] made
+    /// with [`Fault::every`].
+    pub fn inject(&self, fault: impl Into<SpreadFault>) {
+        self.shared.lock().faults.push(Armed::from(fault.into()));
     }
 
     /// Royalti: the owner's workspaces as (workspaceId, name, role).
@@ -451,6 +691,9 @@ fn make_credentials(config: &Config, rng: &mut StdRng) -> Credentials {
             );
             c.secret_key = format!("sb_secret_{}", rand_str(rng, 32));
             c.publishable_key = format!("sb_publishable_{}", rand_str(rng, 32));
+            // Drawn after the keys so a seed still yields the keys it yielded before.
+            c.owner_email = "owner@example.com".into();
+            c.owner_password = rand_str(rng, 16);
         }
         Flavor::Netlify => {
             c.jwt_secret = rand_str(rng, 40);
@@ -713,22 +956,17 @@ async fn handle(
             FaultAction::Status {
                 status,
                 retry_after,
-            } => {
-                let mut r = fault_status(flavor, &req, status);
-                if let Some(s) = retry_after {
-                    r = r.with("retry-after", s.to_string());
-                }
-                return r.into_response();
-            }
+            } => return cors(fault_status(flavor, &req, status, retry_after)).into_response(),
             FaultAction::Delay { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
             FaultAction::Drop => {
                 kill.notify_one();
                 std::future::pending::<()>().await;
             }
             FaultAction::ExpiredToken => return expired_token(flavor, &req).into_response(),
-            a @ (FaultAction::DropAfter | FaultAction::Malformed | FaultAction::Truncated) => {
-                after = Some(a)
-            }
+            a @ (FaultAction::StatusAfter { .. }
+            | FaultAction::DropAfter
+            | FaultAction::Malformed
+            | FaultAction::Truncated) => after = Some(a),
         }
     }
 
@@ -746,6 +984,14 @@ async fn handle(
     };
     let reply = cors(reply);
     match after {
+        Some(FaultAction::StatusAfter {
+            status,
+            retry_after,
+        }) => {
+            // The work is done (users made, mail sent); only the answer is replaced.
+            drop(reply);
+            cors(fault_status(flavor, &req, status, retry_after)).into_response()
+        }
         Some(FaultAction::DropAfter) => {
             kill.notify_one();
             std::future::pending::<()>().await;
@@ -767,13 +1013,27 @@ async fn handle(
     }
 }
 
-fn take_fault(faults: &mut Vec<Fault>, route_key: &str) -> Option<FaultAction> {
-    let i = faults
-        .iter()
-        .position(|f| f.count > 0 && f.route.as_deref().is_none_or(|r| r == route_key))?;
-    let action = faults[i].action.clone();
-    faults[i].count -= 1;
-    if faults[i].count == 0 {
+/// The action of the first armed fault that hits this request, if any. Every matching fault
+/// counts the request (so `every` keeps its rhythm), but only one acts on it.
+fn take_fault(faults: &mut Vec<Armed>, route_key: &str) -> Option<FaultAction> {
+    let mut hit = None;
+    for (i, a) in faults.iter_mut().enumerate() {
+        let f = &a.spec.fault;
+        let matches = f.route.as_deref().is_none_or(|r| r == route_key);
+        if f.count == 0 || !matches {
+            continue;
+        }
+        a.seen = a.seen.saturating_add(1);
+        let every = a.spec.every.unwrap_or(1).max(1);
+        if hit.is_none() && a.seen % every == 0 {
+            hit = Some(i);
+        }
+    }
+    let i = hit?;
+    let f = &mut faults[i].spec.fault;
+    let action = f.action.clone();
+    f.count -= 1;
+    if f.count == 0 {
         faults.remove(i);
     }
     Some(action)
@@ -784,9 +1044,9 @@ fn route_of(flavor: Flavor, req: &Req) -> Option<String> {
     match flavor {
         Flavor::Supabase | Flavor::Netlify => {
             if flavor == Flavor::Netlify {
-                if let Some(rest) = req.path.strip_prefix("/.netlify/functions/invite-desk") {
+                if let Some(rest) = gotrue::invite_desk_rest(&req.path) {
                     let s: Vec<&str> = rest.trim_end_matches('/').split('/').skip(1).collect();
-                    let base = "/.netlify/functions/invite-desk";
+                    let base = gotrue::FUNCTION_BASE;
                     return Some(match s.as_slice() {
                         ["users", _] => format!("{base}/users/{{id}}"),
                         _ => req.path.trim_end_matches('/').to_string(),
@@ -830,7 +1090,15 @@ fn not_found(flavor: Flavor, req: &Req) -> Reply {
     }
 }
 
-fn fault_status(flavor: Flavor, req: &Req, status: u16) -> Reply {
+fn fault_status(flavor: Flavor, req: &Req, status: u16, retry_after: Option<u64>) -> Reply {
+    let r = fault_body(flavor, req, status);
+    match retry_after {
+        Some(s) => r.with("retry-after", s.to_string()),
+        None => r,
+    }
+}
+
+fn fault_body(flavor: Flavor, req: &Req, status: u16) -> Reply {
     let (code, msg) = match status {
         429 => ("over_request_rate_limit", "Request rate limit reached"),
         s if s >= 500 => ("unexpected_failure", "Unexpected failure (injected)"),
@@ -848,9 +1116,10 @@ fn fault_status(flavor: Flavor, req: &Req, status: u16) -> Reply {
 
 fn expired_token(flavor: Flavor, req: &Req) -> Reply {
     if flavor == Flavor::Netlify && req.path.starts_with("/.netlify/functions/") {
+        // Netlify drops a token it cannot verify, so the function sees no user at all.
         return Reply::json(
             401,
-            json!({"error":{"code":"unauthorized","message":"token is expired"}}),
+            json!({"error":{"code":"unauthorized","message":gotrue::FN_NO_USER}}),
         );
     }
     match flavor {
@@ -881,18 +1150,14 @@ async fn control(shared: &Arc<Shared>, method: &str, path: &str, body: &Bytes) -
             reset(shared);
             Reply::json(200, json!({"ok":true}))
         }
-        ("POST", "faults") => {
-            let parsed: Result<Vec<Fault>, _> = serde_json::from_slice::<Vec<Fault>>(body)
-                .or_else(|_| serde_json::from_slice::<Fault>(body).map(|f| vec![f]));
-            match parsed {
-                Ok(fs) => {
-                    let n = fs.len();
-                    shared.lock().faults.extend(fs);
-                    Reply::json(200, json!({"ok":true,"armed":n}))
-                }
-                Err(e) => Reply::json(400, json!({"ok":false,"error":format!("bad fault: {e}")})),
+        ("POST", "faults") => match SpreadFault::list_from_json(body) {
+            Ok(fs) => {
+                let n = fs.len();
+                shared.lock().faults.extend(fs.into_iter().map(Armed::from));
+                Reply::json(200, json!({"ok":true,"armed":n}))
             }
-        }
+            Err(e) => Reply::json(400, json!({"ok":false,"error":e.to_string()})),
+        },
         ("POST", "accept") => {
             #[derive(Deserialize)]
             struct A {

@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use clap::Parser;
-use invite_sandbox::{Config, Fault, Flavor, Sandbox};
+use invite_sandbox::{parse_roles, Config, Flavor, Sandbox, SpreadFault};
 
 /// A local server that answers as Supabase Auth, Netlify Identity (GoTrue) or Royalti do.
 ///
 /// Binds 127.0.0.1 only, prints `url: ...` and the credentials it made (one `key: value` per
-/// line), and stops on Ctrl-C. Control routes on every flavor: GET /__sandbox/mail,
+/// line), and stops on Ctrl-C (SIGINT). Control routes on every flavor: GET /__sandbox/mail,
 /// GET /__sandbox/calls, POST /__sandbox/faults (a fault or a list), POST /__sandbox/reset,
 /// POST /__sandbox/accept {"link","password"}, GET /__sandbox/health.
 #[derive(Parser, Debug)]
@@ -38,11 +38,49 @@ struct Args {
     /// Make every invite email fail to send (500 as the real servers answer an SMTP failure).
     #[arg(long)]
     smtp_failure: bool,
+    /// Invite link lifetime in seconds (GoTrue MAILER_OTP_EXP; default 86400). Netlify invite
+    /// links never expire, as in netlify/gotrue.
+    #[arg(long)]
+    otp_ttl_secs: Option<u64>,
+    /// Access token lifetime in seconds (default: 3600 for GoTrue user tokens, 21600 for
+    /// Royalti access tokens).
+    #[arg(long)]
+    access_ttl_secs: Option<u64>,
+    /// Royalti refresh token lifetime in seconds (default 86400).
+    #[arg(long)]
+    refresh_ttl_secs: Option<u64>,
+    /// Supabase redirect allow list (GOTRUE_URI_ALLOW_LIST): comma-separated globs, repeatable.
+    /// The site URL and any loopback address always pass.
+    #[arg(long, value_delimiter = ',')]
+    uri_allow_list: Vec<String>,
+    /// Supabase admin JWT roles (GOTRUE_JWT_ADMIN_ROLES), comma-separated
+    /// [default: service_role,supabase_admin].
+    #[arg(long, value_delimiter = ',')]
+    admin_roles: Vec<String>,
+    /// Supabase: only these invitees may be mailed (GOTRUE_EXTERNAL_EMAIL_AUTHORIZED_ADDRESSES,
+    /// as the hosted built-in mailer allows only the team); comma-separated, repeatable. Others
+    /// get 400 email_address_not_authorized.
+    #[arg(long, value_delimiter = ',')]
+    email_authorized_addresses: Vec<String>,
+    /// Supabase: refuse fake or reserved invitee addresses (*.test, *.invalid, example.com, ...)
+    /// with 400 email_address_invalid (GOTRUE_MAILER_EMAIL_VALIDATION_EXTENDED, without DNS).
+    #[arg(long)]
+    email_validation_extended: bool,
+    /// Supabase: sessions end this many seconds after they begin (GOTRUE_SESSIONS_TIMEBOX);
+    /// a token of an ended session gets 403 session_expired on admin routes.
+    #[arg(long)]
+    session_timebox_secs: Option<u64>,
+    /// Netlify: roles the Invite Desk function lets in, read as its INVITE_DESK_ROLES
+    /// (comma-separated; empty = admin) [default: admin].
+    #[arg(long)]
+    invite_desk_roles: Option<String>,
     /// A fault to arm at start, as JSON (repeatable), e.g.
     /// '{"route":"POST /invite","count":1,"action":{"type":"status","status":503,"retry_after":5}}'.
     /// route: METHOD + route pattern without the flavor prefix, or absent for any API route.
-    /// action.type: status (status, retry_after?), delay (ms), drop, drop_after, malformed,
-    /// truncated, expired_token.
+    /// count: hits (default 1). every: hit only the Nth, 2Nth, ... matching request.
+    /// action.type: status (status, retry_after?, carried_out? = carry the request out first,
+    /// then answer the status, as a gateway that lost the reply), delay (ms), drop, drop_after,
+    /// malformed, truncated, expired_token.
     #[arg(long = "fault")]
     faults: Vec<String>,
 }
@@ -60,11 +98,31 @@ async fn main() {
     config.latency = Duration::from_millis(args.latency_ms);
     config.retry_after_header = args.retry_after_header;
     config.smtp_failure = args.smtp_failure;
+    if let Some(s) = args.otp_ttl_secs {
+        config.otp_ttl = Duration::from_secs(s);
+    }
+    if let Some(s) = args.access_ttl_secs {
+        config.access_ttl = Duration::from_secs(s);
+    }
+    if let Some(s) = args.refresh_ttl_secs {
+        config.refresh_ttl = Duration::from_secs(s);
+    }
+    config.uri_allow_list = trimmed(args.uri_allow_list);
+    let admin_roles = trimmed(args.admin_roles);
+    if !admin_roles.is_empty() {
+        config.admin_roles = admin_roles;
+    }
+    config.email_authorized_addresses = trimmed(args.email_authorized_addresses);
+    config.email_validation_extended = args.email_validation_extended;
+    config.session_timebox = args.session_timebox_secs.map(Duration::from_secs);
+    if let Some(r) = &args.invite_desk_roles {
+        config.invite_desk_roles = parse_roles(r);
+    }
     for f in &args.faults {
-        match serde_json::from_str::<Fault>(f) {
+        match SpreadFault::from_json(f) {
             Ok(f) => config.faults.push(f),
             Err(e) => {
-                eprintln!("invite-sandbox: bad --fault {f:?}: {e}");
+                eprintln!("invite-sandbox: --fault {f:?}: {e}");
                 std::process::exit(2);
             }
         }
@@ -102,6 +160,18 @@ async fn main() {
             println!("workspace: {id} {role} {name}");
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        // Without a SIGINT handler the process could only be killed; say why and stop now.
+        eprintln!("invite-sandbox: cannot listen for Ctrl-C: {e}");
+    }
     sandbox.shutdown().await;
+}
+
+/// List flags split on commas: blanks around items and empty items are dropped.
+fn trimmed(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }

@@ -261,10 +261,10 @@ fn authtoken(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    // royalti.md §A.1 documents only 200, 401, 404 and 500 here, so a missing or empty
+    // `currentWorkspace` cannot be a 400: the server looks the workspace up and finds none,
+    // which is its documented 404 (the same answer as an unknown id).
     let ws = req.q("currentWorkspace").unwrap_or("").to_string();
-    if ws.is_empty() {
-        return Err(err(400, "VALIDATION_ERROR", "currentWorkspace is required"));
-    }
     let st = sh.lock();
     let Some(w) = st.royalti.workspaces.iter().find(|w| w.id == ws).cloned() else {
         return Err(err(404, "NOT_FOUND", "Workspace not found"));

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use invite_sandbox::{Fault, FaultAction, Flavor, Sandbox};
+use invite_sandbox::{Fault, FaultAction, Flavor, Sandbox, SpreadFault};
 use serde_json::json;
 
 fn invite_req(s: &Sandbox, email: &str) -> reqwest::RequestBuilder {
@@ -23,14 +23,22 @@ fn fault(route: Option<&str>, count: u32, action: FaultAction) -> Fault {
     }
 }
 
-async fn user_count(s: &Sandbox) -> String {
+/// Users with an invitation (the seeded owner login has none).
+async fn invited(s: &Sandbox) -> usize {
     let r = client()
-        .get(format!("{}/admin/users", s.url()))
+        .get(format!("{}/admin/users?per_page=1000", s.url()))
         .bearer_auth(&s.credentials().service_role_key)
         .send()
         .await
         .unwrap();
-    h(r.headers(), "x-total-count").to_string()
+    let (st, _, b) = parts(r).await;
+    assert_eq!(st, 200);
+    b["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["invited_at"].is_string())
+        .count()
 }
 
 #[tokio::test]
@@ -50,7 +58,7 @@ async fn status_faults_with_retry_after_and_count() {
         assert_eq!(b["error_code"], "unexpected_failure");
     }
     // other routes are untouched, and the third invite goes through
-    assert_eq!(user_count(&s).await, "0");
+    assert_eq!(invited(&s).await, 0);
     assert_eq!(
         invite_req(&s, "a@example.com")
             .send()
@@ -101,16 +109,12 @@ async fn drop_and_drop_after() {
     s.inject(fault(Some("POST /invite"), 1, FaultAction::Drop));
     let r = invite_req(&s, "d@example.com").send().await;
     assert!(r.is_err(), "client must see a broken connection, got {r:?}");
-    assert_eq!(user_count(&s).await, "0", "Drop does nothing");
+    assert_eq!(invited(&s).await, 0, "Drop does nothing");
     assert!(s.mail().is_empty());
     s.inject(fault(Some("POST /invite"), 1, FaultAction::DropAfter));
     let r = invite_req(&s, "d@example.com").send().await;
     assert!(r.is_err(), "client must see a broken connection, got {r:?}");
-    assert_eq!(
-        user_count(&s).await,
-        "1",
-        "DropAfter carried out the request"
-    );
+    assert_eq!(invited(&s).await, 1, "DropAfter carried out the request");
     assert_eq!(s.mail().len(), 1);
     assert_eq!(s.calls("POST /invite"), 2);
 }
@@ -227,7 +231,8 @@ async fn latency_and_config_faults_and_shutdown() {
                 status: 500,
                 retry_after: None,
             },
-        }];
+        }
+        .into()];
     })
     .await;
     let t0 = Instant::now();
@@ -271,8 +276,193 @@ fn fault_json_shape() {
         serde_json::to_value(FaultAction::Delay { ms: 5 }).unwrap(),
         json!({"type":"delay","ms":5})
     );
+    // `carried_out` rides on the status action; without it (or false) nothing changes.
+    let status = |v: serde_json::Value| serde_json::from_value::<FaultAction>(v).unwrap();
+    assert_eq!(
+        status(json!({"type":"status","status":502,"carried_out":true})),
+        FaultAction::StatusAfter {
+            status: 502,
+            retry_after: None
+        }
+    );
+    assert_eq!(
+        status(json!({"type":"status","status":502,"carried_out":false,"retry_after":3})),
+        FaultAction::Status {
+            status: 502,
+            retry_after: Some(3)
+        }
+    );
+    assert_eq!(
+        serde_json::to_value(FaultAction::StatusAfter {
+            status: 502,
+            retry_after: Some(1)
+        })
+        .unwrap(),
+        json!({"type":"status","status":502,"retry_after":1,"carried_out":true})
+    );
+    assert_eq!(
+        serde_json::to_value(FaultAction::Status {
+            status: 503,
+            retry_after: None
+        })
+        .unwrap(),
+        json!({"type":"status","status":503,"retry_after":null}),
+        "old shape, no carried_out key"
+    );
+    // `every` sits beside the fault's own keys and is left out when absent.
+    let spread = SpreadFault::from_json(
+        r#"{"route":"POST /invite","count":3,"every":10,"action":{"type":"drop"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        spread,
+        Fault::new(Some("POST /invite"), 3, FaultAction::Drop).every(10)
+    );
+    assert_eq!(
+        serde_json::to_value(&spread).unwrap(),
+        json!({"route":"POST /invite","count":3,"every":10,"action":{"type":"drop"}})
+    );
+    let plain = SpreadFault::from_json(r#"{"action":{"type":"drop"}}"#).unwrap();
+    assert_eq!(plain.every, None);
+    assert!(serde_json::to_value(&plain).unwrap().get("every").is_none());
+    let e = SpreadFault::from_json(r#"{"every":0,"action":{"type":"drop"}}"#).unwrap_err();
+    assert!(e.to_string().contains("\"every\" must be 1 or more"), "{e}");
+    assert!(SpreadFault::from_json(r#"{"every":-1,"action":{"type":"drop"}}"#).is_err());
     assert_eq!("Netlify".parse::<Flavor>().unwrap(), Flavor::Netlify);
     assert!("x".parse::<Flavor>().is_err());
+}
+
+#[tokio::test]
+async fn every_spreads_a_fault_over_a_run() {
+    let s = start(Flavor::Supabase).await;
+    s.inject(
+        Fault::new(
+            Some("POST /invite"),
+            2,
+            FaultAction::Status {
+                status: 503,
+                retry_after: None,
+            },
+        )
+        .every(3),
+    );
+    let mut got = Vec::new();
+    for i in 0..10 {
+        let r = invite_req(&s, &format!("e{i}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        got.push(r.status().as_u16());
+        // Other routes neither trigger the fault nor count toward its rhythm.
+        assert_eq!(invited(&s).await, got.iter().filter(|c| **c == 200).count());
+    }
+    assert_eq!(got, [200, 200, 503, 200, 200, 503, 200, 200, 200, 200]);
+    assert_eq!(
+        s.mail().len(),
+        8,
+        "a plain status fault does not carry the request out"
+    );
+}
+
+#[tokio::test]
+async fn carried_out_status_does_the_work_then_answers_the_status() {
+    let s = start(Flavor::Supabase).await;
+    let r = client()
+        .post(format!("{}/__sandbox/faults", s.url()))
+        .json(&json!({"route":"POST /invite","count":2,"every":2,
+            "action":{"type":"status","status":502,"retry_after":4,"carried_out":true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut got = Vec::new();
+    for i in 0..5 {
+        let (st, hd, b) = parts(
+            invite_req(&s, &format!("c{i}@example.com"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if st == 502 {
+            assert_eq!(h(&hd, "retry-after"), "4");
+            assert_eq!(b["error_code"], "unexpected_failure");
+        }
+        got.push(st);
+    }
+    assert_eq!(got, [200, 502, 200, 502, 200]);
+    // Every invite was carried out: five users, five emails, five calls.
+    assert_eq!(invited(&s).await, 5);
+    assert_eq!(s.mail().len(), 5);
+    assert_eq!(s.calls("POST /invite"), 5);
+    // The same on Netlify, where a second invite of the address shows the first one happened.
+    let n = start(Flavor::Netlify).await;
+    n.inject(Fault::new(
+        Some("POST /invite"),
+        1,
+        FaultAction::StatusAfter {
+            status: 504,
+            retry_after: None,
+        },
+    ));
+    let send = || {
+        client()
+            .post(format!("{}/.netlify/identity/invite", n.url()))
+            .bearer_auth(&n.credentials().operator_token)
+            .json(&json!({"email":"lost@example.com"}))
+            .send()
+    };
+    let (st, _, b) = parts(send().await.unwrap()).await;
+    assert_eq!((st, b["code"].as_u64()), (504, Some(504)));
+    let (st, _, b) = parts(send().await.unwrap()).await;
+    assert_eq!(
+        (st, b["msg"].as_str().unwrap()),
+        (422, "Email address already registered by another user")
+    );
+    // `every: 0` names no request: refused, nothing armed.
+    let r = client()
+        .post(format!("{}/__sandbox/faults", s.url()))
+        .json(&json!([{"every":0,"action":{"type":"drop"}}]))
+        .send()
+        .await
+        .unwrap();
+    let (st, _, b) = parts(r).await;
+    assert_eq!((st, b["ok"].as_bool()), (400, Some(false)));
+    assert!(b["error"].as_str().unwrap().contains("every"), "{b}");
+    assert_eq!(
+        invite_req(&s, "after@example.com")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn each_fault_counts_requests_even_when_another_takes_them() {
+    let s = start(Flavor::Supabase).await;
+    let status = |status| FaultAction::Status {
+        status,
+        retry_after: None,
+    };
+    // Armed first: every 2nd invite, once. Armed second: the next invite, once.
+    s.inject(Fault::new(Some("POST /invite"), 1, status(501)).every(2));
+    s.inject(Fault::new(Some("POST /invite"), 1, status(502)));
+    let mut got = Vec::new();
+    for i in 0..3 {
+        got.push(
+            invite_req(&s, &format!("x{i}@example.com"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    // 1st: only the plain fault wants it; 2nd: the spread fault's turn, though it saw the 1st
+    // while the other fault acted on it.
+    assert_eq!(got, [502, 501, 200]);
 }
 
 #[tokio::test]
@@ -282,7 +472,7 @@ async fn smtp_failure_and_cors() {
     assert_eq!((st, h(&hd, "x-sb-error-code")), (500, "unexpected_failure"));
     assert_eq!(b["msg"], "Error sending invite email");
     assert!(b["error_id"].is_string());
-    assert_eq!(user_count(&s).await, "0");
+    assert_eq!(invited(&s).await, 0);
     let n = start_with(Flavor::Netlify, |c| c.smtp_failure = true).await;
     let r = client()
         .post(format!("{}/.netlify/identity/invite", n.url()))

@@ -129,6 +129,22 @@ async fn login_and_tokens() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // No workspace named: royalti.md §A.1 lists only 200/401/404/500, so it is the 404 of a
+    // workspace that is not found.
+    for path in ["/auth/authtoken", "/auth/authtoken?currentWorkspace="] {
+        let r = client()
+            .get(format!("{}{path}", s.url()))
+            .bearer_auth(&refresh)
+            .send()
+            .await
+            .unwrap();
+        let (st, _, e) = parts(r).await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str().unwrap()),
+            (404, "NOT_FOUND"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -394,9 +410,31 @@ async fn roles_and_api_key() {
         (st, e["error"]["code"].as_str().unwrap()),
         (403, "FORBIDDEN")
     );
-    // a plain user can list? (read-only) - allowed; but not resend/cancel
     let (_, l) = list(&s, &admin, "").await;
     let id = l["invites"][0]["id"].as_str().unwrap().to_string();
+    // A plain `user` may read its workspace's invitations but not resend or cancel any: the
+    // role is checked before the invitation is looked up (royalti.md §A.3: owners and admins).
+    let (st, l) = list(&s, &user, "").await;
+    assert_eq!(
+        (st, l["totalItems"].as_u64()),
+        (200, Some(0)),
+        "own workspace only"
+    );
+    for action in ["resend", "cancel"] {
+        let r = client()
+            .post(format!("{}/user/invites/{id}/{action}", s.url()))
+            .bearer_auth(&user)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let (st, _, e) = parts(r).await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str().unwrap()),
+            (403, "FORBIDDEN"),
+            "{action}"
+        );
+    }
     // invites are per workspace
     let owner = owner_token(&s, "owner").await;
     let (_, l) = list(&s, &owner, "").await;

@@ -435,10 +435,11 @@ async fn list_users_paging_link_and_total() {
     assert_eq!(st, 200);
     assert_eq!(b["aud"], "authenticated");
     assert_eq!(b["users"].as_array().unwrap().len(), 50);
-    assert_eq!(h(&hd, "x-total-count"), "250");
+    // 250 invited + the seeded owner login
+    assert_eq!(h(&hd, "x-total-count"), "251");
     assert_eq!(
         h(&hd, "link"),
-        r#"</admin/users?page=2&per_page=50>; rel="next", </admin/users?page=5&per_page=50>; rel="last""#
+        r#"</admin/users?page=2&per_page=50>; rel="next", </admin/users?page=6&per_page=50>; rel="last""#
     );
     // newest first
     assert_eq!(b["users"][0]["email"], "user249@example.com");
@@ -447,23 +448,25 @@ async fn list_users_paging_link_and_total() {
     assert_eq!(b["users"][0]["email"], "user247@example.com");
     assert_eq!(
         h(&hd, "link"),
-        r#"</admin/users?page=3&per_page=2>; rel="next", </admin/users?page=125&per_page=2>; rel="last""#
+        r#"</admin/users?page=3&per_page=2>; rel="next", </admin/users?page=126&per_page=2>; rel="last""#
     );
-    let (_, hd, b) = parts(get("?page=125&per_page=2").await.unwrap()).await;
-    assert_eq!(b["users"].as_array().unwrap().len(), 2);
+    let (_, hd, b) = parts(get("?page=126&per_page=2").await.unwrap()).await;
+    assert_eq!(b["users"].as_array().unwrap().len(), 1);
+    assert_eq!(b["users"][0]["email"], s.credentials().owner_email.as_str());
     assert_eq!(
         h(&hd, "link"),
-        r#"</admin/users?page=125&per_page=2>; rel="last""#
+        r#"</admin/users?page=126&per_page=2>; rel="last""#
     );
-    let (_, _, b) = parts(get("?page=126&per_page=2").await.unwrap()).await;
+    let (_, _, b) = parts(get("?page=127&per_page=2").await.unwrap()).await;
     assert_eq!(b["users"], json!([]));
     let (_, hd, b) = parts(get("?filter=user12").await.unwrap()).await;
     assert_eq!(h(&hd, "x-total-count"), "10"); // user120..user129
     assert_eq!(b["users"].as_array().unwrap().len(), 10);
     let (_, hd, _) = parts(get("?filter=name%2010").await.unwrap()).await; // full_name ILIKE
     assert_eq!(h(&hd, "x-total-count"), "11");
-    let (_, _, b) = parts(get("?sort=created_at%20asc&per_page=1").await.unwrap()).await;
-    assert_eq!(b["users"][0]["email"], "user000@example.com");
+    let (_, _, b) = parts(get("?sort=created_at%20asc&per_page=2").await.unwrap()).await;
+    assert_eq!(b["users"][0]["email"], s.credentials().owner_email.as_str());
+    assert_eq!(b["users"][1]["email"], "user000@example.com");
     let (st, hd, e) = parts(get("?page=abc").await.unwrap()).await;
     assert_eq!((st, h(&hd, "x-sb-error-code")), (400, "validation_failed"));
     assert!(e["msg"]
@@ -967,4 +970,235 @@ async fn settings_health_unknown_and_control() {
         .credentials()
         .publishable_key
         .starts_with("sb_publishable_"));
+}
+
+fn mint(s: &Sandbox, claims: Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(s.credentials().jwt_secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn invite_as(
+    s: &Sandbox,
+    token: &str,
+    email: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    parts(
+        client()
+            .post(format!("{}/invite", s.url()))
+            .bearer_auth(token)
+            .json(&json!({ "email": email }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn owner_login_is_a_confirmed_user_but_not_an_admin() {
+    let s = start(Flavor::Supabase).await;
+    let c = s.credentials().clone();
+    assert_eq!(c.owner_email, "owner@example.com");
+    assert_eq!(c.owner_password.len(), 16);
+    let (st, _, sess) = parts(
+        client()
+            .post(format!("{}/token?grant_type=password", s.url()))
+            .json(&json!({"email": c.owner_email, "password": c.owner_password}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 200, "{sess}");
+    assert!(sess["user"]["email_confirmed_at"].is_string());
+    assert_eq!(sess["user"]["role"], "authenticated");
+    let (st, _, e) = invite_as(&s, sess["access_token"].as_str().unwrap(), "x@example.com").await;
+    assert_eq!((st, e["error_code"].as_str().unwrap()), (403, "not_admin"));
+    // The owner already exists, confirmed: inviting that address is `email_exists`.
+    assert_eq!(invite(&s, &c.owner_email).await.0, 422);
+    // It survives a reset.
+    s.reset();
+    let r = client()
+        .post(format!("{}/token?grant_type=password", s.url()))
+        .json(&json!({"email": c.owner_email, "password": c.owner_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn admin_roles_are_configurable() {
+    let s = start_with(Flavor::Supabase, |c| c.admin_roles = vec!["ops".into()]).await;
+    let (st, _, e) = invite(&s, "a@example.com").await;
+    assert_eq!(
+        (st, e["error_code"].as_str().unwrap()),
+        (403, "not_admin"),
+        "service_role is no admin once the list is replaced"
+    );
+    let ops = mint(&s, json!({"role":"ops","exp":4_000_000_000u64}));
+    assert_eq!(invite_as(&s, &ops, "a@example.com").await.0, 200);
+    let sa = mint(&s, json!({"role":"supabase_admin","exp":4_000_000_000u64}));
+    assert_eq!(invite_as(&s, &sa, "b@example.com").await.0, 403);
+}
+
+#[tokio::test]
+async fn authorized_addresses_limit_the_mailer() {
+    let s = start_with(Flavor::Supabase, |c| {
+        c.email_authorized_addresses = vec!["Boss@Example.com".into()];
+        c.email_limit = 1;
+    })
+    .await;
+    let (st, hd, e) = invite(&s, "other@example.com").await;
+    assert_eq!(
+        (st, h(&hd, "x-sb-error-code")),
+        (400, "email_address_not_authorized")
+    );
+    assert_eq!(
+        e,
+        json!({"code":400,"error_code":"email_address_not_authorized","msg":"Email address \"other@example.com\" cannot be used as it is not authorized"})
+    );
+    // A refused address creates nobody, sends nothing and uses no email budget (limit 1).
+    assert!(s.mail().is_empty());
+    // A `+label` is ignored and case does not matter.
+    let (st, _, u) = invite(&s, "boss+team@example.com").await;
+    assert_eq!(
+        (st, u["email"].as_str().unwrap()),
+        (200, "boss+team@example.com")
+    );
+    let r = client()
+        .get(format!("{}/admin/users?filter=other", s.url()))
+        .bearer_auth(admin(&s))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h(r.headers(), "x-total-count"), "0");
+}
+
+#[tokio::test]
+async fn extended_validation_refuses_fake_addresses() {
+    let s = start_with(Flavor::Supabase, |c| c.email_validation_extended = true).await;
+    for email in [
+        "a@example.com",
+        "a@foo.test",
+        "a@corp.invalid",
+        "test@gmail.com",
+        "abc@gmail.com",
+        "a@localhost",
+    ] {
+        let (st, hd, e) = invite(&s, email).await;
+        // `a@localhost` already fails the basic format check (no dot in the domain).
+        if email == "a@localhost" {
+            assert_eq!(
+                (st, e["error_code"].as_str().unwrap()),
+                (400, "validation_failed")
+            );
+            continue;
+        }
+        assert_eq!(
+            (st, h(&hd, "x-sb-error-code")),
+            (400, "email_address_invalid"),
+            "{email}"
+        );
+        assert_eq!(e["msg"], format!("Email address \"{email}\" is invalid"));
+    }
+    assert!(s.mail().is_empty());
+    assert_eq!(invite(&s, "abcdef@gmail.com").await.0, 200);
+    assert_eq!(invite(&s, "jane@company.io").await.0, 200);
+    // Off by default: the other tests invite @example.com all the time.
+    let d = start(Flavor::Supabase).await;
+    assert_eq!(invite(&d, "a@example.com").await.0, 200);
+}
+
+#[tokio::test]
+async fn session_timebox_expires_admin_tokens_with_a_session() {
+    let s = start_with(Flavor::Supabase, |c| {
+        c.session_timebox = Some(std::time::Duration::from_millis(700))
+    })
+    .await;
+    let c = s.credentials().clone();
+    let (_, _, sess) = parts(
+        client()
+            .post(format!("{}/token?grant_type=password", s.url()))
+            .json(&json!({"email": c.owner_email, "password": c.owner_password}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let user_token = sess["access_token"].as_str().unwrap().to_string();
+    let claims: Value = {
+        use base64::Engine;
+        let p = user_token.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let sid = claims["session_id"].as_str().unwrap();
+    let admin_with_session = mint(
+        &s,
+        json!({"role":"service_role","sub":claims["sub"],"session_id":sid,"exp":4_000_000_000u64}),
+    );
+    assert_eq!(
+        invite_as(&s, &admin_with_session, "a@example.com").await.0,
+        200
+    );
+    assert_eq!(invite_as(&s, &user_token, "b@example.com").await.0, 403);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    for tok in [&admin_with_session, &user_token] {
+        let (st, hd, e) = invite_as(&s, tok, "c@example.com").await;
+        assert_eq!((st, h(&hd, "x-sb-error-code")), (403, "session_expired"));
+        assert_eq!(e["msg"], "Session is no longer valid");
+    }
+    // Sessionless admin keys are not affected; /user only checks that the session exists.
+    assert_eq!(invite(&s, "d@example.com").await.0, 200);
+    let r = client()
+        .get(format!("{}/user", s.url()))
+        .bearer_auth(&user_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn uri_allow_list_globs_let_redirects_through() {
+    let s = start_with(Flavor::Supabase, |c| {
+        c.uri_allow_list = vec!["https://*.example.org/**".into()]
+    })
+    .await;
+    for (target, kept) in [
+        ("https://app.example.org/welcome/x", true),
+        ("https://example.org/welcome", false),
+        ("https://evil.example/", false),
+    ] {
+        let r = client()
+            .post(format!("{}/invite", s.url()))
+            .query(&[("redirect_to", target)])
+            .bearer_auth(admin(&s))
+            .json(&json!({"email": format!("u{}@example.com", s.mail().len())}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let link = s.mail().last().unwrap().link.clone();
+        let to = url::Url::parse(&link)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_to")
+            .unwrap()
+            .1
+            .to_string();
+        assert_eq!(to == target, kept, "{target} -> {to}");
+        if !kept {
+            assert_eq!(to, s.url(), "falls back to the site URL");
+        }
+    }
 }

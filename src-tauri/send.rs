@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use invite_core::model::{InviteRequest, WorkspaceKind};
 use invite_core::outbox::{
-    Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker, WorkerHandle,
+    HistoryPage, HistoryQuery, Job, Outbox, OutboxEvent, ProviderSource, Worker, WorkerHandle,
 };
 use invite_core::provider::Provider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
@@ -141,20 +141,10 @@ pub struct JobView {
 
 impl From<Job> for JobView {
     fn from(j: Job) -> Self {
-        let state = match (j.state, j.outcome.as_deref()) {
-            (JobState::Done, Some("link_created")) => "linked".to_string(),
-            (JobState::Done, Some("updated_existing")) => "updated".to_string(),
-            (JobState::Done, Some("already_member")) => "already_member".to_string(),
-            (JobState::Done, _) => "invited".to_string(),
-            (s, _) => serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        };
         Self {
             id: j.id,
+            state: j.result().to_string(),
             email: j.email,
-            state,
             link: j.link,
             error: j.last_error,
             next_attempt_at: j.next_attempt_at.map(|t| t.to_rfc3339()),
@@ -253,85 +243,24 @@ pub fn unfinished(send: State<'_, SendState>) -> CmdResult<Vec<invite_core::outb
     Ok(send.outbox.unfinished()?)
 }
 
-/// One row of the History screen.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryRow {
-    at: String,
-    workspace_name: String,
-    email: String,
-    result: String,
-    detail: Option<String>,
-}
-
-/// History filter from the UI.
-#[derive(Debug, serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct HistoryFilter {
-    search: Option<String>,
-    offset: usize,
-    limit: Option<usize>,
-}
-
-/// A page of history.
-#[derive(Debug, Serialize)]
-pub struct HistoryPage {
-    rows: Vec<HistoryRow>,
-    total: usize,
-}
-
-fn history_rows(send: &SendState, filter: &HistoryFilter) -> CmdResult<Vec<HistoryRow>> {
-    let needle = filter.search.as_deref().unwrap_or("").trim().to_lowercase();
-    let mut rows = Vec::new();
-    for b in send.outbox.batches(None)? {
-        for j in send.outbox.jobs(&b.id)? {
-            if !needle.is_empty()
-                && !j.email.contains(&needle)
-                && !b.workspace_name.to_lowercase().contains(&needle)
-            {
-                continue;
-            }
-            let detail = j.last_error.as_ref().map(|e| e.message.clone());
-            let v = JobView::from(j);
-            rows.push(HistoryRow {
-                at: b.created_at.clone(),
-                workspace_name: b.workspace_name.clone(),
-                email: v.email,
-                result: v.state,
-                detail,
-            });
-        }
-    }
-    Ok(rows)
-}
-
-/// What this app sent, newest batch first.
+/// What this app sent, newest batch first, filtered and paged.
 #[tauri::command]
-pub fn history(
-    send: State<'_, SendState>,
-    filter: Option<HistoryFilter>,
-) -> CmdResult<HistoryPage> {
-    let filter = filter.unwrap_or_default();
-    let rows = history_rows(&send, &filter)?;
-    let total = rows.len();
-    let rows = rows
-        .into_iter()
-        .skip(filter.offset)
-        .take(filter.limit.unwrap_or(100))
-        .collect();
-    Ok(HistoryPage { rows, total })
+pub fn history(send: State<'_, SendState>, filter: Option<HistoryQuery>) -> CmdResult<HistoryPage> {
+    Ok(send.outbox.history(&filter.unwrap_or_default())?)
 }
 
-/// Writes the history as CSV into the Downloads folder; returns the path.
+/// Writes the history matching `filter` as CSV into the Downloads folder; returns the path.
 #[tauri::command]
 pub fn export_history<R: Runtime>(
     app: AppHandle<R>,
     send: State<'_, SendState>,
+    filter: Option<HistoryQuery>,
     file_name: String,
 ) -> CmdResult<String> {
     let name = crate::files::clean_file_name(&file_name, "csv")?;
     let dir = crate::commands::downloads(&app)?;
-    let path = crate::files::save_into(&dir, &name, send.outbox.export_csv()?.as_bytes())?;
+    let csv = send.outbox.export_csv(&filter.unwrap_or_default())?;
+    let path = crate::files::save_into(&dir, &name, csv.as_bytes())?;
     Ok(path.display().to_string())
 }
 

@@ -97,8 +97,8 @@ impl SecretStore for AppSecrets {
     }
 }
 
-/// Stands in for the keychain when there is none: reading finds nothing, writing explains
-/// what is missing. Never a silent fallback to a file.
+/// Stands in for the keychain when there is none: every read, write and delete explains what
+/// is missing. Never a silent fallback to a file, and never "deleted" when nothing was.
 #[derive(Debug)]
 pub struct NoKeychain {
     hint: String,
@@ -110,20 +110,24 @@ impl NoKeychain {
     pub fn new(hint: String, detail: String) -> Self {
         Self { hint, detail }
     }
-}
 
-impl SecretStore for NoKeychain {
-    fn get(&self, _: &str, _: &str) -> invite_core::Result<Option<Sensitive<String>>> {
-        Ok(None)
-    }
-    fn set(&self, _: &str, _: &str, _: &Sensitive<String>) -> invite_core::Result<()> {
+    fn refuse<T>(&self) -> invite_core::Result<T> {
         Err(invite_core::Error::KeychainUnavailable {
             hint: self.hint.clone(),
             detail: Some(self.detail.clone()),
         })
     }
+}
+
+impl SecretStore for NoKeychain {
+    fn get(&self, _: &str, _: &str) -> invite_core::Result<Option<Sensitive<String>>> {
+        self.refuse()
+    }
+    fn set(&self, _: &str, _: &str, _: &Sensitive<String>) -> invite_core::Result<()> {
+        self.refuse()
+    }
     fn delete(&self, _: &str, _: &str) -> invite_core::Result<()> {
-        Ok(())
+        self.refuse()
     }
 }
 
@@ -285,6 +289,11 @@ impl AppState {
         lock(&self.providers)?.remove(id);
         lock(&self.invites)?.remove(id);
         Ok(())
+    }
+
+    /// True once the owner chose to keep secrets for this session only.
+    pub fn session_only(&self) -> CmdResult<bool> {
+        Ok(lock(&self.keychain)?.status == "session")
     }
 
     /// Switches to keeping secrets in memory for this session (the owner's explicit choice).

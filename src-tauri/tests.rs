@@ -24,13 +24,18 @@ pub(crate) struct TestApp {
 }
 
 pub(crate) fn app() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
     let secrets = MemoryStore::new();
+    app_with(secrets.clone(), Arc::new(secrets))
+}
+
+/// An app whose secrets go to `store` (`secrets` is what the test reads back, when it can).
+pub(crate) fn app_with(secrets: MemoryStore, store: Arc<dyn SecretStore>) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
     let config = AppConfig {
         data_dir: Some(dir.path().to_path_buf()),
         theme: None,
         record_ipc: false,
-        secrets: Some(Arc::new(secrets.clone())),
+        secrets: Some(store),
     };
     let app = crate::build(mock_builder(), config.clone())
         .build(mock_context(noop_assets()))
@@ -422,4 +427,95 @@ fn edit_workspace_checks_its_settings() {
             json!({"id": "nope", "settings": {"baseUrl": "https://evil.example"}})
         )
         .is_err());
+}
+
+/// Lists a workspace directly, as a save in an earlier run left it.
+fn saved_workspace(t: &TestApp, id: &str) {
+    use invite_core::model::WorkspaceKind;
+    use invite_core::workspace::Workspace;
+    use tauri::Manager;
+    let state = t.webview.state::<crate::state::AppState>();
+    state
+        .edit_workspaces(|list| {
+            list.add(Workspace {
+                id: id.into(),
+                name: format!("Acme {id}"),
+                kind: WorkspaceKind::Supabase,
+                base_url: "https://abc.supabase.co".into(),
+                options: Default::default(),
+                demo: false,
+            })
+        })
+        .unwrap();
+}
+
+fn listed(t: &TestApp) -> Vec<String> {
+    let r = t.call("list_workspaces", json!({})).unwrap();
+    r["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn without_a_keychain_nothing_claims_keys_were_read_or_deleted() {
+    use invite_core::secret::Sensitive;
+    let t = app_with(
+        MemoryStore::new(),
+        Arc::new(crate::state::NoKeychain::new(
+            "Install GNOME Keyring".into(),
+            "no bus".into(),
+        )),
+    );
+    saved_workspace(&t, "w1");
+    // Its key can't be read: the owner hears why, not "the key is missing".
+    assert_eq!(
+        t.kind_of("refresh_invitations", json!({"workspaceId": "w1"})),
+        "keychain_unavailable"
+    );
+    // Removing it would leave its key behind: refused, and it stays listed.
+    assert_eq!(
+        t.kind_of("remove_workspace", json!({"id": "w1"})),
+        "keychain_unavailable"
+    );
+    assert_eq!(listed(&t), ["w1"]);
+
+    // Session only: a workspace of this session is removed with its keys; one whose keys are in
+    // the keychain (saved in an earlier run) is not.
+    t.call("use_session_store", json!({})).unwrap();
+    saved_workspace(&t, "w2");
+    use tauri::Manager;
+    let store = t.webview.state::<crate::state::AppState>().secret_store();
+    store
+        .set("w2", "secret_key", &Sensitive::new("sb_secret_x".into()))
+        .unwrap();
+    t.call("remove_workspace", json!({"id": "w2"})).unwrap();
+    assert!(store.get("w2", "secret_key").unwrap().is_none());
+    assert_eq!(
+        t.kind_of("remove_workspace", json!({"id": "w1"})),
+        "keychain_unavailable"
+    );
+    assert_eq!(listed(&t), ["w1"]);
+}
+
+#[test]
+fn history_commands_filter_and_check_their_arguments() {
+    let t = app();
+    let page = t
+        .call(
+            "history",
+            json!({"filter": {"workspaceId": "nope", "result": "failed", "search": "a", "offset": 0, "limit": 10}}),
+        )
+        .unwrap();
+    assert_eq!(page["total"], 0);
+    assert!(t.call("history", json!({})).is_ok());
+    assert!(t
+        .call("history", json!({"filter": {"offset": -1}}))
+        .is_err());
+    assert_eq!(
+        t.kind_of("export_history", json!({"fileName": "../x.csv"})),
+        "invalid_input"
+    );
 }

@@ -255,10 +255,32 @@ pub fn save_with_secrets(
 /// Removes a workspace and every secret it had. The secrets go first: if the keychain refuses,
 /// the workspace stays listed, so the owner is never told its keys were deleted when they were not.
 pub fn remove(state: &AppState, id: &str) -> CmdResult<Workspace> {
-    state.workspace(id)?;
-    state.secret_store().delete_all(id)?;
+    let ws = state.workspace(id)?;
+    let store = state.secret_store();
+    // Session-only, the keychain is out of reach: a workspace whose keys are not in this
+    // session's memory has them in the keychain (saved in an earlier run), and removing it now
+    // would leave them there, unseen.
+    if state.session_only()? && !ws.demo && !holds_any(&*store, id)? {
+        return Err(invite_core::Error::KeychainUnavailable {
+            hint: "This workspace's keys are in the keychain, which this session can't open. \
+                   Unlock or start the keychain, restart Invite Desk, then remove it."
+                .into(),
+            detail: None,
+        }
+        .into());
+    }
+    store.delete_all(id)?;
     let removed = state.edit_workspaces(|list| list.remove(id))?;
     state.forget(id)?;
     tracing::info!(workspace = %id, "workspace removed with its secrets");
     Ok(removed)
+}
+
+fn holds_any(store: &dyn SecretStore, id: &str) -> CmdResult<bool> {
+    for name in invite_core::secret::names::ALL {
+        if store.get(id, name)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -198,6 +198,40 @@ async fn wait_count(s: &Session, css: &str, n: u64, secs: u64) -> Res<()> {
 }
 
 /// Mail the sandbox holds for `to`.
+/// The addresses of every user the sandbox's GoTrue has, read with its service key.
+async fn server_users(http: &reqwest::Client, base: &str) -> Res<Vec<String>> {
+    let root = sandbox_root(base);
+    let creds: Value = http
+        .get(format!("{root}/__sandbox/credentials"))
+        .send()
+        .await
+        .ctx("sandbox credentials")?
+        .json()
+        .await
+        .ctx("sandbox credentials body")?;
+    let key = creds["service_role_key"]
+        .as_str()
+        .ok_or("the sandbox gave no service key")?;
+    let users: Value = http
+        .get(format!("{root}/auth/v1/admin/users?per_page=1000"))
+        .header("apikey", key)
+        .bearer_auth(key)
+        .send()
+        .await
+        .ctx("listing users")?
+        .json()
+        .await
+        .ctx("users body")?;
+    Ok(users["users"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u["email"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 async fn mail_for(http: &reqwest::Client, base: &str, to: &str) -> Res<Vec<Value>> {
     let v: Value = http
         .get(format!("{}/__sandbox/mail", sandbox_root(base)))
@@ -323,6 +357,13 @@ pub async fn demo(env: &Env) -> Res<()> {
     if count(&s, "#inv-table tr[data-email='carol@example.com']").await? != 0 {
         return Err("carol is still listed after a refresh from the server".into());
     }
+    // ...and gone on the server itself, asked with the server's own admin API.
+    let users = server_users(&http, &demo_url).await?;
+    if users.iter().any(|u| u == "carol@example.com")
+        || !users.iter().any(|u| u == "bob@example.com")
+    {
+        return Err(format!("after cancelling carol the server has: {users:?}"));
+    }
 
     // 7. Accept one through its mailbox link → Accepted.
     s.click("#nav-workspaces").await?;
@@ -377,10 +418,14 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.type_into("#secret-secret_key", &other.wrong_key).await?;
     s.click("#add-test").await?;
     s.wait_js(
-        "return document.querySelector('#add-answer .error-box') !== null",
+        "return document.querySelector('#add-answer .error-box[data-kind=wrong_key]') !== null",
         20,
     )
     .await?;
+    // The plain sentence and the next step, not a status code.
+    s.wait_text("#add-answer", "anon (public) key, which can't invite", 2)
+        .await?;
+    s.wait_text("#add-answer", "service_role key", 2).await?;
     s.shot("add-wrong-key").await?;
     s.type_into("#secret-secret_key", &other.key).await?;
     s.click("#add-test").await?;
@@ -757,7 +802,8 @@ pub async fn royalti(env: &Env) -> Res<()> {
     s.type_into("#ws-url", &sandbox.url()).await?;
     s.click("#add-test").await?;
     s.wait_js(
-        "return document.querySelector('#add-answer .error-box') !== null",
+        "const b = document.querySelector('#add-answer .error-box[data-kind=invalid_input]'); \
+         return b !== null && /email (and|or) password/.test(b.textContent)",
         20,
     )
     .await?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ use crate::provider::Provider;
 /// Identifier of a batch (one click on "Invite N people").
 pub type BatchId = String;
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, workspace_name TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -37,6 +37,16 @@ const SCHEMA_V2: &str = "
 CREATE TABLE IF NOT EXISTS paused_workspaces (
   workspace_id TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL);
 ";
+/// Version 3: when a job's first request went out, so that a lost answer is matched only with an
+/// invitation the server made after it (an older pending invitation is not proof of ours).
+/// Jobs sent before it get the earliest time, so that any record found for them still counts,
+/// as it did then.
+const SCHEMA_V3: &str = "ALTER TABLE jobs ADD COLUMN first_sent_at TEXT;
+UPDATE jobs SET first_sent_at='1970-01-01T00:00:00+00:00' WHERE attempts > 0;";
+
+/// Clocks of the app and the server may disagree by this much when a found invitation's time is
+/// compared with our first request: a record made up to this long before it still counts as ours.
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -126,6 +136,80 @@ pub struct Job {
     pub last_error: Option<JobError>,
     /// When it will be tried again (waiting jobs).
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When its first request went out; `None` while nothing was sent.
+    pub first_sent_at: Option<DateTime<Utc>>,
+}
+
+impl Job {
+    /// What the owner sees for this job, one stable word: the outcome once done (`invited`,
+    /// `linked`, `updated`, `already_member`), otherwise its state (`queued`, `waiting`, `failed`…).
+    pub fn result(&self) -> &'static str {
+        match (self.state, self.outcome.as_deref()) {
+            (JobState::Done, Some("link_created")) => "linked",
+            (JobState::Done, Some("updated_existing")) => "updated",
+            (JobState::Done, Some("already_member")) => "already_member",
+            (JobState::Done, _) => "invited",
+            (state, _) => state.as_str(),
+        }
+    }
+
+    /// Whether `found` (the server's record for this address) can be the answer to one of this
+    /// job's requests: it must not be older than the first request, give or take [`CLOCK_SKEW`].
+    /// A record without a time is taken as ours: inviting twice is the worse mistake.
+    fn made_by_us(&self, found: &crate::model::Invite) -> bool {
+        let Some(sent) = self.first_sent_at else {
+            return false;
+        };
+        match found.invited_at {
+            Some(at) => at + chrono::Duration::from_std(CLOCK_SKEW).unwrap_or_default() >= sent,
+            None => true,
+        }
+    }
+}
+
+/// What the History screen asks for; the CSV export takes the same filter (without paging).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HistoryQuery {
+    /// One workspace, or every one.
+    pub workspace_id: Option<String>,
+    /// One [`Job::result`] word, or every result.
+    pub result: Option<String>,
+    /// Part of the address or of the workspace name, any case.
+    pub search: Option<String>,
+    /// Rows to skip.
+    pub offset: usize,
+    /// Rows to return (100 when not given).
+    pub limit: Option<usize>,
+}
+
+/// One row of the history: one address of one batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryRow {
+    /// The job.
+    pub job_id: i64,
+    /// When the owner clicked Invite.
+    pub at: String,
+    /// The workspace's id.
+    pub workspace_id: String,
+    /// The workspace's name at the time.
+    pub workspace_name: String,
+    /// The address.
+    pub email: String,
+    /// [`Job::result`].
+    pub result: &'static str,
+    /// The last error, in plain words.
+    pub detail: Option<String>,
+}
+
+/// A page of history, newest batch first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryPage {
+    /// The rows asked for.
+    pub rows: Vec<HistoryRow>,
+    /// Rows matching the filter in all.
+    pub total: usize,
 }
 
 /// Counts of a batch by state.
@@ -238,7 +322,7 @@ pub enum OutboxEvent {
     /// A job changed state.
     JobChanged {
         /// The job as it now stands.
-        job: Job,
+        job: Box<Job>,
     },
     /// A workspace's queue stopped until the owner acts (signed out, key no longer admin).
     WorkspacePaused {
@@ -283,6 +367,9 @@ impl Outbox {
         }
         if version < 2 {
             conn.execute_batch(SCHEMA_V2)?;
+        }
+        if version < 3 {
+            conn.execute_batch(SCHEMA_V3)?;
         }
         if version < SCHEMA_VERSION {
             conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -483,12 +570,13 @@ impl Outbox {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    /// Makes the workspace's other queued jobs wait until `until` too: once the server has said
-    /// "too many", starting more requests before its window ends only earns more refusals.
+    /// Makes the workspace's other queued jobs, and those waiting for less long, wait until
+    /// `until` too.
     fn hold_workspace(&self, workspace_id: &str, until: DateTime<Utc>) -> Result<()> {
         let conn = self.lock()?;
         conn.execute(
-            "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3 WHERE workspace_id=?1 AND state='queued'",
+            "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3
+             WHERE workspace_id=?1 AND (state='queued' OR (state='waiting' AND next_attempt_at < ?2))",
             params![workspace_id, until.to_rfc3339(), now()],
         )?;
         Ok(())
@@ -536,24 +624,79 @@ impl Outbox {
         )?)
     }
 
-    /// Exports every job as CSV; cells that a spreadsheet would run as a formula are escaped.
-    pub fn export_csv(&self) -> Result<String> {
+    /// Every history row matching `q` (paging ignored), newest batch first.
+    fn history_rows(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>> {
+        let given = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let (ws, result) = (given(&q.workspace_id), given(&q.result));
+        let needle = given(&q.search).map(|s| s.to_lowercase());
         let conn = self.lock()?;
-        let mut stmt = conn.prepare(
-            "SELECT b.created_at, b.workspace_name, j.email, j.state, COALESCE(j.outcome,''), COALESCE(j.error_message,'')
-             FROM jobs j JOIN batches b ON b.id=j.batch_id ORDER BY j.id",
-        )?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let header = ["sent_at", "workspace", "email", "state", "outcome", "error"];
-        w.write_record(header).map_err(Error::storage)?;
-        let rows = stmt.query_map([], |r| {
-            (0..6)
-                .map(|i| r.get::<_, String>(i))
-                .collect::<rusqlite::Result<Vec<_>>>()
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {cols}, b.created_at, b.workspace_name FROM jobs j JOIN batches b ON b.id=j.batch_id
+             WHERE (?1 IS NULL OR j.workspace_id=?1)
+               AND (?2 IS NULL OR instr(lower(j.email), ?2) > 0 OR instr(lower(b.workspace_name), ?2) > 0)
+             ORDER BY b.created_at DESC, j.id",
+            cols = JOB_COLS.split(',').map(|c| format!("j.{}", c.trim())).collect::<Vec<_>>().join(", ")
+        ))?;
+        let rows = stmt.query_map(params![ws, needle], |r| {
+            Ok((
+                job_from_row(r)?,
+                r.get::<_, String>(14)?,
+                r.get::<_, String>(15)?,
+            ))
         })?;
+        let mut out = Vec::new();
         for row in rows {
-            let row: Vec<String> = row?.iter().map(|c| escape_cell(c)).collect();
-            w.write_record(&row).map_err(Error::storage)?;
+            let (job, at, workspace_name) = row?;
+            let word = job.result();
+            if result.as_deref().is_some_and(|r| r != word) {
+                continue;
+            }
+            out.push(HistoryRow {
+                job_id: job.id,
+                at,
+                workspace_id: job.workspace_id,
+                workspace_name,
+                email: job.email,
+                result: word,
+                detail: job.last_error.map(|e| e.message),
+            });
+        }
+        Ok(out)
+    }
+
+    /// What this app sent, to whom, when, from which workspace and with what result: one page.
+    pub fn history(&self, q: &HistoryQuery) -> Result<HistoryPage> {
+        let rows = self.history_rows(q)?;
+        let total = rows.len();
+        let rows = rows
+            .into_iter()
+            .skip(q.offset)
+            .take(q.limit.unwrap_or(100))
+            .collect();
+        Ok(HistoryPage { rows, total })
+    }
+
+    /// The history matching `q` (every page) as CSV; cells that a spreadsheet would run as a
+    /// formula are escaped.
+    pub fn export_csv(&self, q: &HistoryQuery) -> Result<String> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header = ["sent_at", "workspace", "email", "result", "error"];
+        w.write_record(header).map_err(Error::storage)?;
+        for r in self.history_rows(q)? {
+            let cells = [
+                r.at.as_str(),
+                &r.workspace_name,
+                &r.email,
+                r.result,
+                r.detail.as_deref().unwrap_or(""),
+            ];
+            w.write_record(cells.map(escape_cell))
+                .map_err(Error::storage)?;
         }
         let bytes = w.into_inner().map_err(Error::storage)?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -562,10 +705,15 @@ impl Outbox {
 
 const JOB_COLS: &str =
     "id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
-  error_kind, error_message, error_detail, next_attempt_at, updated_at";
+  error_kind, error_message, error_detail, next_attempt_at, first_sent_at";
 const JOB_SELECT: &str =
     "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
-  error_kind, error_message, error_detail, next_attempt_at, updated_at FROM jobs";
+  error_kind, error_message, error_detail, next_attempt_at, first_sent_at FROM jobs";
+
+fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
 
 fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let kind: Option<String> = r.get(9)?;
@@ -588,9 +736,8 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
             }),
             None => None,
         },
-        next_attempt_at: next
-            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-            .map(|d| d.with_timezone(&Utc)),
+        next_attempt_at: parse_time(next),
+        first_sent_at: parse_time(r.get(13)?),
     })
 }
 
@@ -663,6 +810,7 @@ async fn run(
     // Per workspace: the concurrency it was made with, and the semaphore.
     let mut limits: HashMap<String, (usize, Arc<Semaphore>)> = HashMap::new();
     let in_flight: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
+    let offline: Arc<Offline> = Arc::default();
     loop {
         let due = match outbox.due(256) {
             Ok(d) => d,
@@ -696,16 +844,19 @@ async fn run(
             if let Ok(mut s) = in_flight.lock() {
                 s.insert(job.id);
             }
-            let (outbox, providers, events, in_flight, notify) = (
+            let (outbox, providers, events, in_flight, notify, offline) = (
                 outbox.clone(),
                 providers.clone(),
                 events.clone(),
                 in_flight.clone(),
                 notify.clone(),
+                offline.clone(),
             );
             tokio::spawn(async move {
                 let id = job.id;
-                if let Err(e) = process(&outbox, providers.as_ref(), &events, job, req).await {
+                if let Err(e) =
+                    process(&outbox, providers.as_ref(), &events, &offline, job, req).await
+                {
                     tracing::error!(error = %e, "outbox job failed to record");
                 }
                 drop(permit);
@@ -727,17 +878,23 @@ async fn process(
     outbox: &Outbox,
     providers: &dyn ProviderSource,
     events: &EventSink,
+    offline: &Offline,
     job: Job,
     req: InviteRequest,
 ) -> Result<()> {
-    let emit = |j: Job| events(OutboxEvent::JobChanged { job: j });
+    let emit = |j: Job| events(OutboxEvent::JobChanged { job: Box::new(j) });
     let provider = match providers.provider(&job.workspace_id) {
         Ok(p) => p,
         Err(e) => return fail(outbox, &emit, job.id, &e),
     };
-    if job.state == JobState::Uncertain || job.attempts > 0 {
+    // A request of this job may have reached the server: look before sending again. What is
+    // found counts only if it can be ours; a member is a member whoever invited them.
+    if job.first_sent_at.is_some() {
         match provider.find(&req.email).await {
-            Ok(Some(found)) if found.status != InviteStatus::Cancelled => {
+            Ok(Some(found))
+                if found.status == InviteStatus::Accepted
+                    || (found.status.is_open() && job.made_by_us(&found)) =>
+            {
                 let outcome = if found.status == InviteStatus::Accepted {
                     "already_member"
                 } else {
@@ -754,18 +911,22 @@ async fn process(
                 return Ok(());
             }
             Ok(_) => {}
-            Err(e) => return reschedule(outbox, &emit, events, &job, &e),
+            Err(e) => return reschedule(outbox, &emit, events, offline, &job, &e),
         }
     }
     let j = outbox.set_state(job.id, JobState::Sending, |c| {
         c.execute(
-            "UPDATE jobs SET attempts=attempts+1 WHERE id=?1",
-            params![job.id],
+            "UPDATE jobs SET attempts=attempts+1, first_sent_at=COALESCE(first_sent_at, ?2) WHERE id=?1",
+            params![job.id, now()],
         )
         .map(|_| ())
     })?;
     emit(j.clone());
-    match provider.invite(&req).await {
+    let answer = provider.invite(&req).await;
+    if !matches!(answer, Err(Error::Network { .. })) {
+        offline.clear(&job.workspace_id);
+    }
+    match answer {
         Ok(done) => {
             let outcome = if done.link.is_some() && !req.send_email {
                 "link_created"
@@ -795,7 +956,7 @@ async fn process(
             emit(j);
             Ok(())
         }
-        Err(e) => reschedule(outbox, &emit, events, &j, &e),
+        Err(e) => reschedule(outbox, &emit, events, offline, &j, &e),
     }
 }
 
@@ -823,6 +984,7 @@ fn reschedule(
     outbox: &Outbox,
     emit: &dyn Fn(Job),
     events: &EventSink,
+    offline: &Offline,
     job: &Job,
     e: &Error,
 ) -> Result<()> {
@@ -851,19 +1013,60 @@ fn reschedule(
         } => Duration::from_secs(3600),
         _ => Duration::from_secs(60),
     };
-    let backoff = Duration::from_secs(1u64 << job.attempts.min(12)).min(cap);
-    let wait = e.retry_after().unwrap_or(backoff);
-    let next = Utc::now()
-        + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+    let next = match e {
+        // Offline, the workspace's failures count, not the job's: fresh jobs would otherwise
+        // each start again at a second.
+        Error::Network { .. } => offline.hold(&job.workspace_id, cap),
+        _ => {
+            let backoff = Duration::from_secs(1u64 << job.attempts.min(12)).min(cap);
+            Utc::now() + to_chrono(e.retry_after().unwrap_or(backoff))
+        }
+    };
     // Waits until due; `attempts > 0` makes `process` look the address up before re-sending.
     let j = outbox.set_state(job.id, JobState::Waiting, |c| {
         record_error(c, job.id, e, Some(next))
     })?;
     emit(j);
-    if matches!(e, Error::RateLimited { .. }) {
+    // Once the server says "too many" or cannot be reached, more requests before `next` only
+    // earn more refusals: the workspace's other queued jobs wait too.
+    if matches!(e, Error::RateLimited { .. } | Error::Network { .. }) {
         outbox.hold_workspace(&job.workspace_id, next)?;
     }
     Ok(())
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::seconds(60))
+}
+
+/// Network failures per workspace. While the network is gone the whole workspace waits, each
+/// round of failures doubling the wait (up to `cap`), rather than every job trying in turn.
+#[derive(Debug, Default)]
+struct Offline(Mutex<HashMap<String, (u32, DateTime<Utc>)>>);
+
+impl Offline {
+    /// Until when the workspace waits. Requests of one round fail together: only the first
+    /// failure after the last wait ended doubles it.
+    fn hold(&self, workspace_id: &str, cap: Duration) -> DateTime<Utc> {
+        let now = Utc::now();
+        let Ok(mut m) = self.0.lock() else {
+            return now + to_chrono(cap);
+        };
+        let (rounds, until) = m
+            .entry(workspace_id.to_string())
+            .or_insert((0, DateTime::<Utc>::MIN_UTC));
+        if *until <= now {
+            *rounds = rounds.saturating_add(1);
+            *until = now + to_chrono(Duration::from_secs(1u64 << (*rounds).min(12)).min(cap));
+        }
+        *until
+    }
+
+    fn clear(&self, workspace_id: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(workspace_id);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -982,14 +1185,183 @@ mod tests {
 
     #[test]
     fn export_escapes_formula_cells() {
-        assert_eq!(escape_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(escape_cell("@x"), "'@x");
-        assert_eq!(escape_cell("a@x.io"), "a@x.io");
+        for (cell, want) in [
+            ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+            ("+1+2", "'+1+2"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("a@x.io", "a@x.io"),
+            ("", ""),
+        ] {
+            assert_eq!(escape_cell(cell), want);
+        }
         let o = Outbox::open_in_memory().unwrap();
         o.enqueue("ws", "=cmd|' /C calc'!A0", &[req("a@x.io")])
             .unwrap();
-        let csv = o.export_csv().unwrap();
+        let csv = o.export_csv(&HistoryQuery::default()).unwrap();
         assert!(csv.contains("'=cmd"), "{csv}");
-        assert!(csv.starts_with("sent_at,workspace,email"));
+        assert!(csv.starts_with("sent_at,workspace,email,result,error\n"));
+    }
+
+    /// Three batches in two workspaces; a job done, one failed, the rest queued.
+    fn history_fixture() -> Outbox {
+        let o = Outbox::open_in_memory().unwrap();
+        let a = o
+            .enqueue("ws-a", "Acme", &[req("Ann@x.io"), req("bob@x.io")])
+            .unwrap();
+        o.enqueue("ws-b", "Beta Club", &[req("cat@y.io")]).unwrap();
+        let jobs = o.jobs(&a).unwrap();
+        o.set_state(jobs[0].id, JobState::Done, |c| {
+            c.execute(
+                "UPDATE jobs SET outcome='invited' WHERE id=?1",
+                params![jobs[0].id],
+            )
+            .map(|_| ())
+        })
+        .unwrap();
+        let e = Error::invalid_input("email", "not an address");
+        o.set_state(jobs[1].id, JobState::Failed, |c| {
+            record_error(c, jobs[1].id, &e, None)
+        })
+        .unwrap();
+        o
+    }
+
+    #[test]
+    fn history_filters_by_workspace_result_and_search() {
+        let o = history_fixture();
+        let q = |ws: Option<&str>, result: Option<&str>, search: Option<&str>| {
+            let page = o
+                .history(&HistoryQuery {
+                    workspace_id: ws.map(Into::into),
+                    result: result.map(Into::into),
+                    search: search.map(Into::into),
+                    ..Default::default()
+                })
+                .unwrap();
+            let mut emails: Vec<String> = page.rows.into_iter().map(|r| r.email).collect();
+            emails.sort();
+            assert_eq!(page.total, emails.len());
+            emails
+        };
+        assert_eq!(q(None, None, None), ["ann@x.io", "bob@x.io", "cat@y.io"]);
+        assert_eq!(q(Some("ws-b"), None, None), ["cat@y.io"]);
+        assert_eq!(
+            q(Some(""), Some(""), Some("  ")).len(),
+            3,
+            "blank means every"
+        );
+        assert_eq!(q(None, Some("invited"), None), ["ann@x.io"]);
+        assert_eq!(q(None, Some("failed"), None), ["bob@x.io"]);
+        assert_eq!(q(None, Some("queued"), None), ["cat@y.io"]);
+        assert_eq!(q(Some("ws-b"), Some("failed"), None), Vec::<String>::new());
+        // Any case, address or workspace name.
+        assert_eq!(q(None, None, Some("ANN")), ["ann@x.io"]);
+        assert_eq!(q(None, None, Some("beta")), ["cat@y.io"]);
+        assert_eq!(q(None, None, Some("x.io")), ["ann@x.io", "bob@x.io"]);
+        // Paging keeps the total.
+        let page = o
+            .history(&HistoryQuery {
+                offset: 1,
+                limit: Some(1),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!((page.rows.len(), page.total), (1, 3));
+        let failed = o
+            .history(&HistoryQuery {
+                result: Some("failed".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(failed.rows[0].detail.as_deref(), Some(e_text().as_str()));
+        // The export takes the same filter, and every page.
+        let csv = o
+            .export_csv(&HistoryQuery {
+                workspace_id: Some("ws-a".into()),
+                limit: Some(1),
+                ..Default::default()
+            })
+            .unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(lines[1].contains(",Acme,ann@x.io,invited,"), "{csv}");
+        assert!(lines[2].contains(",Acme,bob@x.io,failed,"), "{csv}");
+        assert!(!csv.contains("cat@y.io"));
+    }
+
+    fn e_text() -> String {
+        Error::invalid_input("email", "not an address").to_string()
+    }
+
+    #[test]
+    fn a_found_invitation_counts_as_ours_only_if_not_older_than_our_first_request() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let job = |sent: Option<&str>| Job {
+            id: 1,
+            batch_id: "b".into(),
+            workspace_id: "ws".into(),
+            email: "a@x.io".into(),
+            state: JobState::Uncertain,
+            outcome: None,
+            link: None,
+            invite_id: None,
+            attempts: 1,
+            last_error: None,
+            next_attempt_at: None,
+            first_sent_at: sent.map(t),
+        };
+        let found = |at: Option<&str>| crate::model::Invite {
+            id: "i".into(),
+            email: "a@x.io".into(),
+            status: InviteStatus::Pending,
+            invited_at: at.map(t),
+            expires_at: None,
+            accepted_at: None,
+            name: None,
+            message: None,
+        };
+        let sent = job(Some("2026-11-22T10:00:00Z"));
+        assert!(sent.made_by_us(&found(Some("2026-11-22T10:00:01Z"))));
+        // Server clock a little behind ours.
+        assert!(sent.made_by_us(&found(Some("2026-11-22T09:57:00Z"))));
+        // An invitation from yesterday is not the answer to today's request.
+        assert!(!sent.made_by_us(&found(Some("2026-11-21T10:00:00Z"))));
+        // No time on the record: take it as ours rather than risk inviting twice.
+        assert!(sent.made_by_us(&found(None)));
+        // Nothing was ever sent: nothing found can be ours.
+        assert!(!job(None).made_by_us(&found(Some("2026-11-22T10:00:01Z"))));
+    }
+
+    #[test]
+    fn a_version_2_database_is_migrated_and_keeps_its_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(SCHEMA).unwrap();
+            c.execute_batch(SCHEMA_V2).unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+            c.execute_batch(
+                "INSERT INTO batches VALUES ('b','ws','Acme','2026-11-01T10:00:00+00:00');
+                 INSERT INTO jobs(batch_id, workspace_id, email, send_email, state, attempts, updated_at)
+                   VALUES ('b','ws','sent@x.io',1,'waiting',2,'2026-11-01T10:00:00+00:00'),
+                          ('b','ws','new@x.io',1,'queued',0,'2026-11-01T10:00:00+00:00');",
+            )
+            .unwrap();
+        }
+        let o = Outbox::open(&path).unwrap();
+        let jobs = o.jobs("b").unwrap();
+        assert_eq!(jobs.len(), 2);
+        // Sent before the migration: still looked up, and anything found counts, as before.
+        assert!(jobs[0].first_sent_at.is_some());
+        assert!(jobs[1].first_sent_at.is_none());
+        let v: i64 = o
+            .lock()
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
     }
 }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use invite_core::model::{InviteRequest, WorkspaceKind};
 use invite_core::outbox::{
-    HistoryPage, HistoryQuery, Job, Outbox, OutboxEvent, ProviderSource, Worker, WorkerHandle,
+    EmailBudget, HistoryPage, HistoryQuery, Job, Outbox, OutboxEvent, ProviderSource, Worker,
+    WorkerHandle,
 };
 use invite_core::provider::Provider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
@@ -54,6 +55,15 @@ impl<R: Runtime> ProviderSource for Source<R> {
             .ok()
             .and_then(|w| w.options.concurrency)
             .map_or(4, |c| c as usize)
+    }
+
+    fn email_budget(&self, workspace_id: &str) -> Option<EmailBudget> {
+        let state = self.0.state::<AppState>();
+        state
+            .workspace(workspace_id)
+            .ok()
+            .and_then(|w| w.options.emails_per_hour)
+            .map(EmailBudget::per_hour)
     }
 }
 

@@ -571,15 +571,58 @@ impl Outbox {
     }
 
     /// Makes the workspace's other queued jobs, and those waiting for less long, wait until
-    /// `until` too.
-    fn hold_workspace(&self, workspace_id: &str, until: DateTime<Utc>) -> Result<()> {
+    /// `until` too (only those that send an email, with `emails_only`).
+    fn hold_workspace(
+        &self,
+        workspace_id: &str,
+        until: DateTime<Utc>,
+        emails_only: bool,
+    ) -> Result<()> {
         let conn = self.lock()?;
         conn.execute(
             "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3
-             WHERE workspace_id=?1 AND (state='queued' OR (state='waiting' AND next_attempt_at < ?2))",
-            params![workspace_id, until.to_rfc3339(), now()],
+             WHERE workspace_id=?1 AND (state='queued' OR (state='waiting' AND next_attempt_at < ?2))
+               AND (?4 = 0 OR send_email = 1)",
+            params![workspace_id, until.to_rfc3339(), now(), emails_only],
         )?;
         Ok(())
+    }
+
+    /// Whether one more email fits `budget` now, with `in_flight` email requests already
+    /// started: `None` if it does, else when the next one will.
+    fn next_email_slot(
+        &self,
+        workspace_id: &str,
+        budget: EmailBudget,
+        in_flight: u32,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let window = to_chrono(budget.window);
+        let since = Utc::now() - window;
+        let conn = self.lock()?;
+        // A job done with an email counts when it was done; one found on the server by a lookup
+        // counts too (it may have sent one), which errs on the side of the limit.
+        let mut stmt = conn.prepare(
+            "SELECT updated_at FROM jobs WHERE workspace_id=?1 AND send_email=1 AND state='done'
+               AND outcome IN ('invited','updated_existing') AND updated_at >= ?2 ORDER BY updated_at",
+        )?;
+        let sent: Vec<DateTime<Utc>> = stmt
+            .query_map(params![workspace_id, since.to_rfc3339()], |r| {
+                r.get::<_, String>(0)
+            })?
+            .filter_map(|t| parse_time(t.ok()))
+            .filter(|t| *t >= since)
+            .collect();
+        let used = sent.len() + usize::try_from(in_flight).unwrap_or(usize::MAX);
+        let allowed = usize::try_from(budget.emails).unwrap_or(usize::MAX);
+        if used < allowed {
+            return Ok(None);
+        }
+        // The slot frees when enough of the oldest sends leave the window. While requests in
+        // flight alone fill it, their end wakes the worker: try again shortly.
+        Ok(Some(match sent.get(used - allowed) {
+            Some(t) => *t + window,
+            None => Utc::now() + chrono::Duration::seconds(1),
+        }))
     }
 
     /// Jobs the worker may start now, oldest first.
@@ -758,6 +801,31 @@ pub trait ProviderSource: Send + Sync {
         let _ = workspace_id;
         4
     }
+    /// The workspace's known email limit; the worker never starts more emails than it allows.
+    /// `None`: not known (a 429 teaches it).
+    fn email_budget(&self, workspace_id: &str) -> Option<EmailBudget> {
+        let _ = workspace_id;
+        None
+    }
+}
+
+/// At most `emails` invitation emails per `window`: what the owner knows of the server's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmailBudget {
+    /// Emails per window.
+    pub emails: u32,
+    /// The window (an hour for GoTrue's limit).
+    pub window: Duration,
+}
+
+impl EmailBudget {
+    /// `n` emails per hour.
+    pub fn per_hour(n: u32) -> Self {
+        Self {
+            emails: n,
+            window: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// Callback for [`OutboxEvent`]s.
@@ -811,6 +879,8 @@ async fn run(
     let mut limits: HashMap<String, (usize, Arc<Semaphore>)> = HashMap::new();
     let in_flight: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
     let offline: Arc<Offline> = Arc::default();
+    // Email requests started and not yet finished, per workspace with a known email limit.
+    let emails: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     loop {
         let due = match outbox.due(256) {
             Ok(d) => d,
@@ -838,22 +908,52 @@ async fn run(
                     sem
                 }
             };
+            let budget = req
+                .send_email
+                .then(|| providers.email_budget(&job.workspace_id))
+                .flatten();
+            if let Some(b) = budget {
+                let started = emails
+                    .lock()
+                    .map_or(0, |m| m.get(&job.workspace_id).copied().unwrap_or(0));
+                match outbox.next_email_slot(&job.workspace_id, b, started) {
+                    Ok(None) => {}
+                    Ok(Some(until)) => {
+                        if let Err(e) = wait_for_budget(&outbox, &events, &job, b, until) {
+                            tracing::error!(error = %e, "outbox job failed to record");
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "outbox read failed");
+                        continue;
+                    }
+                }
+            }
             let Ok(permit) = sem.try_acquire_owned() else {
                 continue;
             };
             if let Ok(mut s) = in_flight.lock() {
                 s.insert(job.id);
             }
-            let (outbox, providers, events, in_flight, notify, offline) = (
+            let counted = budget.is_some();
+            if counted {
+                if let Ok(mut m) = emails.lock() {
+                    *m.entry(job.workspace_id.clone()).or_default() += 1;
+                }
+            }
+            let (outbox, providers, events, in_flight, notify, offline, emails) = (
                 outbox.clone(),
                 providers.clone(),
                 events.clone(),
                 in_flight.clone(),
                 notify.clone(),
                 offline.clone(),
+                emails.clone(),
             );
             tokio::spawn(async move {
                 let id = job.id;
+                let workspace_id = job.workspace_id.clone();
                 if let Err(e) =
                     process(&outbox, providers.as_ref(), &events, &offline, job, req).await
                 {
@@ -862,6 +962,13 @@ async fn run(
                 drop(permit);
                 if let Ok(mut s) = in_flight.lock() {
                     s.remove(&id);
+                }
+                if counted {
+                    if let Ok(mut m) = emails.lock() {
+                        if let Some(n) = m.get_mut(&workspace_id) {
+                            *n = n.saturating_sub(1);
+                        }
+                    }
                 }
                 notify.notify_one();
             });
@@ -960,6 +1067,30 @@ async fn process(
     }
 }
 
+/// Holds a job, and the workspace's other email jobs, until the owner's email limit has room.
+fn wait_for_budget(
+    outbox: &Outbox,
+    events: &EventSink,
+    job: &Job,
+    budget: EmailBudget,
+    until: DateTime<Utc>,
+) -> Result<()> {
+    let e = Error::RateLimited {
+        retry_after: (until - Utc::now()).to_std().ok(),
+        email_limit: true,
+        detail: Some(format!(
+            "Invite Desk keeps to the limit set for this workspace: {} emails in {}.",
+            budget.emails,
+            crate::error::human_duration(budget.window)
+        )),
+    };
+    let j = outbox.set_state(job.id, JobState::Waiting, |c| {
+        record_error(c, job.id, &e, Some(until))
+    })?;
+    events(OutboxEvent::JobChanged { job: Box::new(j) });
+    outbox.hold_workspace(&job.workspace_id, until, true)
+}
+
 fn record_error(
     c: &Connection,
     id: i64,
@@ -1030,7 +1161,7 @@ fn reschedule(
     // Once the server says "too many" or cannot be reached, more requests before `next` only
     // earn more refusals: the workspace's other queued jobs wait too.
     if matches!(e, Error::RateLimited { .. } | Error::Network { .. }) {
-        outbox.hold_workspace(&job.workspace_id, next)?;
+        outbox.hold_workspace(&job.workspace_id, next, false)?;
     }
     Ok(())
 }

@@ -59,6 +59,10 @@ pub struct WorkspaceOptions {
     pub keep_signed_in: bool,
     /// Most requests in flight at once for this workspace (default 4).
     pub concurrency: Option<u32>,
+    /// Invitation emails the server sends per hour, when the owner knows it (Supabase's built-in
+    /// mailer: 2; GoTrue's default: 30). The outbox never starts more; `None`: learn from 429s.
+    #[serde(default)]
+    pub emails_per_hour: Option<u32>,
 }
 
 /// One workspace the owner added.
@@ -89,6 +93,8 @@ pub const MAX_NAME_CHARS: usize = 80;
 
 /// Concurrency the owner may choose.
 pub const CONCURRENCY_RANGE: std::ops::RangeInclusive<u32> = 1..=16;
+/// Emails per hour the owner may set.
+pub const EMAILS_PER_HOUR_RANGE: std::ops::RangeInclusive<u32> = 1..=100_000;
 
 /// Link lifetimes the owner may choose, in hours (up to 30 days).
 pub const LINK_LIFETIME_RANGE: std::ops::RangeInclusive<u32> = 1..=720;
@@ -342,6 +348,18 @@ impl WorkspaceOptions {
                 ));
             }
         }
+        if let Some(n) = self.emails_per_hour {
+            if !EMAILS_PER_HOUR_RANGE.contains(&n) {
+                return Err(Error::invalid_input(
+                    "Emails per hour",
+                    format!(
+                        "choose a number from {} to {}, or leave it empty",
+                        EMAILS_PER_HOUR_RANGE.start(),
+                        EMAILS_PER_HOUR_RANGE.end()
+                    ),
+                ));
+            }
+        }
         if let Some(h) = self.link_lifetime_hours {
             if !LINK_LIFETIME_RANGE.contains(&h) {
                 return Err(Error::invalid_input(
@@ -391,6 +409,9 @@ pub struct WorkspaceSettings {
     /// Most requests in flight at once (default 4).
     #[serde(default)]
     pub concurrency: Option<u32>,
+    /// Emails the server sends per hour (blank: not known).
+    #[serde(default)]
+    pub emails_per_hour: Option<u32>,
 }
 
 impl Workspace {
@@ -406,6 +427,7 @@ impl Workspace {
             .map(str::to_string);
         options.link_lifetime_hours = settings.link_lifetime_hours;
         options.concurrency = settings.concurrency;
+        options.emails_per_hour = settings.emails_per_hour;
         options.validate()?;
         self.options = options;
         Ok(())
@@ -638,6 +660,7 @@ mod tests {
             default_redirect_url: Some(" https://app.example.com/welcome ".into()),
             link_lifetime_hours: Some(48),
             concurrency: Some(8),
+            emails_per_hour: Some(2),
         })
         .unwrap();
         assert_eq!(
@@ -645,13 +668,21 @@ mod tests {
             Some("https://app.example.com/welcome")
         );
         assert_eq!(
-            (ws.options.link_lifetime_hours, ws.options.concurrency),
-            (Some(48), Some(8))
+            (
+                ws.options.link_lifetime_hours,
+                ws.options.concurrency,
+                ws.options.emails_per_hour
+            ),
+            (Some(48), Some(8), Some(2))
         );
         let before = ws.clone();
         for bad in [
             WorkspaceSettings {
                 concurrency: Some(0),
+                ..Default::default()
+            },
+            WorkspaceSettings {
+                emails_per_hour: Some(0),
                 ..Default::default()
             },
             WorkspaceSettings {

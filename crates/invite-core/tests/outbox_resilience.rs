@@ -8,7 +8,7 @@ use std::time::Duration;
 use invite_core::http::Http;
 use invite_core::model::{InviteRequest, WorkspaceKind};
 use invite_core::outbox::{
-    BatchSummary, Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker,
+    BatchSummary, EmailBudget, Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker,
 };
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
@@ -21,6 +21,18 @@ struct Source(Arc<dyn Provider>);
 impl ProviderSource for Source {
     fn provider(&self, _: &str) -> invite_core::Result<Arc<dyn Provider>> {
         Ok(self.0.clone())
+    }
+}
+
+/// A workspace whose owner set the server's email limit.
+struct Budgeted(Arc<dyn Provider>, EmailBudget);
+
+impl ProviderSource for Budgeted {
+    fn provider(&self, _: &str) -> invite_core::Result<Arc<dyn Provider>> {
+        Ok(self.0.clone())
+    }
+    fn email_budget(&self, _: &str) -> Option<EmailBudget> {
+        Some(self.1)
     }
 }
 
@@ -406,4 +418,72 @@ async fn offline_the_workspace_waits_with_backoff_and_sends_everything_once_when
     assert!(jobs.iter().all(|j| j.state == JobState::Done), "{jobs:#?}");
     one_mail_each(&back, 40);
     assert_eq!(back.calls("POST /invite"), 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_email_limit_is_kept_without_meeting_a_single_refusal() {
+    // The server would take them all; the owner said 3 per 2 s (Supabase's mailer: 2 an hour).
+    let mut config = Config::new(Flavor::Supabase);
+    config.email_limit = 1000;
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let secrets = MemoryStore::new();
+    key(&secrets, &sandbox.credentials().service_role_key);
+    let outbox = Outbox::open_in_memory().unwrap();
+    let batch = outbox
+        .enqueue("ws", "Acme", &requests(8, "budget"))
+        .unwrap();
+    let budget = EmailBudget {
+        emails: 3,
+        window: Duration::from_secs(2),
+    };
+    let seen: Arc<Mutex<Vec<(tokio::time::Instant, Job)>>> = Arc::default();
+    let sink = seen.clone();
+    let worker = Worker::spawn(
+        outbox.clone(),
+        Arc::new(Budgeted(provider(&sandbox.url(), &secrets), budget)),
+        Arc::new(move |ev| {
+            if let OutboxEvent::JobChanged { job } = ev {
+                sink.lock()
+                    .unwrap()
+                    .push((tokio::time::Instant::now(), *job));
+            }
+        }),
+    );
+    worker.wake();
+    let jobs = wait_for(&outbox, &batch, 30, |s, _| s.pending == 0).await;
+    worker.shutdown().await;
+    assert!(jobs.iter().all(|j| j.state == JobState::Done), "{jobs:#?}");
+    one_mail_each(&sandbox, 8);
+    // Never more requests than addresses: the server never had to refuse one.
+    assert_eq!(sandbox.calls("POST /invite"), 8);
+    let seen = seen.lock().unwrap();
+    let waits: Vec<&Job> = seen
+        .iter()
+        .map(|(_, j)| j)
+        .filter(|j| j.state == JobState::Waiting)
+        .collect();
+    assert!(
+        waits.iter().all(|j| j.next_attempt_at.is_some()
+            && j.last_error
+                .as_ref()
+                .is_some_and(|e| e.kind == "rate_limited"
+                    && e.detail.as_deref().is_some_and(|d| d.contains("3 emails")))),
+        "{waits:#?}"
+    );
+    assert!(!waits.is_empty(), "no job waited for the limit");
+    // Any four emails in a row span at least the window.
+    let mut done: Vec<tokio::time::Instant> = seen
+        .iter()
+        .filter(|(_, j)| j.state == JobState::Done)
+        .map(|(t, _)| *t)
+        .collect();
+    done.sort();
+    assert_eq!(done.len(), 8);
+    for w in done.windows(4) {
+        let span = w[3] - w[0];
+        assert!(
+            span >= Duration::from_millis(1950),
+            "four emails within {span:?}"
+        );
+    }
 }

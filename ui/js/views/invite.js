@@ -265,6 +265,12 @@ function onOutboxEvent(ev) {
   }, 100);
 }
 
+// Why a job waits, from its last error: offline, the email limit, or another limit.
+const WAIT_REASON = (e) => {
+  if (e && e.kind === 'network') return 'No connection to the server';
+  if (e && /email/i.test(`${e.detail || ''}`)) return 'Waiting for the server’s email limit';
+  return 'Waiting for the server’s limit';
+};
 const OUTCOME = {
   queued: () => 'Waiting to be sent',
   sending: () => 'Sending…',
@@ -273,7 +279,7 @@ const OUTCOME = {
   updated: () => 'Invitation updated and sent again',
   already_member: () => 'Already a member',
   failed: (j) => (j.error ? explain(j.error).title : 'Failed'),
-  waiting: (j) => `Waiting for the server’s limit${j.nextAttemptAt ? ` — next try ${clock(j.nextAttemptAt)}` : ''}`,
+  waiting: (j) => `${WAIT_REASON(j.error)}${j.nextAttemptAt ? ` — next try ${clock(j.nextAttemptAt)}` : ''}`,
   uncertain: () => 'Checking whether it went through…',
   paused: (j) => (j.error ? explain(j.error).title : 'Paused'),
   cancelled: () => 'Stopped: not sent',

@@ -124,6 +124,11 @@ async function renewCredentials(w) {
   }
 }
 
+const EMAIL_LIMIT_HELP = {
+  supabase: 'Supabase’s built-in email service sends 2 an hour; with your own SMTP the limit is under Authentication → Rate Limits. Invite Desk keeps to it and queues the rest.',
+  gotrue: 'GoTrue’s GOTRUE_RATE_LIMIT_EMAIL_SENT (30 an hour unless changed). Invite Desk keeps to it and queues the rest.',
+};
+
 // Settings that change how invitations go out, not where or with which key.
 function editSettings(w) {
   const o = w.options || {};
@@ -143,6 +148,10 @@ function editSettings(w) {
       ? num('set-lifetime', 'Link lifetime in hours', o.linkLifetimeHours, 1, 720, { placeholder: '24', text: 'The server’s invitation link lifetime (Supabase: Email OTP Expiration). Used to show when links expire.' })
       : null,
     num('set-concurrency', 'Invitations sent at once', o.concurrency, 1, 16, { placeholder: '4', text: 'Lower it if the server refuses bursts; 4 suits most.' }),
+    w.demo ? null : num('set-emails', 'Emails the server sends per hour', o.emailsPerHour, 1, 100000, {
+      placeholder: 'Not known',
+      text: EMAIL_LIMIT_HELP[w.kind] || 'If you know the limit, Invite Desk keeps to it and queues the rest, instead of meeting refusals.',
+    }),
     answer,
     el('div', { class: 'dialog-actions' },
       el('button', { type: 'button', class: 'btn', onclick: () => d.close() }, 'Cancel'),
@@ -160,6 +169,7 @@ function editSettings(w) {
         defaultRedirectUrl: form.querySelector('#set-redirect').value.trim() || null,
         linkLifetimeHours: whole('set-lifetime'),
         concurrency: whole('set-concurrency'),
+        emailsPerHour: whole('set-emails'),
       });
       d.close();
       toast(`Saved the settings of ${w.name}`);

@@ -235,6 +235,8 @@ async fn mint_access(
     let status = resp.status();
     let headers = resp.headers().clone();
     let text = body_text(resp).await?;
+    // Unverified (royalti.md §A.1, "Could not verify"): 404 from `authtoken` is taken to mean
+    // the account has no place in that workspace (any more).
     if status == StatusCode::NOT_FOUND {
         return Err(Error::NotAdmin {
             hint: "This account is no longer a member of the workspace.".into(),
@@ -353,6 +355,9 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
             detail,
         },
         404 => Error::NotFound { detail },
+        // Unverified (royalti.md §A.2, "Could not verify"): SKILL.md lists 409 as "duplicate".
+        // An invite to someone with an open invitation updates it (§A.3), so a duplicate is
+        // taken to be a member who already joined.
         409 => match ctx {
             Ctx::Invite(email) => Error::AlreadyMember {
                 email: email.to_string(),
@@ -363,6 +368,8 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
                 message: words.unwrap_or_default(),
             },
         },
+        // Unverified (royalti.md §A.2): 400/422 are "validation"; one that talks about the email
+        // is taken to be about the address, so the owner sees which one to fix.
         400 | 422 => match ctx {
             Ctx::Invite(email)
                 if words

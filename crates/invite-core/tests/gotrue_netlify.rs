@@ -315,7 +315,7 @@ async fn faults_lost_invites_are_looked_up_reads_are_retried_limits_are_reported
         .list_page(&ListQuery::default(), 1)
         .await
         .unwrap();
-    t.rate_limit("POST /.netlify/functions/invite-desk/invite", 30, "");
+    t.rate_limit("POST /.netlify/functions/invite-desk/invite", 30);
     let e = t.provider.invite(&req(&fresh("slow"))).await.unwrap_err();
     assert_eq!(e.retry_after(), Some(Duration::from_secs(30)), "{e:?}");
 }

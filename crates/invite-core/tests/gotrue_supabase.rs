@@ -14,6 +14,7 @@ use invite_core::providers::gotrue_common::Dialect;
 use invite_core::providers::supabase::classify_supabase_key;
 use invite_core::secret::{names, Sensitive};
 use invite_core::Error;
+use invite_sandbox::{Config, Fault, FaultAction, Flavor};
 
 fn req(email: &str) -> InviteRequest {
     InviteRequest {
@@ -100,6 +101,8 @@ async fn a_key_that_is_not_an_admin_s_gets_a_plain_answer() {
         matches!(&e, Error::NotAdmin { hint, .. } if hint.contains("did not accept")),
         "{e:?}"
     );
+    // A refused key is never tried again by itself.
+    assert_eq!(t.calls("POST /invite"), 1);
     // An expired service key: rejected the same way.
     let expired = mint_admin_token(&secret, Dialect::Supabase, "service_role", -3600).unwrap();
     t.store.put(&t.ws.id, names::SECRET_KEY, expired.expose());
@@ -247,7 +250,7 @@ async fn accepted_invitations_are_never_cancelled_or_resent() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), "not_pending");
-    assert_eq!(t.calls("DELETE /admin/users"), 0);
+    assert_eq!(t.calls("DELETE /admin/users/{id}"), 0);
     assert_eq!(
         t.provider.find(&email).await.unwrap().unwrap().status,
         InviteStatus::Accepted
@@ -391,7 +394,7 @@ async fn reads_are_retried_through_502_and_503() {
 #[tokio::test]
 async fn rate_limits_say_when_to_try_again() {
     let t = Supa::start().await;
-    t.rate_limit("POST /invite", 120, "over_email_send_rate_limit");
+    t.rate_limit("POST /invite", 120);
     let e = t.provider.invite(&req(&fresh("slow"))).await.unwrap_err();
     match e {
         Error::RateLimited {
@@ -406,4 +409,67 @@ async fn rate_limits_say_when_to_try_again() {
         other => panic!("expected RateLimited, got {other:?}"),
     }
     assert_eq!(t.calls("POST /invite"), 1, "429 on a write is not retried");
+}
+
+#[tokio::test]
+async fn the_servers_email_limit_is_known_for_what_it_is() {
+    // GoTrue's own 429 over_email_send_rate_limit (its window is an hour), not a gateway's.
+    let mut config = Config::new(Flavor::Supabase);
+    config.email_limit = 1;
+    let t = Supa::start_with(config).await;
+    t.provider.invite(&req(&fresh("first"))).await.unwrap();
+    let e = t.provider.invite(&req(&fresh("second"))).await.unwrap_err();
+    match &e {
+        Error::RateLimited {
+            email_limit,
+            detail,
+            ..
+        } => {
+            assert!(email_limit, "{e:?}");
+            assert!(
+                detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains("over_email_send_rate_limit")),
+                "{detail:?}"
+            );
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(
+        t.calls("POST /invite"),
+        2,
+        "the refused invite is not retried"
+    );
+    // Links to copy are not email-limited: the way around it.
+    let link = t
+        .provider
+        .invite(&InviteRequest {
+            email: fresh("linked"),
+            send_email: false,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(link.link.is_some_and(|l| l.starts_with("http")));
+}
+
+#[tokio::test]
+async fn an_invite_that_times_out_is_uncertain_and_looked_up_not_resent() {
+    let t = Supa::start().await;
+    let email = fresh("slowpoke");
+    // The server carries it out, but only after the client stopped waiting.
+    t.sb.inject(Fault {
+        route: Some("POST /invite".into()),
+        count: 1,
+        action: FaultAction::Delay { ms: 1500 },
+    });
+    let impatient = t.provider_with_timeout(Duration::from_millis(500));
+    let e = impatient.invite(&req(&email)).await.unwrap_err();
+    assert_eq!(e.kind(), "uncertain", "{e:?}");
+    assert!(e.is_uncertain());
+    assert_eq!(
+        t.calls("POST /invite"),
+        1,
+        "a write whose answer was lost is not re-sent"
+    );
 }

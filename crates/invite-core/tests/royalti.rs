@@ -552,3 +552,146 @@ async fn the_outbox_invites_everyone_exactly_once_through_faults() {
         "30 invites + the 4 refused with 502; no dropped one sent again"
     );
 }
+
+#[tokio::test]
+async fn a_resend_carries_the_new_message_and_landing_page() {
+    let t = Ry::start().await;
+    let a = t
+        .provider
+        .invite(&req("rita@example.com"))
+        .await
+        .unwrap()
+        .invite;
+    let r = InviteRef {
+        id: a.id,
+        email: a.email,
+    };
+    let opts = ResendOptions {
+        message: Some("Second try".into()),
+        redirect_url: Some("https://app.example.com/second".into()),
+    };
+    let after = t.provider.resend(&r, &opts).await.unwrap();
+    assert_eq!(after.message.as_deref(), Some("Second try"));
+    let links = t.links_to("rita@example.com");
+    assert_eq!(links.len(), 2);
+    assert!(
+        links[1].starts_with("https://app.example.com/second?code="),
+        "the new redirectUrl reached the server: {}",
+        links[1]
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_attaches_to_an_existing_tenant_user_by_user_id() {
+    let t = Ry::start().await;
+    let first = t
+        .provider
+        .invite(&req("tess@example.com"))
+        .await
+        .unwrap()
+        .invite;
+    t.provider
+        .cancel(&InviteRef {
+            id: first.id.clone(),
+            email: first.email.clone(),
+        })
+        .await
+        .unwrap();
+    // The tenant user behind it, as the server's own list names it.
+    let token = t.store.peek(&t.ws.id, names::ACCESS_TOKEN).unwrap();
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/user/invites?q=tess", t.sb.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tenant_user = list["invites"][0]["TenantUserId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let again = t
+        .provider
+        .invite_tenant_user(&req("tess@example.com"), Some(&tenant_user))
+        .await
+        .unwrap();
+    assert_eq!(again.invite.status, InviteStatus::Pending);
+    assert_ne!(again.invite.id, first.id, "a new active invitation");
+    assert_eq!(t.mail_to("tess@example.com"), 2);
+    // A tenant user the server does not know: named, not a crash, nothing sent.
+    let e = t
+        .provider
+        .invite_tenant_user(&req("tess@example.com"), Some("no-such-user"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "not_found", "{e:?}");
+    assert_eq!(t.mail_to("tess@example.com"), 2);
+}
+
+#[tokio::test]
+async fn refusals_from_the_server_itself_are_mapped() {
+    let t = Ry::start().await;
+    // 403 on invite: the role changed on the server since sign-in.
+    t.fault(
+        "POST /auth/invite",
+        FaultAction::Status {
+            status: 403,
+            retry_after: None,
+        },
+    );
+    let e = t
+        .provider
+        .invite(&req("uma@example.com"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::NotAdmin { hint, .. } if hint.contains("owners and admins")),
+        "{e:?}"
+    );
+    assert_eq!(t.sb.calls("POST /auth/invite"), 1, "never retried");
+    // 404 on resend of a row the server no longer has.
+    let a = t
+        .provider
+        .invite(&req("vic@example.com"))
+        .await
+        .unwrap()
+        .invite;
+    t.fault(
+        "POST /user/invites/{id}/resend",
+        FaultAction::Status {
+            status: 404,
+            retry_after: None,
+        },
+    );
+    let e = t
+        .provider
+        .resend(
+            &InviteRef {
+                id: a.id,
+                email: a.email,
+            },
+            &ResendOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "not_found", "{e:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_be_reached_is_a_network_error() {
+    let t = Ry::start().await;
+    // The same workspace, pointed at a port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut ws = t.ws.clone();
+    ws.base_url = url;
+    let p = RoyaltiProvider::new(http(), &ws, t.store.clone()).unwrap();
+    let e = p.invite(&req("wes@example.com")).await.unwrap_err();
+    assert_eq!(e.kind(), "network", "{e:?}");
+    assert!(e.is_transient());
+    let e = p.list_page(&ListQuery::default(), 1).await.unwrap_err();
+    assert_eq!(e.kind(), "network", "{e:?}");
+}

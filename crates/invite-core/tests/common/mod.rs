@@ -96,7 +96,11 @@ pub struct Base {
 
 impl Base {
     async fn start(flavor: Flavor) -> Self {
-        let sb = Sandbox::start(Config::new(flavor)).await.unwrap();
+        Self::start_with(Config::new(flavor)).await
+    }
+
+    async fn start_with(config: Config) -> Self {
+        let sb = Sandbox::start(config).await.unwrap();
         let url = sb.url().trim_end_matches('/').to_string();
         let creds = sb.credentials().clone();
         Self {
@@ -133,9 +137,9 @@ impl Base {
         });
     }
 
-    /// The next request to `route` gets 429 with `Retry-After` and the given error code.
-    pub fn rate_limit(&self, route: &str, retry_after_secs: u64, code: &str) {
-        let _ = code;
+    /// The next request to `route` gets a bare 429 with `Retry-After` (no GoTrue error code, as
+    /// a gateway in front of the server answers).
+    pub fn rate_limit(&self, route: &str, retry_after_secs: u64) {
         self.sb.inject(Fault {
             route: Some(route.into()),
             count: 1,
@@ -189,7 +193,12 @@ pub struct Supa {
 
 impl Supa {
     pub async fn start() -> Self {
-        let base = Base::start(Flavor::Supabase).await;
+        Self::start_with(Config::new(Flavor::Supabase)).await
+    }
+
+    /// With a sandbox set up as `config` says.
+    pub async fn start_with(config: Config) -> Self {
+        let base = Base::start_with(config).await;
         let ws = workspace(
             WorkspaceKind::Supabase,
             &base.url,
@@ -206,6 +215,12 @@ impl Supa {
         let mut ws = self.ws.clone();
         ws.base_url = url.to_string();
         SupabaseProvider::new(http(), &ws, self.store.clone()).unwrap()
+    }
+
+    /// The same workspace through a client that gives up after `timeout`.
+    pub fn provider_with_timeout(&self, timeout: std::time::Duration) -> SupabaseProvider {
+        let http = Http::with_timeout(timeout).unwrap();
+        SupabaseProvider::new(http, &self.ws, self.store.clone()).unwrap()
     }
 
     /// Accepts the last invitation sent to `email` by following its link, as the invitee would.

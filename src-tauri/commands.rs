@@ -5,7 +5,7 @@
 use serde::Serialize;
 use tauri::State;
 
-use invite_core::model::{ConnectionReport, Invite, InviteRef};
+use invite_core::model::{Invite, InviteRef};
 use invite_core::parse::{ParseCounts, ParseResult};
 use invite_core::workspace::{Workspace, WorkspaceSettings};
 
@@ -175,7 +175,7 @@ pub async fn test_connection(
     state: State<'_, AppState>,
     draft: WorkspaceDraft,
     secrets: SecretsIn,
-) -> CmdResult<ConnectionReport> {
+) -> CmdResult<workspaces::Tested> {
     workspaces::test_connection(&state, &draft, &secrets).await
 }
 
@@ -184,8 +184,9 @@ pub async fn add_workspace(
     state: State<'_, AppState>,
     draft: WorkspaceDraft,
     secrets: SecretsIn,
+    check_id: Option<String>,
 ) -> CmdResult<Workspace> {
-    workspaces::add(&state, &draft, &secrets).await
+    workspaces::add(&state, &draft, &secrets, check_id.as_deref()).await
 }
 
 /// The Netlify function's source, shown in the add flow.

@@ -175,6 +175,9 @@ pub struct AppState {
     pub invites: Mutex<HashMap<String, CachedInvites>>,
     /// Why the workspace list could not be read at start (it is then not overwritten).
     pub load_error: Option<CmdError>,
+    /// Connection tests that passed, by check id, until Save takes them (see
+    /// [`crate::workspaces::Checked`]).
+    pub checked: Mutex<HashMap<String, crate::workspaces::Checked>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -233,6 +236,7 @@ impl AppState {
             providers: Mutex::new(HashMap::new()),
             invites: Mutex::new(HashMap::new()),
             load_error,
+            checked: Mutex::new(HashMap::new()),
         })
     }
 

@@ -519,3 +519,80 @@ fn history_commands_filter_and_check_their_arguments() {
         "invalid_input"
     );
 }
+
+#[test]
+fn the_keychain_service_is_the_app_identifier() {
+    // The release build keeps secrets under the identifier the installers carry; a debug build
+    // under its own name, so development never touches an owner's real keys.
+    let conf: Value = serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+    let id = conf["identifier"].as_str().unwrap();
+    let want = if cfg!(debug_assertions) {
+        format!("{id}.dev")
+    } else {
+        id.to_string()
+    };
+    assert_eq!(invite_core::secret::SERVICE, want);
+}
+
+#[test]
+fn a_passed_test_lets_save_go_without_the_secret_sent_again() {
+    use invite_sandbox::{Config, Flavor, Sandbox};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sb = rt
+        .block_on(Sandbox::start(Config::new(Flavor::Supabase)))
+        .unwrap();
+    let key = sb.credentials().secret_key.clone();
+    let t = app();
+    let d = draft("supabase", &sb.url());
+    let tested = t
+        .call(
+            "test_connection",
+            json!({"draft": d, "secrets": {"secret_key": key}}),
+        )
+        .unwrap();
+    let check = tested["checkId"].as_str().unwrap().to_string();
+    assert!(tested["summary"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(t.secrets.is_empty(), "a test saves nothing");
+    // Another draft cannot use this check: without a key it is refused, nothing saved.
+    let mut other = d.clone();
+    other["name"] = json!("Someone else");
+    assert_eq!(
+        t.kind_of(
+            "add_workspace",
+            json!({"draft": other, "secrets": {}, "checkId": check})
+        ),
+        "invalid_input"
+    );
+    // The check is spent by any Save: test again, then save with the id alone.
+    let tested = t
+        .call(
+            "test_connection",
+            json!({"draft": d, "secrets": {"secret_key": key}}),
+        )
+        .unwrap();
+    let check = tested["checkId"].as_str().unwrap().to_string();
+    let ws = t
+        .call(
+            "add_workspace",
+            json!({"draft": d, "secrets": {}, "checkId": check}),
+        )
+        .unwrap();
+    let id = ws["id"].as_str().unwrap();
+    assert_eq!(
+        t.secrets
+            .get(id, invite_core::secret::names::SECRET_KEY)
+            .unwrap()
+            .unwrap()
+            .expose(),
+        &key
+    );
+    assert_eq!(
+        t.kind_of(
+            "add_workspace",
+            json!({"draft": d, "secrets": {}, "checkId": check})
+        ),
+        "invalid_input",
+        "a check is used once"
+    );
+    drop(rt);
+}

@@ -11,13 +11,13 @@ use invite_core::providers::netlify::netlify_sign_in;
 use invite_core::providers::royalti::{royalti_connect_workspace, royalti_sign_in};
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
 use invite_core::workspace::{normalize_url, validate_name, AuthMode, Workspace, WorkspaceOptions};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{CmdError, CmdResult};
-use crate::state::AppState;
+use crate::state::{lock, AppState};
 
 /// What the add-workspace form sends (no secrets).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkspaceDraft {
     /// Name the owner chose.
@@ -71,6 +71,11 @@ impl SecretsIn {
     fn require(&self, name: &str, label: &str) -> CmdResult<Sensitive<String>> {
         self.get(name)
             .ok_or_else(|| CmdError::invalid(label, "is required"))
+    }
+
+    /// True when the form sent no secret at all (Save after a passed test).
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|(_, v)| v.expose().trim().is_empty())
     }
 
     fn check_names(&self) -> CmdResult<()> {
@@ -195,25 +200,77 @@ async fn check(
     Ok((report, staged))
 }
 
-/// "Test connection": nothing is saved.
+/// A connection test that passed: the draft it checked and the secrets it used, in memory only,
+/// so that Save does not need the form to send them a second time.
+#[derive(Debug)]
+pub struct Checked {
+    draft: WorkspaceDraft,
+    /// The workspace id the secrets are staged under.
+    workspace_id: String,
+    staged: MemoryStore,
+    at: std::time::Instant,
+}
+
+/// How long a passed test waits for Save.
+const CHECK_KEPT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// What "Test connection" answers: the report, and the id Save passes instead of the secrets.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tested {
+    #[serde(flatten)]
+    report: ConnectionReport,
+    check_id: String,
+}
+
+/// "Test connection": nothing is saved; the checked secrets wait in memory for Save.
 pub async fn test_connection(
     state: &AppState,
     draft: &WorkspaceDraft,
     secrets: &SecretsIn,
-) -> CmdResult<ConnectionReport> {
+) -> CmdResult<Tested> {
     let ws = workspace_from_draft(draft)?;
-    Ok(check(state, &ws, secrets).await?.0)
+    let (report, staged) = check(state, &ws, secrets).await?;
+    let check_id = uuid::Uuid::new_v4().to_string();
+    let mut checked = lock(&state.checked)?;
+    checked.retain(|_, c| c.at.elapsed() < CHECK_KEPT);
+    checked.insert(
+        check_id.clone(),
+        Checked {
+            draft: draft.clone(),
+            workspace_id: ws.id,
+            staged,
+            at: std::time::Instant::now(),
+        },
+    );
+    Ok(Tested { report, check_id })
 }
 
 /// "Save": tests again (a workspace that cannot invite is never saved), then keeps the secrets
-/// in the app's store and the workspace in the list, and makes it current.
+/// in the app's store and the workspace in the list, and makes it current. After a passed test
+/// of the same draft the form sends no secret, only `check_id`.
 pub async fn add(
     state: &AppState,
     draft: &WorkspaceDraft,
     secrets: &SecretsIn,
+    check_id: Option<&str>,
 ) -> CmdResult<Workspace> {
-    let ws = workspace_from_draft(draft)?;
-    let (_, staged) = check(state, &ws, secrets).await?;
+    let mut ws = workspace_from_draft(draft)?;
+    let passed = match check_id {
+        Some(id) => lock(&state.checked)?.remove(id),
+        None => None,
+    };
+    let staged = match passed {
+        Some(c) if secrets.is_empty() && c.draft == *draft && c.at.elapsed() < CHECK_KEPT => {
+            ws.id = c.workspace_id;
+            let staged = Arc::new(c.staged);
+            invite_core::connect::provider_for(state.http.clone(), &ws, staged.clone())?
+                .check_connection()
+                .await?;
+            Arc::unwrap_or_clone(staged)
+        }
+        _ => check(state, &ws, secrets).await?.1,
+    };
     save_with_secrets(state, ws, &staged)
 }
 

@@ -98,10 +98,15 @@ pub async fn first_screen(env: &Env) -> Res<()> {
     s.shot("add-workspace-netlify").await?;
     s.click("#fn-save").await?;
     s.wait_text("#add-dialog", "Saved to", 5).await?;
-    s.js("document.getElementById('add-dialog').dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))").await?;
-    s.js("document.getElementById('add-dialog').close()")
-        .await?;
-    s.wait_js("return !document.getElementById('add-dialog').open", 3)
+    // Esc, pressed for real, closes the dialog.
+    s.client
+        .find(Locator::Css("#add-dialog button"))
+        .await
+        .ctx("a button in the dialog")?
+        .send_keys("\u{E00C}")
+        .await
+        .ctx("Escape")?;
+    s.wait_js("return !document.getElementById('add-dialog')?.open", 3)
         .await?;
     // Keyboard: Alt+1 goes back to Invite.
     s.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: '1', altKey: true}))")
@@ -504,6 +509,38 @@ pub async fn demo(env: &Env) -> Res<()> {
     )
     .await?;
     s.shot("history").await?;
+    // The filters are the core's: one result, then one workspace; the export takes the filter.
+    let choose = |id: &str, pick: &str| {
+        format!(
+            "const s = document.getElementById('{id}'); \
+             s.value = [...s.options].find(o => {pick}).value; \
+             s.dispatchEvent(new Event('change')); return s.value"
+        )
+    };
+    s.js(&choose("hist-result", "o.value === 'paused'")).await?;
+    s.wait_js("const r = document.querySelectorAll('#hist-table tbody tr'); return r.length === 1 && r[0].dataset.email === 'yan@example.com'", 10).await?;
+    s.js(&choose("hist-result", "o.value === ''")).await?;
+    s.js(&choose("hist-ws", "o.textContent.startsWith('Demo')"))
+        .await?;
+    s.wait_js("const r = [...document.querySelectorAll('#hist-table tbody tr')]; return r.length === 4 && r.every(t => t.textContent.includes('Demo'))", 10).await?;
+    s.shot("history-filtered").await?;
+    s.click("#hist-export").await?;
+    s.wait_visible("#prompt-ok", 5).await?;
+    s.click("#prompt-ok").await?;
+    let saved = s.wait_text("#hist-status", "Saved ", 10).await?;
+    let path = saved.trim().trim_start_matches("Saved ").trim();
+    let csv = std::fs::read_to_string(path).ctx("reading the exported CSV")?;
+    let lines: Vec<&str> = csv.lines().collect();
+    if lines.len() != 5
+        || !lines[0].starts_with("sent_at,workspace,email,result")
+        || csv.contains("yan@example.com")
+    {
+        return Err(format!("the export of the Demo filter holds:\n{csv}"));
+    }
+    // Diagnostics for support: its answer goes through the leak check below.
+    s.click("#nav-workspaces").await?;
+    s.click("#ws-diagnostics").await?;
+    s.wait_js("return document.querySelector('#toast')?.textContent.includes('Diagnostics') || document.querySelector('#ws-status')?.textContent.includes('clipboard')", 10).await?;
     no_page_errors(&s).await?;
     let ipc = s.ipc_log().await?;
     s.close().await?;
@@ -655,8 +692,11 @@ async fn close_and_check_leaks(
     ipc.extend(s.ipc_log().await?);
     s.close().await?;
     drop(driver);
+    let logs = crate::leak::logs_written(&env.home)?;
     let (files, answers) = crate::leak::check(&env.home, secrets, &ipc)?;
-    println!("    leak check: {files} files and {answers} IPC answers hold no secret");
+    println!(
+        "    leak check: {files} files ({logs} app logs) and {answers} IPC answers hold no secret"
+    );
     Ok(())
 }
 

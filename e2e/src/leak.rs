@@ -38,6 +38,30 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Fails with every place a secret was found. Returns how many files and answers were checked.
+/// The app's log files under `home` (folders named `logs`) that hold its start-up line: the
+/// leak check only means something if the logs it scans were written.
+pub fn logs_written(home: &Path) -> Res<usize> {
+    let mut all = Vec::new();
+    files(home, &mut all);
+    let n = all
+        .iter()
+        .filter(|p| {
+            p.parent()
+                .and_then(Path::file_name)
+                .is_some_and(|d| d == "logs")
+        })
+        .filter(|p| std::fs::read(p).is_ok_and(|b| contains(&b, b"Invite Desk starting")))
+        .count();
+    if n == 0 {
+        Err(format!(
+            "no log file with the start-up line under {}",
+            home.display()
+        ))
+    } else {
+        Ok(n)
+    }
+}
+
 pub fn check(home: &Path, secrets: &[String], ipc: &[String]) -> Res<(usize, usize)> {
     if secrets.iter().any(|s| s.len() < 12) {
         return Err("a secret under test is too short to search for reliably".into());

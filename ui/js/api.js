@@ -64,7 +64,8 @@ export const listWorkspaces = () => call('list_workspaces');
 export const workspaceDetails = (id) => call('workspace_details', { id });
 export const setCurrentWorkspace = (id) => call('set_current_workspace', { id });
 export const testConnection = (draft, secrets) => call('test_connection', { draft, secrets });
-export const addWorkspace = (draft, secrets) => call('add_workspace', { draft, secrets });
+/** After a passed test of the same draft, `checkId` stands in for the secrets (sent once). */
+export const addWorkspace = (draft, secrets, checkId = null) => call('add_workspace', { draft, secrets, checkId });
 export const renameWorkspace = (id, name) => call('rename_workspace', { id, name });
 export const removeWorkspace = (id) => call('remove_workspace', { id });
 export const editWorkspace = (id, settings) => call('edit_workspace', { id, settings });

@@ -2,6 +2,9 @@
 // always set as text (never innerHTML), so nothing from a server or a paste can inject markup.
 
 /** Creates an element: el('button', {class: 'btn', onclick: f}, 'Text', child…). */
+/** The services by the names owners know them. */
+export const KIND_LABEL = { supabase: 'Supabase', gotrue: 'Self-hosted GoTrue', netlify: 'Netlify Identity', royalti: 'Royalti' };
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {

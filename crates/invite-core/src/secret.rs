@@ -576,6 +576,26 @@ mod tests {
         assert_eq!(target.len(), 2);
     }
 
+    /// Fails to compile if `Sensitive<String>` ever gains `Serialize` or `Deserialize`: with both
+    /// impls below applying, the type parameter of `check` could not be inferred.
+    #[allow(dead_code)]
+    mod never_serialized {
+        use super::Sensitive;
+
+        trait AmbiguousIfImpl<A> {
+            fn check() {}
+        }
+        impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+        struct Ser;
+        impl<T: ?Sized + serde::Serialize> AmbiguousIfImpl<Ser> for T {}
+        struct De;
+        impl<T: serde::de::DeserializeOwned> AmbiguousIfImpl<De> for T {}
+
+        const _: fn() = || {
+            <Sensitive<String> as AmbiguousIfImpl<_>>::check();
+        };
+    }
+
     #[test]
     fn sensitive_never_prints_its_value() {
         // `Sensitive` has no `Serialize` impl on purpose: a struct holding one cannot derive

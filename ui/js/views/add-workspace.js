@@ -241,6 +241,15 @@ function renderDetails(kind) {
     sync();
   }
   {
+    // A passed test keeps its secrets in Rust: the fields are emptied and Save sends only the
+    // check's id, so a secret crosses to Rust once. Any change to the form needs a new test.
+    let checked = null;
+    const secretInputs = () => [...form.querySelectorAll('input[id^="secret-"]')];
+    form.addEventListener('input', () => {
+      if (!checked) return;
+      checked = null;
+      for (const i of secretInputs()) i.placeholder = i.dataset.placeholder || '';
+    });
     testBtn.addEventListener('click', async () => {
       if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
       const { draft, secrets, problem } = collect(form, svc.kind);
@@ -248,8 +257,16 @@ function renderDetails(kind) {
       busy(true, 'Checking the connection…');
       try {
         const report = await api.testConnection(draft, secrets);
+        checked = { id: report.checkId, draft: JSON.stringify(draft) };
+        for (const i of secretInputs()) {
+          if (!i.value) continue;
+          i.dataset.placeholder = i.placeholder;
+          i.value = '';
+          i.placeholder = 'Checked and kept until you save (type to replace)';
+        }
         show(answer, okAnswer(report));
       } catch (e) {
+        checked = null;
         show(answer, errorBox(e));
       } finally { busy(false); }
     });
@@ -260,7 +277,8 @@ function renderDetails(kind) {
       if (problem) { show(answer, errorBox(problem)); return; }
       busy(true, 'Checking the connection and saving…');
       try {
-        const ws = await api.addWorkspace(draft, secrets);
+        const reuse = checked && checked.draft === JSON.stringify(draft) && !Object.keys(secrets).length;
+        const ws = await api.addWorkspace(draft, reuse ? {} : secrets, reuse ? checked.id : null);
         close();
         toast(`Added ${ws.name}`);
         await reloadWorkspaces();

@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
-import { el, clear, toast, copyText, clock, plural, debounce } from '../ui.js';
+import { el, clear, toast, copyText, clock, plural, debounce, KIND_LABEL } from '../ui.js';
 import { errorBox, explain } from '../errors.js';
 
 const MAX_CHIPS = 400;
@@ -191,32 +191,40 @@ function renderSummary() {
 
 // ---------------------------------------------------------------- options
 
+// What the message becomes on each service: GoTrue keeps it in the invitee's data for the
+// email template to show.
+const MESSAGE_HELP = {
+  royalti: 'Shown in the invitation email.',
+  netlify: 'Saved with the invitation as invite_message; show it in your Identity invitation template with {{ .Data.invite_message }}.',
+};
+const GOTRUE_MESSAGE_HELP = 'Saved with the invitation as invite_message; show it in the Invite user email template with {{ .Data.invite_message }}.';
+
 function renderOptions() {
   clear(optionsBox);
   if (!caps) return;
   const ws = app.current();
-  if (caps.message) {
-    optionsBox.append(el('div', { class: 'field' },
-      el('label', { for: 'invite-message' }, 'Personal message (optional)'),
-      el('textarea', { id: 'invite-message', rows: '2', maxlength: '1000' }),
-      el('p', { class: 'hint' }, 'Added to the invitation email.')));
-  }
-  if (caps.redirect) {
-    optionsBox.append(el('div', { class: 'field' },
-      el('label', { for: 'invite-redirect' }, 'Where people land after accepting (optional)'),
-      el('input', { id: 'invite-redirect', type: 'url', placeholder: 'https://app.example.com/welcome', value: (ws && ws.options && ws.options.defaultRedirectUrl) || '' }),
-      el('p', { class: 'hint' }, ws && (ws.kind === 'supabase' || ws.kind === 'gotrue')
-        ? 'Must be in the project’s allowed redirect URLs, or people land on the Site URL.'
-        : 'Leave empty for the workspace’s default page.')));
-  }
-  if (caps.sendEmailToggle || caps.copyLink) {
-    const fs = el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'How people get their invitation'),
-      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'email', id: 'delivery-email', checked: true }), 'Send them an email'),
-      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'link', id: 'delivery-link' }),
-        // Only back ends that hand out the link offer one to copy; the others just skip the email.
-        caps.copyLink ? 'Create links to copy and send yourself (no email)' : 'Create the invitations without sending an email'));
-    optionsBox.append(fs);
-  }
+  const service = ws ? ws.kind : '';
+  // An option the service lacks is shown greyed with the reason, never as if it worked.
+  const unsupported = (what) => `${what} — ${(ws && KIND_LABEL[ws.kind]) || 'this service'} has no such option.`;
+  optionsBox.append(el('div', { class: 'field' },
+    el('label', { for: 'invite-message' }, 'Personal message (optional)'),
+    el('textarea', { id: 'invite-message', rows: '2', maxlength: '1000', disabled: !caps.message }),
+    el('p', { class: 'hint' }, caps.message ? (MESSAGE_HELP[service] || GOTRUE_MESSAGE_HELP) : unsupported('Not available'))));
+  const gotrue = service === 'supabase' || service === 'gotrue';
+  optionsBox.append(el('div', { class: 'field' },
+    el('label', { for: 'invite-redirect' }, 'Where people land after accepting (optional)'),
+    el('input', { id: 'invite-redirect', type: 'url', placeholder: 'https://app.example.com/welcome', disabled: !caps.redirect, value: (caps.redirect && ws && ws.options && ws.options.defaultRedirectUrl) || '' }),
+    el('p', { class: 'hint' }, !caps.redirect
+      ? unsupported('Not available: people land on the site’s own page')
+      : gotrue ? 'Must be in the project’s allowed redirect URLs, or people land on the Site URL.' : 'Leave empty for the workspace’s default page.')));
+  const canSkipEmail = caps.sendEmailToggle || caps.copyLink;
+  const fs = el('fieldset', { class: 'field', disabled: !canSkipEmail }, el('legend', { class: 'label' }, 'How people get their invitation'),
+    el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'email', id: 'delivery-email', checked: true }), 'Send them an email'),
+    el('label', { class: 'check' }, el('input', { type: 'radio', name: 'delivery', value: 'link', id: 'delivery-link' }),
+      // Only back ends that hand out the link offer one to copy; the others just skip the email.
+      caps.copyLink ? 'Create links to copy and send yourself (no email)' : 'Create the invitations without sending an email'),
+    canSkipEmail ? null : el('p', { class: 'hint' }, unsupported('Always by email')));
+  optionsBox.append(fs);
 }
 
 function requestsFor(emails) {
@@ -274,7 +282,7 @@ const WAIT_REASON = (e) => {
 const OUTCOME = {
   queued: () => 'Waiting to be sent',
   sending: () => 'Sending…',
-  invited: () => 'Invited',
+  invited: () => 'Invitation sent',
   linked: () => 'Link created',
   updated: () => 'Invitation updated and sent again',
   already_member: () => 'Already a member',

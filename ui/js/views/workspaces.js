@@ -3,12 +3,11 @@
 
 import * as api from '../api.js';
 import { app, subscribe, reloadWorkspaces, selectWorkspace } from '../store.js';
-import { el, clear, toast, confirmDialog, promptDialog, copyText } from '../ui.js';
+import { el, clear, toast, confirmDialog, promptDialog, copyText, KIND_LABEL } from '../ui.js';
 import { errorBox } from '../errors.js';
 import { openAddWorkspace } from './add-workspace.js';
 import { mailboxPanel } from './mailbox.js';
 
-const KIND_LABEL = { supabase: 'Supabase', gotrue: 'Self-hosted GoTrue', netlify: 'Netlify Identity', royalti: 'Royalti' };
 
 let listBox;
 let status;

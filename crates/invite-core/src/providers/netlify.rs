@@ -84,16 +84,30 @@ enum TokenGrant {
     Refresh,
 }
 
+/// Identity's `/token` answer as it arrives; wrapped into [`Tokens`] at once.
 #[derive(Deserialize)]
-struct Tokens {
+struct WireTokens {
     access_token: String,
     #[serde(default)]
     refresh_token: Option<String>,
 }
 
-impl std::fmt::Debug for Tokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Tokens(<redacted>)")
+/// The tokens of a sign-in, secret from the moment they are read.
+#[derive(Debug)]
+struct Tokens {
+    access_token: Sensitive<String>,
+    refresh_token: Option<Sensitive<String>>,
+}
+
+impl From<WireTokens> for Tokens {
+    fn from(w: WireTokens) -> Self {
+        Self {
+            access_token: Sensitive::new(w.access_token),
+            refresh_token: w
+                .refresh_token
+                .filter(|r| !r.is_empty())
+                .map(Sensitive::new),
+        }
     }
 }
 
@@ -102,9 +116,11 @@ async fn read_tokens(resp: reqwest::Response, grant: TokenGrant) -> Result<Token
     let headers = resp.headers().clone();
     let body = body_text(resp).await?;
     if status.is_success() {
-        return parse_json::<Tokens>(&body).map_err(|_| Error::BadResponse {
-            detail: Some(format!("Identity /token answered {status} without tokens")),
-        });
+        return parse_json::<WireTokens>(&body)
+            .map(Tokens::from)
+            .map_err(|_| Error::BadResponse {
+                detail: Some(format!("Identity /token answered {status} without tokens")),
+            });
     }
     let e = parse_error(status.as_u16(), &headers, &body);
     // Identity's /token never answers 404/405 itself: the address is not an Identity site.
@@ -151,13 +167,9 @@ async fn read_tokens(resp: reqwest::Response, grant: TokenGrant) -> Result<Token
 }
 
 fn store_tokens(secrets: &dyn SecretStore, ws_id: &str, t: &Tokens) -> Result<()> {
-    secrets.set(
-        ws_id,
-        names::ACCESS_TOKEN,
-        &Sensitive::new(t.access_token.clone()),
-    )?;
-    if let Some(r) = t.refresh_token.as_ref().filter(|r| !r.is_empty()) {
-        secrets.set(ws_id, names::REFRESH_TOKEN, &Sensitive::new(r.clone()))?;
+    secrets.set(ws_id, names::ACCESS_TOKEN, &t.access_token)?;
+    if let Some(r) = &t.refresh_token {
+        secrets.set(ws_id, names::REFRESH_TOKEN, r)?;
     }
     Ok(())
 }
@@ -302,7 +314,7 @@ impl NetlifyProvider {
             .await?;
         let tokens = read_tokens(resp, TokenGrant::Refresh).await?;
         store_tokens(self.secrets.as_ref(), &self.ws_id, &tokens)?;
-        Ok(Sensitive::new(tokens.access_token))
+        Ok(tokens.access_token)
     }
 
     fn build(
@@ -562,10 +574,10 @@ mod tests {
 
     #[test]
     fn token_debug_hides_values() {
-        let t = Tokens {
+        let t = Tokens::from(WireTokens {
             access_token: "secret".into(),
             refresh_token: Some("r".into()),
-        };
+        });
         assert!(!format!("{t:?}").contains("secret"));
     }
 }

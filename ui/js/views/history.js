@@ -27,7 +27,7 @@ export function mount(sec) {
   wsSel = el('select', { id: 'hist-ws', 'aria-label': 'Workspace' });
   resultSel = el('select', { id: 'hist-result', 'aria-label': 'Result' },
     el('option', { value: '' }, 'Every result'),
-    ...['invited', 'linked', 'already_member', 'failed', 'waiting', 'cancelled'].map((r) => el('option', { value: r }, RESULT_TEXT[r])));
+    ...['invited', 'linked', 'updated', 'already_member', 'failed', 'waiting', 'paused', 'cancelled'].map((r) => el('option', { value: r }, RESULT_TEXT[r])));
   search = el('input', { type: 'search', id: 'hist-search', placeholder: 'Search by address', 'aria-label': 'Search history' });
   status = el('div', { class: 'status-line', id: 'hist-status', role: 'status', 'aria-live': 'polite' });
   tableBox = el('div', { class: 'table-wrap', id: 'hist-table' });

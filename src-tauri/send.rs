@@ -233,17 +233,39 @@ pub fn batch_status(send: State<'_, SendState>, batch_id: String) -> CmdResult<B
     status(&send, &batch_id)
 }
 
-/// Stops a batch: what has not been sent is not sent.
-#[tauri::command]
-pub fn stop_batch(send: State<'_, SendState>, batch_id: String) -> CmdResult<u32> {
-    Ok(send.outbox.cancel_batch(&batch_id)?)
+/// Tells the web view a batch changed outside the worker (a stop, a retry).
+fn batch_changed<R: Runtime>(app: &AppHandle<R>, send: &SendState, batch_id: &str) {
+    if let Ok(b) = send.outbox.batch(batch_id) {
+        let _ = app.emit(
+            "outbox",
+            json!({ "batchId": batch_id, "workspaceId": b.workspace_id }),
+        );
+    }
 }
 
-/// Puts a failed job back in the queue (it is looked up on the server first).
+/// Stops a batch: what has not been sent is not sent.
 #[tauri::command]
-pub fn retry_job(send: State<'_, SendState>, job_id: i64) -> CmdResult<()> {
+pub fn stop_batch<R: Runtime>(
+    app: AppHandle<R>,
+    send: State<'_, SendState>,
+    batch_id: String,
+) -> CmdResult<u32> {
+    let n = send.outbox.cancel_batch(&batch_id)?;
+    batch_changed(&app, &send, &batch_id);
+    Ok(n)
+}
+
+/// Puts a failed or stopped job back in the queue (looked up on the server first when a
+/// request of it went out).
+#[tauri::command]
+pub fn retry_job<R: Runtime>(
+    app: AppHandle<R>,
+    send: State<'_, SendState>,
+    job_id: i64,
+) -> CmdResult<()> {
     send.outbox.retry_job(job_id)?;
     wake(&send);
+    batch_changed(&app, &send, &send.outbox.job(job_id)?.batch_id);
     Ok(())
 }
 

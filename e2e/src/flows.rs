@@ -181,6 +181,19 @@ async fn demo_workspace(s: &Session) -> Res<(String, String)> {
     Ok((url, id))
 }
 
+/// Sets a form control's value as a person choosing it would (an `input` and a `change` event).
+async fn set_value(s: &Session, id: &str, value: &str) -> Res<()> {
+    s.js(&format!(
+        "const e = document.getElementById({}); e.value = {}; \
+         e.dispatchEvent(new Event('input', {{bubbles: true}})); \
+         e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value",
+        serde_json::to_string(id).unwrap_or_default(),
+        serde_json::to_string(value).unwrap_or_default()
+    ))
+    .await
+    .map(|_| ())
+}
+
 async fn count(s: &Session, css: &str) -> Res<u64> {
     let v = s
         .js(&format!(
@@ -283,7 +296,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.wait_visible("#invite-title", 20).await?;
     s.wait_visible("#switcher", 5).await?;
     s.wait_text("#invite-sub", "Demo", 5).await?;
-    let (demo_url, _demo_id) = demo_workspace(&s).await?;
+    let (demo_url, demo_id) = demo_workspace(&s).await?;
     s.shot("demo-invite-screen").await?;
 
     // 2. Paste six: one invalid, one duplicate.
@@ -320,6 +333,14 @@ pub async fn demo(env: &Env) -> Res<()> {
     .await?;
     wait_count(&s, "#inv-table tbody tr[data-status=pending]", 4, 5).await?;
     s.shot("demo-invitations-pending").await?;
+    // Search as you type; sort by address.
+    s.type_into("#inv-search", "bo").await?;
+    s.wait_js("const r = document.querySelectorAll('#inv-table tbody tr'); return r.length === 1 && r[0].dataset.email === 'bob@example.com'", 5).await?;
+    set_value(&s, "inv-search", "").await?;
+    wait_count(&s, "#inv-table tbody tr", 4, 5).await?;
+    set_value(&s, "inv-sort", "emailAsc").await?;
+    s.wait_js("const r = [...document.querySelectorAll('#inv-table tbody tr')].map(t => t.dataset.email); return r.join() === 'ann@example.com,bob@example.com,carol@example.com,dave@example.com'", 5).await?;
+    set_value(&s, "inv-sort", "newestFirst").await?;
 
     // 5. Resend one: the mailbox holds a second email for it.
     let before = mail_for(&http, &demo_url, "bob@example.com").await?.len();
@@ -386,6 +407,20 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.click("#inv-tab-accepted").await?;
     s.wait_js("return document.querySelector('#inv-table tr[data-email=\"dave@example.com\"][data-status=accepted]') !== null", 15).await?;
     s.shot("demo-accepted").await?;
+    // Pasting them again: who is already invited or a member is marked, not counted again.
+    s.click("#nav-invite").await?;
+    s.type_into(
+        "#invite-text",
+        "ann@example.com, dave@example.com, newbie@example.com",
+    )
+    .await?;
+    wait_count(&s, "#chips .chip.invited", 1, 10).await?;
+    wait_count(&s, "#chips .chip.member", 1, 2).await?;
+    s.wait_text("#chip-summary", "1 address to invite", 5)
+        .await?;
+    s.shot("demo-chips-known").await?;
+    set_value(&s, "invite-text", "").await?;
+    s.click("#nav-invitations").await?;
 
     // 8. A 503 fault: the plain error, then Try again succeeds.
     let fault = serde_json::json!({"count": 3, "action": {"type": "status", "status": 503}});
@@ -500,6 +535,19 @@ pub async fn demo(env: &Env) -> Res<()> {
     if other.mail_to("yan@example.com") != 0 {
         return Err("a paused invitation was sent".into());
     }
+
+    // 11c. Rename the demo, and switch workspaces from the header (then back).
+    s.click("#nav-workspaces").await?;
+    s.click(&format!("li[data-ws='{demo_id}'] [data-action=rename]"))
+        .await?;
+    s.type_into("#prompt-input", "Demo for Acme").await?;
+    s.click("#prompt-ok").await?;
+    s.wait_js("return [...document.querySelectorAll('#workspace-select option')].some(o => o.textContent === 'Demo for Acme')", 10).await?;
+    set_value(&s, "workspace-select", &demo_id).await?;
+    s.click("#nav-invite").await?;
+    s.wait_text("#invite-sub", "Demo for Acme", 10).await?;
+    set_value(&s, "workspace-select", &acme_id).await?;
+    s.wait_text("#invite-sub", "Acme (sandbox)", 10).await?;
 
     // 12. History lists what was sent.
     s.click("#nav-history").await?;
@@ -867,5 +915,36 @@ pub async fn royalti(env: &Env) -> Res<()> {
     )
     .await?;
     invite_two_cancel_one(&s, &sandbox, "ry", Entry::Dropped).await?;
+
+    // Stop, then Retry: with the queue paused the batch waits, Stop keeps it from being sent,
+    // Retry brings it back (still held), and Resume on the results sends it, once.
+    s.js("return window.__TAURI__.core.invoke('list_workspaces').then(r => window.__TAURI__.core.invoke('pause_workspace', { workspaceId: r.currentId }))")
+        .await?;
+    s.click("#nav-invite").await?;
+    s.type_into("#invite-text", "ry-stop@example.com").await?;
+    s.wait_text("#invite-send", "Invite 1 person", 10).await?;
+    s.click("#invite-send").await?;
+    wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
+    s.click("#invite-stop").await?;
+    wait_count(&s, "#results li[data-state=cancelled]", 1, 20).await?;
+    s.wait_text("#results", "Stopped: not sent", 5).await?;
+    s.shot("ry-stopped").await?;
+    s.click("#results li[data-state=cancelled] [data-action=retry]")
+        .await?;
+    wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
+    s.click("#results li[data-state=paused] [data-action=resume]")
+        .await?;
+    wait_count(&s, "#results li[data-state=invited]", 1, 30).await?;
+    let sent = sandbox
+        .mail()
+        .iter()
+        .filter(|m| m.to == "ry-stop@example.com")
+        .count();
+    if sent != 1 {
+        return Err(format!(
+            "the stopped, retried, resumed invitation was sent {sent} times"
+        ));
+    }
+    s.shot("ry-retried-sent").await?;
     close_and_check_leaks(env, s, driver, &secrets, Vec::new()).await
 }

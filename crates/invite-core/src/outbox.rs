@@ -492,12 +492,16 @@ impl Outbox {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Puts a failed (or stopped) job back in the queue. It is looked up on the server before it
-    /// is sent, so a retry never invites twice.
+    /// Puts a failed (or stopped) job back in the queue. One whose request went out is looked up
+    /// on the server before it is sent again, so a retry never invites twice; in a paused
+    /// workspace it waits with the rest until the owner resumes.
     pub fn retry_job(&self, job: i64) -> Result<()> {
         let conn = self.lock()?;
         conn.execute(
-            "UPDATE jobs SET state='uncertain', next_attempt_at=NULL, updated_at=?2 WHERE id=?1 AND state IN ('failed','cancelled')",
+            "UPDATE jobs SET next_attempt_at=NULL, updated_at=?2,
+               state = CASE WHEN EXISTS(SELECT 1 FROM paused_workspaces p WHERE p.workspace_id=jobs.workspace_id)
+                 THEN 'paused' ELSE 'uncertain' END
+             WHERE id=?1 AND state IN ('failed','cancelled')",
             params![job, now()],
         )?;
         Ok(())
@@ -1299,6 +1303,13 @@ mod tests {
         o.retry_job(id).unwrap();
         assert_eq!(o.job(id).unwrap().state, JobState::Uncertain);
         assert_eq!(o.batch(&b).unwrap().pending, 1);
+        // In a paused workspace a retried job waits for the owner with the rest.
+        let other = o.jobs(&b).unwrap()[1].id;
+        o.pause_workspace("ws", "owner").unwrap();
+        o.retry_job(other).unwrap();
+        assert_eq!(o.job(other).unwrap().state, JobState::Paused);
+        o.resume_workspace("ws").unwrap();
+        assert_eq!(o.job(other).unwrap().state, JobState::Queued);
     }
 
     #[test]

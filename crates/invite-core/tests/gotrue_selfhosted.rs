@@ -277,3 +277,22 @@ async fn a_lost_invite_answer_is_looked_up_not_resent() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_owner_can_name_the_fork_and_it_is_used_without_asking_the_server() {
+    for (fork, choice, dialect) in [
+        (Fork::Supabase, GotrueFork::Supabase, Dialect::Supabase),
+        (Fork::Netlify, GotrueFork::Netlify, Dialect::Netlify),
+    ] {
+        let t = Hosted::start(fork, AuthMode::Default, choice).await;
+        // Known from the start: the capabilities are the fork's, before any request.
+        assert_eq!(
+            t.provider.capabilities().copy_link,
+            dialect == Dialect::Supabase
+        );
+        assert_eq!(t.provider.dialect().await.unwrap(), dialect);
+        assert_eq!(t.calls("GET /settings") + t.calls("GET /health"), 0);
+        // And it works: a minted token of that fork invites.
+        t.provider.invite(&req(&fresh("named"))).await.unwrap();
+    }
+}

@@ -473,3 +473,50 @@ async fn an_invite_that_times_out_is_uncertain_and_looked_up_not_resent() {
         "a write whose answer was lost is not re-sent"
     );
 }
+
+#[tokio::test]
+async fn an_invitation_past_its_link_lifetime_is_expired_until_resent() {
+    use invite_core::providers::supabase::SupabaseProvider;
+    let t = Supa::start().await;
+    // The workspace says links live an hour (Supabase: Email OTP Expiration).
+    let mut ws = t.ws.clone();
+    ws.options.link_lifetime_hours = Some(1);
+    let p = SupabaseProvider::new(http(), &ws, t.store.clone()).unwrap();
+    let email = fresh("late");
+    let sent = p.invite(&req(&email)).await.unwrap().invite;
+    assert_eq!(sent.status, InviteStatus::Pending);
+    let expires = sent.expires_at.unwrap();
+    let hour = expires - sent.invited_at.unwrap();
+    assert!((3590..=3610).contains(&hour.num_seconds()), "{hour:?}");
+    // Two hours later, as the server reports it.
+    let r = reqwest::Client::new()
+        .post(format!("{}/__sandbox/age", t.url))
+        .json(&serde_json::json!({"email": email, "seconds": 7200}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let late = p.find(&email).await.unwrap().unwrap();
+    assert_eq!(late.status, InviteStatus::Expired);
+    let expired = p
+        .list_all(&ListQuery {
+            status: Some(InviteStatus::Expired),
+            search: None,
+        })
+        .await
+        .unwrap();
+    assert!(expired.iter().any(|i| i.email == email));
+    // A resend makes it pending again, with a fresh link.
+    let again = p
+        .resend(
+            &InviteRef {
+                id: late.id.clone(),
+                email: email.clone(),
+            },
+            &ResendOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, InviteStatus::Pending, "{again:?}");
+    assert_eq!(t.mail_to(&email).len(), 2);
+}

@@ -1158,6 +1158,35 @@ async fn control(shared: &Arc<Shared>, method: &str, path: &str, body: &Bytes) -
             }
             Err(e) => Reply::json(400, json!({"ok":false,"error":e.to_string()})),
         },
+        // Test aid, not an API of the real services: makes a GoTrue invitation look `seconds`
+        // older (its `invited_at` and `confirmation_sent_at`), so expiry can be seen without
+        // waiting a day. The link itself keeps working as before.
+        ("POST", "age") => {
+            #[derive(Deserialize)]
+            struct Age {
+                email: String,
+                seconds: i64,
+            }
+            let a: Age = match serde_json::from_slice(body) {
+                Ok(a) => a,
+                Err(e) => {
+                    return Reply::json(400, json!({"ok":false,"error":format!("bad body: {e}")}))
+                }
+            };
+            let by = chrono::Duration::seconds(a.seconds.clamp(0, 10 * 365 * 86400));
+            let mut st = shared.lock();
+            let mut aged = 0;
+            for u in st
+                .users
+                .iter_mut()
+                .filter(|u| u.email.eq_ignore_ascii_case(&a.email))
+            {
+                u.invited_at = u.invited_at.map(|t| t - by);
+                u.confirmation_sent_at = u.confirmation_sent_at.map(|t| t - by);
+                aged += 1;
+            }
+            Reply::json(200, json!({"ok":true,"aged":aged}))
+        }
         ("POST", "accept") => {
             #[derive(Deserialize)]
             struct A {

@@ -296,6 +296,8 @@ const OUTCOME = {
 const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', already_member: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
 const PILL_TEXT = { invited: 'Invited', linked: 'Link', updated: 'Re-sent', already_member: 'Member', failed: 'Failed', waiting: 'Waiting', uncertain: 'Checking', paused: 'Paused', cancelled: 'Stopped', queued: 'Queued', sending: 'Sending' };
 
+const UNSENT = new Set(['queued', 'sending', 'waiting', 'uncertain', 'paused']);
+
 function renderResults() {
   const s = lastStatus;
   if (!s) return;
@@ -303,11 +305,13 @@ function renderResults() {
   clear(resultsCard);
   const done = s.total - s.counts.queued - s.counts.sending - s.counts.waiting - s.counts.uncertain - s.counts.paused;
   const pct = s.total ? Math.round((done / s.total) * 100) : 0;
-  const stopBtn = el('button', { type: 'button', class: 'btn', id: 'invite-stop', disabled: s.finished, onclick: stop }, 'Stop');
+  // A paused batch is not running, but it is not done either: it can still be stopped.
+  const stoppable = s.jobs.some((j) => UNSENT.has(j.state));
+  const stopBtn = el('button', { type: 'button', class: 'btn', id: 'invite-stop', onclick: stop }, 'Stop');
   const waiting = s.jobs.some((j) => j.state === 'waiting');
   resultsCard.append(
     el('div', { class: 'toolbar' }, el('h2', { id: 'results-title', class: 'flush' }, s.finished ? 'Results' : `Inviting ${plural(s.total, 'person', 'people')}…`),
-      el('span', { class: 'spacer' }), s.finished ? null : stopBtn),
+      el('span', { class: 'spacer' }), stoppable ? stopBtn : null),
     el('div', { class: 'progress-row' },
       el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(s.total), 'aria-valuenow': String(done), 'aria-label': 'Progress' },
         el('div', { class: 'bar', 'data-pct': String(pct) })),

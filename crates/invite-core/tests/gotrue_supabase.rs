@@ -520,3 +520,36 @@ async fn an_invitation_past_its_link_lifetime_is_expired_until_resent() {
     assert_eq!(again.status, InviteStatus::Pending, "{again:?}");
     assert_eq!(t.mail_to(&email).len(), 2);
 }
+
+#[tokio::test]
+async fn addresses_the_mailer_refuses_are_named_with_the_reason() {
+    // The built-in mailer emails only the team (email_address_not_authorized)...
+    let mut config = Config::new(Flavor::Supabase);
+    config.email_authorized_addresses = vec!["team@acme.io".into()];
+    let t = Supa::start_with(config).await;
+    t.provider.invite(&req("team@acme.io")).await.unwrap();
+    let e = t
+        .provider
+        .invite(&req("outsider@acme.io"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidEmail { email, reason }
+            if email == "outsider@acme.io" && reason.contains("custom SMTP")),
+        "{e:?}"
+    );
+    // ...and with extended validation refuses addresses that cannot receive mail.
+    let mut config = Config::new(Flavor::Supabase);
+    config.email_validation_extended = true;
+    let t = Supa::start_with(config).await;
+    let e = t
+        .provider
+        .invite(&req("someone@site.invalid"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidEmail { email, reason }
+            if email == "someone@site.invalid" && reason.contains("invalid")),
+        "{e:?}"
+    );
+}

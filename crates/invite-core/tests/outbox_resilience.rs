@@ -45,7 +45,10 @@ fn provider(sandbox_url: &str, secrets: &MemoryStore) -> Arc<dyn Provider> {
         options: WorkspaceOptions::default(),
         demo: false,
     };
-    let http = Http::with_timeout(Duration::from_secs(5)).unwrap();
+    // Long enough that a machine busy with other tests never times a request out: a timed-out
+    // invite that the server carries out only after the lookup is the one case no client can
+    // tell apart, and these tests count emails.
+    let http = Http::with_timeout(Duration::from_secs(30)).unwrap();
     Arc::new(SupabaseProvider::new(http, &ws, Arc::new(secrets.clone())).unwrap())
 }
 

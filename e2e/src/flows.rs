@@ -870,7 +870,43 @@ pub async fn netlify(env: &Env) -> Res<()> {
     if saved != serde_json::json!(2) {
         return Err(format!("concurrency saved as {saved}"));
     }
-    close_and_check_leaks(env, s, driver, &secrets, Vec::new()).await
+
+    // A known email limit: 3 an hour, two already sent. One more goes, the next one waits and
+    // says why; after a restart the owner sees it resuming.
+    s.click("[data-action=settings]").await?;
+    s.type_into("#set-emails", "3").await?;
+    s.click("#settings-save").await?;
+    s.wait_text("#toast", "Saved the settings", 10).await?;
+    s.click("#nav-invite").await?;
+    s.type_into("#invite-text", "nf-cat@example.com\nnf-dan@example.com")
+        .await?;
+    s.wait_text("#invite-send", "Invite 2 people", 10).await?;
+    s.click("#invite-send").await?;
+    wait_count(&s, "#results li[data-state=invited]", 1, 30).await?;
+    wait_count(&s, "#results li[data-state=waiting]", 1, 10).await?;
+    s.wait_text(
+        "#results",
+        "Waiting for the server’s email limit — next try",
+        5,
+    )
+    .await?;
+    s.shot("nf-email-limit-waiting").await?;
+    let sent: usize = ["nf-cat@example.com", "nf-dan@example.com"]
+        .iter()
+        .map(|to| sandbox.mail().iter().filter(|m| m.to == *to).count())
+        .sum();
+    if sent != 1 {
+        return Err(format!("{sent} emails went out past a limit of 3 an hour"));
+    }
+    let mut ipc = s.ipc_log().await?;
+    s.close().await?;
+    drop(driver);
+    let (driver, s) = reopen(env, "netlify").await?;
+    s.wait_text("#banners", "Resuming 1 invitation for Acme site", 15)
+        .await?;
+    s.shot("nf-resuming-after-restart").await?;
+    ipc.extend(s.ipc_log().await?);
+    close_and_check_leaks(env, s, driver, &secrets, ipc).await
 }
 
 /// Issue 7, Royalti: sign in once, see three workspaces (the one where the owner is a plain

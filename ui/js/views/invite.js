@@ -282,7 +282,7 @@ const WAIT_REASON = (e) => {
 const OUTCOME = {
   queued: () => 'Waiting to be sent',
   sending: () => 'Sending…',
-  invited: () => 'Invitation sent',
+  invited: () => '', // the pill says it
   linked: () => 'Link created',
   updated: () => 'Invitation updated and sent again',
   already_member: () => 'Already a member',

@@ -7,7 +7,7 @@ use tauri::State;
 
 use invite_core::model::{Invite, InviteRef};
 use invite_core::parse::{ParseCounts, ParseResult};
-use invite_core::workspace::{Workspace, WorkspaceSettings};
+use invite_core::workspace::{ConnectionSettings, Workspace, WorkspaceSettings};
 
 use crate::error::{CmdError, CmdResult};
 use crate::invitations::{self, InvitationQuery, InvitationView};
@@ -161,6 +161,18 @@ pub fn edit_workspace(
     })?;
     state.forget(&id)?;
     state.workspace(&id)
+}
+
+/// Corrects where and how a saved workspace reaches its server. The change is checked against
+/// the server with the keys already in the keychain, and saved only if they can still invite.
+#[tauri::command]
+pub async fn edit_connection(
+    state: State<'_, AppState>,
+    id: String,
+    settings: ConnectionSettings,
+) -> CmdResult<Workspace> {
+    check_id(&id)?;
+    workspaces::edit_connection(&state, &id, &settings).await
 }
 
 #[tauri::command]

@@ -40,6 +40,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             commands::rename_workspace,
             commands::remove_workspace,
             commands::edit_workspace,
+            commands::edit_connection,
             commands::test_connection,
             commands::add_workspace,
             commands::netlify_function,

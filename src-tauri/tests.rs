@@ -596,3 +596,55 @@ fn a_passed_test_lets_save_go_without_the_secret_sent_again() {
     );
     drop(rt);
 }
+
+#[test]
+fn edit_connection_checks_before_it_saves() {
+    let t = app();
+    assert_eq!(
+        t.kind_of(
+            "edit_connection",
+            json!({"id": "nope", "settings": {"baseUrl": "https://x.supabase.co"}})
+        ),
+        "unknown_workspace"
+    );
+    saved_workspace(&t, "w1");
+    for (settings, kind) in [
+        (json!({"baseUrl": "http://example.com"}), "invalid_url"),
+        (
+            json!({"baseUrl": "https://abc.supabase.co", "functionPath": "/x"}),
+            "invalid_input",
+        ),
+    ] {
+        let e = t
+            .call("edit_connection", json!({"id": "w1", "settings": settings}))
+            .unwrap_err();
+        assert_eq!(e["kind"], kind, "{settings}: {e}");
+    }
+    // An unknown field is refused by the argument parser, naming it.
+    let e = t
+        .call(
+            "edit_connection",
+            json!({"id": "w1", "settings": {"baseUrl": "https://abc.supabase.co", "apiKey": "x"}}),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("apiKey"), "{e}");
+    // A server that does not answer: refused, the saved address stays.
+    t.secrets
+        .set(
+            "w1",
+            "secret_key",
+            &invite_core::secret::Sensitive::new(
+                "sb_secret_0123456789abcdefghijklmnopqrstuv".into(),
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        t.kind_of(
+            "edit_connection",
+            json!({"id": "w1", "settings": {"baseUrl": "http://127.0.0.1:9"}})
+        ),
+        "network"
+    );
+    let r = t.call("list_workspaces", json!({})).unwrap();
+    assert_eq!(r["workspaces"][0]["baseUrl"], "https://abc.supabase.co");
+}

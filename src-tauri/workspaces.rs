@@ -274,6 +274,30 @@ pub async fn add(
     save_with_secrets(state, ws, &staged)
 }
 
+/// A saved workspace's new address or connection options, checked with its kept keys first.
+pub async fn edit_connection(
+    state: &AppState,
+    id: &str,
+    settings: &invite_core::workspace::ConnectionSettings,
+) -> CmdResult<Workspace> {
+    let mut ws = state.workspace(id)?;
+    if ws.demo {
+        return Err(CmdError::invalid(
+            "Demo workspace",
+            "its address is the app's own sandbox",
+        ));
+    }
+    ws.apply_connection(settings)?;
+    invite_core::connect::provider_for(state.http.clone(), &ws, state.secret_store())?
+        .check_connection()
+        .await?;
+    let saved = ws.clone();
+    state.edit_workspaces(|list| list.update(ws))?;
+    state.forget(id)?;
+    tracing::info!(workspace = %id, "workspace connection changed");
+    Ok(saved)
+}
+
 /// "Sign in again" / "Replace key" for a saved workspace: the new secret is checked against the
 /// server first, and replaces the old one only when it can invite.
 pub async fn renew(state: &AppState, id: &str, secrets: &SecretsIn) -> CmdResult<()> {

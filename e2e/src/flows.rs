@@ -895,13 +895,34 @@ pub async fn netlify(env: &Env) -> Res<()> {
     if saved != serde_json::json!(2) {
         return Err(format!("concurrency saved as {saved}"));
     }
+    // The connection can be corrected after saving, but only to one that works: a function path
+    // with nothing deployed is refused with the plain reason, and nothing changes.
+    s.click("[data-action=settings]").await?;
+    s.type_into("#set-fn", "/.netlify/functions/not-deployed")
+        .await?;
+    s.click("#settings-save").await?;
+    s.wait_text("#settings-dialog", "function is not deployed", 20)
+        .await?;
+    s.shot("netlify-connection-refused").await?;
+    let kept = s
+        .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces[0].options.functionPath || null)")
+        .await?;
+    if !kept.is_null() {
+        return Err(format!("a refused function path was saved: {kept}"));
+    }
+    s.type_into("#set-fn", "/.netlify/functions/invite-desk")
+        .await?;
+    s.click("#settings-save").await?;
+    s.wait_js("return !document.getElementById('settings-dialog')", 20)
+        .await?;
 
     // A known email limit: 3 an hour, two already sent. One more goes, the next one waits and
     // says why; after a restart the owner sees it resuming.
     s.click("[data-action=settings]").await?;
     s.type_into("#set-emails", "3").await?;
     s.click("#settings-save").await?;
-    s.wait_text("#toast", "Saved the settings", 10).await?;
+    s.wait_js("return !document.getElementById('settings-dialog')", 20)
+        .await?;
     s.click("#nav-invite").await?;
     s.type_into("#invite-text", "nf-cat@example.com\nnf-dan@example.com")
         .await?;

@@ -69,6 +69,8 @@ export const addWorkspace = (draft, secrets, checkId = null) => call('add_worksp
 export const renameWorkspace = (id, name) => call('rename_workspace', { id, name });
 export const removeWorkspace = (id) => call('remove_workspace', { id });
 export const editWorkspace = (id, settings) => call('edit_workspace', { id, settings });
+/** A new address or connection option, checked with the kept keys before it is saved. */
+export const editConnection = (id, settings) => call('edit_connection', { id, settings });
 export const updateSecrets = (workspaceId, secrets) => call('update_secrets', { workspaceId, secrets });
 export const startDemo = () => call('start_demo');
 export const demoMailbox = (id) => call('demo_mailbox', { id });

@@ -414,7 +414,62 @@ pub struct WorkspaceSettings {
     pub emails_per_hour: Option<u32>,
 }
 
+/// Where and how a saved workspace reaches its server: what the owner may correct after saving
+/// (a moved address, a renamed function, another admin role) without entering the key again. A
+/// change is checked against the server with the keys already kept before it is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectionSettings {
+    /// The address, as typed (normalised like a new workspace's).
+    pub base_url: String,
+    /// Self-hosted GoTrue: the admin role put in minted tokens (blank: the default).
+    #[serde(default)]
+    pub admin_role: Option<String>,
+    /// Self-hosted GoTrue: which fork (`auto` detects it).
+    #[serde(default)]
+    pub gotrue_fork: Option<GotrueFork>,
+    /// Netlify: the path of the Invite Desk function (blank: the default).
+    #[serde(default)]
+    pub function_path: Option<String>,
+}
+
 impl Workspace {
+    /// Applies `c` (blank text means "the default"); options of another kind of service are
+    /// refused. On an error the workspace is unchanged.
+    pub fn apply_connection(&mut self, c: &ConnectionSettings) -> Result<()> {
+        let blank = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let gotrue = self.kind == WorkspaceKind::Gotrue;
+        if !gotrue && (blank(&c.admin_role).is_some() || c.gotrue_fork.is_some()) {
+            return Err(Error::invalid_input(
+                "Admin role and fork",
+                "only a self-hosted GoTrue workspace has them",
+            ));
+        }
+        if self.kind != WorkspaceKind::Netlify && blank(&c.function_path).is_some() {
+            return Err(Error::invalid_input(
+                "Function path",
+                "only a Netlify workspace has one",
+            ));
+        }
+        let mut next = self.clone();
+        next.base_url = normalize_url(self.kind, &c.base_url)?;
+        if gotrue {
+            next.options.admin_role = blank(&c.admin_role);
+            next.options.gotrue_fork = c.gotrue_fork.unwrap_or_default();
+        }
+        if self.kind == WorkspaceKind::Netlify {
+            next.options.function_path = blank(&c.function_path);
+        }
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
     /// Applies `settings` (blank text means "not set"), refusing values out of range; on an
     /// error the workspace is unchanged.
     pub fn apply_settings(&mut self, settings: &WorkspaceSettings) -> Result<()> {
@@ -704,6 +759,80 @@ mod tests {
         })
         .unwrap();
         assert_eq!(ws.options.default_redirect_url, None);
+    }
+
+    #[test]
+    fn connection_settings_apply_to_their_own_kind_only() {
+        let ws = |kind, url: &str| Workspace {
+            id: "w".into(),
+            name: "Acme".into(),
+            kind,
+            base_url: url.into(),
+            options: WorkspaceOptions::default(),
+            demo: false,
+        };
+        let mut g = ws(Gotrue, "https://auth.acme.io");
+        g.apply_connection(&ConnectionSettings {
+            base_url: "https://login.acme.io/".into(),
+            admin_role: Some(" supabase_admin ".into()),
+            gotrue_fork: Some(GotrueFork::Supabase),
+            function_path: None,
+        })
+        .unwrap();
+        assert_eq!(g.base_url, "https://login.acme.io");
+        assert_eq!(g.options.admin_role.as_deref(), Some("supabase_admin"));
+        assert_eq!(g.options.gotrue_fork, GotrueFork::Supabase);
+        // Blank is the default again.
+        g.apply_connection(&ConnectionSettings {
+            base_url: "https://login.acme.io".into(),
+            admin_role: Some("  ".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (g.options.admin_role.clone(), g.options.gotrue_fork),
+            (None, GotrueFork::Auto)
+        );
+
+        let mut n = ws(Netlify, "https://acme.netlify.app");
+        n.apply_connection(&ConnectionSettings {
+            base_url: "https://acme.netlify.app".into(),
+            function_path: Some("/.netlify/functions/invites".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            n.options.function_path.as_deref(),
+            Some("/.netlify/functions/invites")
+        );
+        let before = n.clone();
+        for bad in [
+            ConnectionSettings {
+                base_url: "http://acme.netlify.app".into(),
+                ..Default::default()
+            },
+            ConnectionSettings {
+                base_url: "https://acme.netlify.app".into(),
+                function_path: Some("no-slash".into()),
+                ..Default::default()
+            },
+            ConnectionSettings {
+                base_url: "https://acme.netlify.app".into(),
+                admin_role: Some("service_role".into()),
+                ..Default::default()
+            },
+        ] {
+            assert!(n.apply_connection(&bad).is_err(), "{bad:?}");
+            assert_eq!(n, before, "a refused edit changes nothing");
+        }
+        let mut s = ws(Supabase, "https://abcdefghijklmnopqrst.supabase.co");
+        assert!(s
+            .apply_connection(&ConnectionSettings {
+                base_url: "https://abcdefghijklmnopqrst.supabase.co".into(),
+                function_path: Some("/x".into()),
+                ..Default::default()
+            })
+            .is_err());
     }
 
     #[test]

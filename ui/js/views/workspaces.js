@@ -128,7 +128,34 @@ const EMAIL_LIMIT_HELP = {
   gotrue: 'GoTrue’s GOTRUE_RATE_LIMIT_EMAIL_SENT (30 an hour unless changed). Invite Desk keeps to it and queues the rest.',
 };
 
-// Settings that change how invitations go out, not where or with which key.
+// Where the workspace's server is and how it is reached: checked with the kept keys on Save.
+function connectionFields(w) {
+  if (w.demo) return null;
+  const o = w.options || {};
+  const text = (id, label, value, placeholder, hint) => el('div', { class: 'field' },
+    el('label', { for: id }, label),
+    el('input', { id, type: 'text', value: value || '', placeholder, spellcheck: 'false' }),
+    hint ? el('p', { class: 'hint' }, hint) : null);
+  return el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'Connection'),
+    text('set-url', 'Address', w.baseUrl, '', 'Checked with the key already kept before it is saved.'),
+    w.kind === 'gotrue' ? text('set-role', 'Admin role in minted tokens', o.adminRole, 'service_role', 'Supabase’s fork: a role in GOTRUE_JWT_ADMIN_ROLES. Leave empty for the default.') : null,
+    w.kind === 'gotrue' ? el('div', { class: 'field' }, el('label', { for: 'set-fork' }, 'Server'),
+      el('select', { id: 'set-fork' }, ...[['auto', 'Detect it'], ['supabase', 'Supabase’s GoTrue'], ['netlify', 'Netlify’s GoTrue']]
+        .map(([v, t]) => el('option', { value: v, selected: (o.gotrueFork || 'auto') === v }, t)))) : null,
+    w.kind === 'netlify' ? text('set-fn', 'Function path', o.functionPath, '/.netlify/functions/invite-desk', 'Where you deployed the Invite Desk function. Leave empty for the default.') : null);
+}
+
+function connectionOf(form, w) {
+  const v = (id) => form.querySelector(`#${id}`)?.value.trim() || null;
+  return {
+    baseUrl: v('set-url') || '',
+    adminRole: w.kind === 'gotrue' ? v('set-role') : null,
+    gotrueFork: w.kind === 'gotrue' ? v('set-fork') : null,
+    functionPath: w.kind === 'netlify' ? v('set-fn') : null,
+  };
+}
+
+// Settings that change how invitations go out, and where the server is; never the key.
 function editSettings(w) {
   const o = w.options || {};
   const d = el('dialog', { class: 'dialog small', id: 'settings-dialog', 'aria-labelledby': 'settings-title' });
@@ -139,6 +166,7 @@ function editSettings(w) {
     el('p', { class: 'hint' }, help.text));
   const form = el('form', { method: 'dialog', novalidate: true },
     el('h2', { id: 'settings-title' }, `Settings: ${w.name}`),
+    connectionFields(w),
     el('div', { class: 'field' },
       el('label', { for: 'set-redirect' }, 'Where people land after accepting (default)'),
       el('input', { id: 'set-redirect', type: 'url', value: o.defaultRedirectUrl || '', placeholder: 'https://app.example.com/welcome' }),
@@ -155,6 +183,8 @@ function editSettings(w) {
     el('div', { class: 'dialog-actions' },
       el('button', { type: 'button', class: 'btn', onclick: () => d.close() }, 'Cancel'),
       el('button', { type: 'submit', class: 'btn primary', id: 'settings-save' }, 'Save')));
+  // What the dialog opened with: only a changed connection is checked against the server.
+  const initialConnection = w.demo ? null : JSON.stringify(connectionOf(form, w));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const whole = (id) => {
@@ -164,16 +194,28 @@ function editSettings(w) {
       return v ? Number(v) : null;
     };
     try {
-      await api.editWorkspace(w.id, {
+      // The numbers are read (and refused) first, so a bad one never follows a saved address.
+      const settings = {
         defaultRedirectUrl: form.querySelector('#set-redirect').value.trim() || null,
         linkLifetimeHours: whole('set-lifetime'),
         concurrency: whole('set-concurrency'),
         emailsPerHour: whole('set-emails'),
-      });
+      };
+      if (!w.demo) {
+        const now = connectionOf(form, w);
+        if (JSON.stringify(now) !== initialConnection) {
+          clear(answer).append('Checking the connection…');
+          await api.editConnection(w.id, now);
+        }
+      }
+      await api.editWorkspace(w.id, settings);
       d.close();
       toast(`Saved the settings of ${w.name}`);
       await reloadWorkspaces();
-    } catch (e) { clear(answer).append(errorBox(e)); }
+    } catch (e) {
+      clear(answer).append(errorBox(e));
+      answer.scrollIntoView({ block: 'nearest' });
+    }
   });
   d.addEventListener('close', () => d.remove());
   d.append(form);

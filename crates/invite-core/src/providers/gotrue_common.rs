@@ -947,6 +947,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn authorising_headers_are_marked_sensitive_and_never_printed() {
+        let key = "sb_secret_never-print-me-0123456789";
+        let admin = RestAdmin::new(
+            Http::new().unwrap(),
+            "https://abc.supabase.co/auth/v1",
+            Dialect::Supabase,
+            vec![
+                (
+                    HeaderName::from_static("apikey"),
+                    HeaderValue::from_str(key).unwrap(),
+                ),
+                (
+                    reqwest::header::AUTHORIZATION,
+                    HeaderValue::from_str(&format!("Bearer {key}")).unwrap(),
+                ),
+            ],
+            hints(None),
+        );
+        let req = admin.request(Method::GET, "/admin/users").build().unwrap();
+        for name in ["apikey", "authorization"] {
+            assert!(req.headers()[name].is_sensitive(), "{name}");
+        }
+        // What a log line or a panic would show of the request.
+        let shown = format!("{req:?} {:?}", req.headers());
+        assert!(!shown.contains("never-print-me"), "{shown}");
+    }
+
     fn map(status: u16, body: &str, email: Option<&str>, write: bool) -> Error {
         let h = hints(None);
         let headers = HeaderMap::new();

@@ -33,6 +33,17 @@ fn sign(s: &Sandbox, claims: Value) -> String {
     .unwrap()
 }
 
+/// The token in the first invitation email's link (`#invite_token=`), as the invitee's
+/// browser would read it.
+fn first_invite_token(s: &Sandbox) -> String {
+    s.mail()[0]
+        .link
+        .split("#invite_token=")
+        .nth(1)
+        .unwrap()
+        .to_string()
+}
+
 async fn op_invite(s: &Sandbox, path: &str, body: &str) -> (u16, Value) {
     let r = client()
         .post(format!("{}{path}", s.url()))
@@ -264,12 +275,7 @@ async fn list_get_delete_and_link_with_prev() {
 async fn verify_signup_accepts_invite() {
     let s = start(Flavor::Netlify).await;
     op_invite(&s, &format!("{ID}/invite"), r#"{"email":"v@example.com"}"#).await;
-    let token = s.mail()[0]
-        .link
-        .split("#invite_token=")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let token = first_invite_token(&s);
     let v = |b: Value| {
         client()
             .post(format!("{}{ID}/verify", s.url()))
@@ -585,12 +591,7 @@ async fn bearer_scheme_is_exactly_bearer_or_lowercase() {
 async fn verify_checks_the_type_before_the_token() {
     let s = start(Flavor::Netlify).await;
     op_invite(&s, &format!("{ID}/invite"), r#"{"email":"t@example.com"}"#).await;
-    let token = s.mail()[0]
-        .link
-        .split("#invite_token=")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let token = first_invite_token(&s);
     let v = |b: String| {
         client()
             .post(format!("{}{ID}/verify", s.url()))

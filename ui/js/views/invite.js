@@ -354,13 +354,14 @@ async function stop() {
   try { await api.stopBatch(batch.batchId); toast('Stopped. Nothing more will be sent.'); } catch (e) { resultsCard.append(errorBox(e)); }
 }
 
+// Each says what it did, so an earlier "Stopped" toast is not left standing over the result.
 async function retry(j) {
-  try { await api.retryJob(j.id); } catch (e) { resultsCard.append(errorBox(e)); }
+  try { await api.retryJob(j.id); toast(`${j.email} is back in the queue.`); } catch (e) { resultsCard.append(errorBox(e)); }
 }
 
 async function resume() {
   if (!batch) return;
-  try { await api.resumeWorkspace(batch.workspaceId); } catch (e) { resultsCard.append(errorBox(e)); }
+  try { await api.resumeWorkspace(batch.workspaceId); toast('Resumed: the waiting invitations go out now.'); } catch (e) { resultsCard.append(errorBox(e)); }
 }
 
 async function switchLinks() {

@@ -838,8 +838,25 @@ async fn open_invitation(
             )),
         });
     }
+    // A user who signed up by themselves was never invited: nothing here is theirs to touch,
+    // confirmed or not (a re-invite would even turn their account into an invitation).
+    if !user.is_invitation() {
+        return Err(Error::NotPending {
+            reason: format!(
+                "{} signed up by themselves and was never invited, so there is no invitation to {action}.",
+                user.email_lower()
+            ),
+        });
+    }
     let inv = to_invite(&user, lifetime, Utc::now());
     match inv.status {
+        InviteStatus::Accepted if action == "cancel" => Err(Error::NotPending {
+            reason: format!(
+                "{} has already accepted the invitation and is a member. Invite Desk does not remove members; \
+                 do that in the dashboard if you really mean to.",
+                inv.email
+            ),
+        }),
         InviteStatus::Accepted => Err(Error::NotPending {
             reason: format!(
                 "{} has already accepted the invitation, so there is nothing to {action}.",
@@ -918,16 +935,7 @@ pub async fn resend(
 /// Cancels a pending invitation: re-reads the user right before deleting and never deletes one
 /// who accepted.
 pub async fn cancel(api: &dyn AdminApi, r: &InviteRef, lifetime: Option<Duration>) -> Result<()> {
-    let user = open_invitation(api, r, lifetime, "cancel").await.map_err(|e| match e {
-        Error::NotPending { .. } => Error::NotPending {
-            reason: format!(
-                "{} has already accepted the invitation and is a member. Invite Desk does not remove members; \
-                 do that in the dashboard if you really mean to.",
-                r.email.trim().to_lowercase()
-            ),
-        },
-        other => other,
-    })?;
+    let user = open_invitation(api, r, lifetime, "cancel").await?;
     api.delete_user(&user.id).await
 }
 

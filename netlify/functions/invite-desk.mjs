@@ -8,14 +8,21 @@
 // Routes (after /.netlify/functions/invite-desk), all with `Authorization: Bearer <user JWT>`:
 //   GET    /check                          -> {"ok":true,"email","roles"}
 //   POST   /invite   {"email","data"?}     -> the Identity user
-//   GET    /users?page=&per_page=&filter=  -> {"users","total","next_page"}
-//   GET    /users/{id}                     -> the Identity user
-//   DELETE /users/{id}                     -> {}
+//   GET    /users?page=&per_page=&filter=  -> {"users","total","next_page"}, per_page at most 100;
+//                                             each user only {id,email,name,invited_at,confirmed_at,created_at}
+//   GET    /users/{id}                     -> the same fields plus "message" (the invitation's)
+//   DELETE /users/{id}                     -> {} only for a pending invitation (invited, not confirmed)
 // Errors: {"error":{"code","message"}} with 401 unauthorized, 403 forbidden, 404 not_found,
-// 400 bad_request, or Identity's own status with code identity_error.
+// 400 bad_request, 409 not_pending, or Identity's own status with code identity_error.
+//
+// Anyone with an allowed role can call these routes directly, not only through Invite Desk, so
+// the function itself is the boundary: it never deletes a member or a user who signed up by
+// themselves, and it never hands out roles (app_metadata) or other profile data.
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-const ID_RE = /^[0-9A-Za-z-]{1,64}$/;
+// Identity's user ids are UUIDs; anything else cannot name a user.
+const ID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+const MAX_PER_PAGE = 100;
 
 function reply(statusCode, body) {
   return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
@@ -83,6 +90,43 @@ async function identityCall(identity, method, path, body) {
   return { res, data };
 }
 
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// A non-empty string from user_metadata, else null.
+function metaText(u, key) {
+  const m = isObject(u) ? u.user_metadata : null;
+  const v = isObject(m) ? m[key] : null;
+  return typeof v === 'string' && v.trim() ? v : null;
+}
+
+function fieldOf(u, key) {
+  return isObject(u) ? (u[key] ?? null) : null;
+}
+
+function timeOf(u, key) {
+  const v = fieldOf(u, key);
+  return typeof v === 'string' ? v : null;
+}
+
+// Only what Invite Desk shows of a user: no roles (app_metadata), no other metadata.
+function slimUser(u) {
+  return {
+    id: fieldOf(u, 'id'),
+    email: fieldOf(u, 'email'),
+    name: metaText(u, 'full_name') ?? metaText(u, 'name'),
+    invited_at: timeOf(u, 'invited_at'),
+    confirmed_at: timeOf(u, 'confirmed_at'),
+    created_at: timeOf(u, 'created_at'),
+  };
+}
+
+// Identity's per_page has no maximum: a whole user base in one answer is not something the
+// app needs. Whole numbers above the cap become the cap; anything else is Identity's to judge.
+function cappedPerPage(v) {
+  const s = String(v);
+  return /^[0-9]+$/.test(s) && Number(s) > MAX_PER_PAGE ? String(MAX_PER_PAGE) : s;
+}
+
 function readBody(event) {
   if (!event.body) return {};
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -136,7 +180,9 @@ export const handler = async (event, context) => {
   if (method === 'GET' && route === '/users') {
     const params = new URLSearchParams();
     for (const k of ['page', 'per_page', 'filter']) {
-      if (q[k] !== undefined && q[k] !== null && q[k] !== '') params.set(k, String(q[k]));
+      if (q[k] !== undefined && q[k] !== null && q[k] !== '') {
+        params.set(k, k === 'per_page' ? cappedPerPage(q[k]) : String(q[k]));
+      }
     }
     const qs = params.toString();
     const r = await identityCall(identity, 'GET', `/admin/users${qs ? `?${qs}` : ''}`);
@@ -144,7 +190,7 @@ export const handler = async (event, context) => {
     const users = (r.data && Array.isArray(r.data.users) && r.data.users) || [];
     const totalHeader = Number(r.res.headers.get('x-total-count'));
     return reply(200, {
-      users,
+      users: users.map(slimUser),
       total: Number.isFinite(totalHeader) && r.res.headers.get('x-total-count') !== null ? totalHeader : users.length,
       next_page: nextPage(r.res.headers.get('link')),
     });
@@ -152,11 +198,36 @@ export const handler = async (event, context) => {
 
   const m = route.match(/^\/users\/([^/]+)$/);
   if (m && (method === 'GET' || method === 'DELETE')) {
-    const id = decodeURIComponent(m[1]);
+    let id = '';
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch {
+      id = ''; // a malformed escape such as `%` names no user
+    }
     if (!ID_RE.test(id)) return fail(404, 'not_found', 'No user has that id.');
-    const r = await identityCall(identity, method, `/admin/users/${id}`);
+    // Read first, for DELETE too: only a pending invitation may be deleted.
+    const r = await identityCall(identity, 'GET', `/admin/users/${id}`);
     if (r.fault) return r.fault;
-    return reply(200, method === 'GET' ? r.data : {});
+    const u = isObject(r.data) ? r.data : {};
+    if (method === 'GET') return reply(200, { ...slimUser(u), message: metaText(u, 'invite_message') });
+    const who = u.email || 'This user';
+    if (u.confirmed_at) {
+      return fail(
+        409,
+        'not_pending',
+        `${who} has accepted the invitation and is a member. This function deletes only pending invitations; remove members in the Netlify dashboard.`,
+      );
+    }
+    if (!u.invited_at) {
+      return fail(
+        409,
+        'not_pending',
+        `${who} signed up by themselves and was never invited. This function deletes only pending invitations; remove users in the Netlify dashboard.`,
+      );
+    }
+    const d = await identityCall(identity, 'DELETE', `/admin/users/${id}`);
+    if (d.fault) return d.fault;
+    return reply(200, {});
   }
 
   return fail(404, 'not_found', `No route ${method} ${route}.`);

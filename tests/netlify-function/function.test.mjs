@@ -175,6 +175,129 @@ test('users are listed with total and next_page, read, and deleted', async () =>
   assert.equal(bad.status, 404);
 });
 
+// Identity's admin API, called as the function's admin (to set up users the app never makes).
+async function identityAdmin(method, path, body) {
+  const res = await fetch(`${IDENTITY}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+  return res.json();
+}
+
+async function idOf(email) {
+  const r = await call(owner, 'GET', '/users', { query: { filter: email } });
+  const u = r.body.users.find((x) => x.email === email);
+  assert.ok(u, `${email} is listed`);
+  return u.id;
+}
+
+async function stillThere(id) {
+  const r = await call(owner, 'GET', `/users/${id}`);
+  assert.equal(r.status, 200, `user ${id} is still there: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+async function acceptInvitation(email) {
+  const mail = JSON.parse(await mailbox()).filter((m) => m.to === email);
+  assert.ok(mail.length, `an invitation email to ${email}`);
+  const res = await fetch(`${SANDBOX}/__sandbox/accept`, {
+    method: 'POST',
+    body: JSON.stringify({ link: mail[mail.length - 1].link }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+}
+
+test('a direct DELETE of a confirmed member or an admin is 409 and the user stays', async () => {
+  for (const email of [env('SANDBOX_MEMBER_EMAIL'), env('SANDBOX_OWNER_EMAIL')]) {
+    const id = await idOf(email);
+    const r = await call(owner, 'DELETE', `/users/${id}`);
+    assert.equal(r.status, 409, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'not_pending');
+    assert.match(r.body.error.message, /is a member/);
+    assert.ok(r.body.error.message.startsWith(email), r.body.error.message);
+    await stillThere(id);
+  }
+  // The owner's session still works: the admin was not deleted.
+  assert.equal((await call(owner, 'GET', '/check')).status, 200);
+});
+
+test('a direct DELETE of an accepted invitation or of a user who signed up is 409; a pending one goes', async () => {
+  const accepted = `acc-${randomUUID()}@example.com`;
+  assert.equal((await call(owner, 'POST', '/invite', { body: { email: accepted } })).status, 200);
+  await acceptInvitation(accepted);
+  const acceptedId = await idOf(accepted);
+  const a = await call(owner, 'DELETE', `/users/${acceptedId}`);
+  assert.equal(a.status, 409);
+  assert.match(a.body.error.message, /accepted the invitation/);
+  await stillThere(acceptedId);
+
+  // Signed up, not yet confirmed: not an invitation either.
+  const signedUp = `self-${randomUUID()}@example.com`;
+  const created = await identityAdmin('POST', '/admin/users', { email: signedUp, password: 'pw-123456' });
+  const s = await call(owner, 'DELETE', `/users/${created.id}`);
+  assert.equal(s.status, 409);
+  assert.equal(s.body.error.code, 'not_pending');
+  assert.match(s.body.error.message, /signed up by themselves/);
+  await stillThere(created.id);
+
+  const pending = `pend-${randomUUID()}@example.com`;
+  assert.equal((await call(owner, 'POST', '/invite', { body: { email: pending } })).status, 200);
+  const pendingId = await idOf(pending);
+  const p = await call(owner, 'DELETE', `/users/${pendingId}`);
+  assert.equal(p.status, 200, JSON.stringify(p.body));
+  assert.equal((await call(owner, 'GET', `/users/${pendingId}`)).status, 404);
+});
+
+test('users are listed without roles or other metadata; one user adds only the message', async () => {
+  const email = `slim-${randomUUID()}@example.com`;
+  await identityAdmin('POST', '/invite', {
+    email,
+    data: { full_name: 'Ann Example', invite_message: 'Hello', secret_note: 'private' },
+  });
+  await identityAdmin('PUT', `/admin/users/${await idOf(email)}`, { app_metadata: { roles: ['editor'] } });
+  const all = await call(owner, 'GET', '/users', { query: { per_page: '100' } });
+  assert.equal(all.status, 200);
+  const keys = ['confirmed_at', 'created_at', 'email', 'id', 'invited_at', 'name'];
+  for (const u of all.body.users) assert.deepEqual(Object.keys(u).sort(), keys, JSON.stringify(u));
+  const text = JSON.stringify(all.body);
+  for (const leak of ['app_metadata', 'user_metadata', 'roles', 'private', 'Hello']) {
+    assert.ok(!text.includes(leak), `${leak} is not listed`);
+  }
+  const mine = all.body.users.find((u) => u.email === email);
+  assert.equal(mine.name, 'Ann Example');
+  assert.ok(mine.invited_at && mine.created_at && mine.confirmed_at === null);
+  const one = await call(owner, 'GET', `/users/${mine.id}`);
+  assert.deepEqual(Object.keys(one.body).sort(), [...keys, 'message'].sort());
+  assert.equal(one.body.message, 'Hello');
+  assert.ok(!JSON.stringify(one.body).includes('editor') && !JSON.stringify(one.body).includes('private'));
+});
+
+test('per_page is capped at 100', async () => {
+  const before = (await call(owner, 'GET', '/users')).body.total;
+  for (let i = before; i < 105; i++) {
+    await identityAdmin('POST', '/admin/users', { email: `cap-${i}-${randomUUID()}@example.com` });
+  }
+  for (const per_page of ['1000', '101', '000000000000000000500']) {
+    const r = await call(owner, 'GET', '/users', { query: { per_page } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.users.length, 100, `per_page=${per_page}`);
+    assert.equal(r.body.next_page, 2);
+  }
+  assert.equal((await call(owner, 'GET', '/users', { query: { per_page: '7' } })).body.users.length, 7);
+});
+
+test('malformed ids are 404, never a crash', async () => {
+  for (const method of ['GET', 'DELETE']) {
+    for (const id of ['%', '%E0%A4%A', 'a'.repeat(65), 'not-a-uuid', `${randomUUID()}x`, '..%2Fsettings', '%00']) {
+      const r = await call(owner, method, `/users/${id}`);
+      assert.equal(r.status, 404, `${method} /users/${id}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, 'not_found');
+    }
+  }
+});
+
 test('a bad identity token is reported as Identity said it', async () => {
   const ctx = contextFor(ownerJwt, sign({ sub: '0', exp: 1 }, env('SANDBOX_JWT_SECRET')));
   const r = await call(ctx, 'POST', '/invite', { body: { email: `x-${randomUUID()}@example.com` } });
@@ -193,6 +316,14 @@ async function viaSandboxCopy(jwt, method, route, { body, query } = {}) {
 }
 
 test("the sandbox's copy of the function answers as this file does", async () => {
+  const memberId = await idOf(env('SANDBOX_MEMBER_EMAIL'));
+  const ownerId = await idOf(env('SANDBOX_OWNER_EMAIL'));
+  const pendingIds = [];
+  for (let i = 0; i < 2; i++) {
+    const email = `cmp-${i}-${randomUUID()}@example.com`;
+    await identityAdmin('POST', '/invite', { email, data: { full_name: 'Cmp', invite_message: 'Hi' } });
+    pendingIds.push(await idOf(email));
+  }
   const cases = [
     [ownerJwt, 'GET', '/check'],
     [memberJwt, 'GET', '/check'],
@@ -203,7 +334,18 @@ test("the sandbox's copy of the function answers as this file does", async () =>
     [ownerJwt, 'POST', '/invite', { body: { email: 'nope' } }],
     [ownerJwt, 'GET', '/users', { query: { page: 'x' } }],
     [ownerJwt, 'GET', '/users/not-a-uuid'],
+    [ownerJwt, 'DELETE', '/users/not-a-uuid'],
+    [ownerJwt, 'GET', '/users/%'],
+    [ownerJwt, 'DELETE', '/users/%'],
+    [ownerJwt, 'GET', `/users/${'a'.repeat(65)}`],
     [ownerJwt, 'GET', '/users/bad_id!'],
+    [ownerJwt, 'GET', `/users/${memberId}`],
+    [ownerJwt, 'DELETE', `/users/${memberId}`],
+    [ownerJwt, 'DELETE', `/users/${ownerId}`],
+    [ownerJwt, 'GET', `/users/${pendingIds[0]}`],
+    [ownerJwt, 'GET', '/users', { query: { per_page: '1000', filter: '@example.com' } }],
+    [ownerJwt, 'GET', '/users', { query: { per_page: 'x' } }],
+    [memberJwt, 'DELETE', `/users/${pendingIds[0]}`],
     [ownerJwt, 'GET', `/users/${randomUUID()}`],
     [ownerJwt, 'DELETE', `/users/${randomUUID()}`],
     [ownerJwt, 'PUT', '/users/abc'],
@@ -215,6 +357,11 @@ test("the sandbox's copy of the function answers as this file does", async () =>
     const copy = await viaSandboxCopy(jwt, method, route, opts);
     assert.deepEqual(copy, real, `${method} ${route} ${JSON.stringify(opts || {})}`);
   }
+  // Deleting a pending invitation: the file on one, the copy on the other, same answer.
+  const real1 = await call(owner, 'DELETE', `/users/${pendingIds[0]}`);
+  const copy1 = await viaSandboxCopy(ownerJwt, 'DELETE', `/users/${pendingIds[1]}`);
+  assert.deepEqual(copy1, real1);
+  assert.equal(real1.status, 200);
   // Bad JSON: the text after the colon is the JSON parser's own, V8's in the real file.
   const real = await call(owner, 'POST', '/invite', { body: '{not json' });
   const copy = await viaSandboxCopy(ownerJwt, 'POST', '/invite', { body: '{not json' });

@@ -1654,9 +1654,70 @@ fn decode_uri_component(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The function's `ID_RE`: `/^[0-9A-Za-z-]{1,64}$/`.
+/// The function's `ID_RE`: a UUID (`8-4-4-4-12` hex digits, either case).
 fn id_ok(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// The function's `MAX_PER_PAGE`.
+const FN_MAX_PER_PAGE: u32 = 100;
+
+/// The function's `cappedPerPage`: whole numbers above the cap become the cap; anything else is
+/// passed on for Identity to judge.
+fn capped_per_page(v: &str) -> String {
+    let whole = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    if whole
+        && v.parse::<f64>()
+            .is_ok_and(|n| n > f64::from(FN_MAX_PER_PAGE))
+    {
+        FN_MAX_PER_PAGE.to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+/// The function's `metaText`: a non-blank string of `user_metadata`, else null.
+fn meta_text(u: &Value, key: &str) -> Value {
+    u.get("user_metadata")
+        .filter(|m| m.is_object())
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .map_or(Value::Null, |s| json!(s))
+}
+
+/// The function's `slimUser`: only what Invite Desk shows of a user.
+fn slim_user(u: &Value) -> Value {
+    let field = |k: &str| {
+        u.as_object()
+            .and_then(|o| o.get(k))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let time = |k: &str| {
+        let v = field(k);
+        if v.is_string() {
+            v
+        } else {
+            Value::Null
+        }
+    };
+    let name = match meta_text(u, "full_name") {
+        Value::Null => meta_text(u, "name"),
+        n => n,
+    };
+    json!({
+        "id": field("id"),
+        "email": field("email"),
+        "name": name,
+        "invited_at": time("invited_at"),
+        "confirmed_at": time("confirmed_at"),
+        "created_at": time("created_at"),
+    })
 }
 
 /// The function's `nextPage(link)`: the `page` of the first `rel=next` part, if a positive
@@ -1841,9 +1902,14 @@ fn function(sh: &Shared, req: &Req, route: &str) -> Reply {
             let q: Vec<(String, String)> = ["page", "per_page", "filter"]
                 .iter()
                 .filter_map(|k| {
-                    req.q(k)
-                        .filter(|v| !v.is_empty())
-                        .map(|v| (k.to_string(), v.to_string()))
+                    req.q(k).filter(|v| !v.is_empty()).map(|v| {
+                        let v = if *k == "per_page" {
+                            capped_per_page(v)
+                        } else {
+                            v.to_string()
+                        };
+                        (k.to_string(), v)
+                    })
                 })
                 .collect();
             let r =
@@ -1857,13 +1923,14 @@ fn function(sh: &Shared, req: &Req, route: &str) -> Reply {
                     .find(|(k, _)| k.eq_ignore_ascii_case(name))
                     .map(|(_, v)| v.as_str())
             };
-            let users = serde_json::from_slice::<Value>(&r.body)
+            let users: Vec<Value> = serde_json::from_slice::<Value>(&r.body)
                 .ok()
-                .and_then(|v| v.get("users").filter(|u| u.is_array()).cloned())
-                .unwrap_or(json!([]));
+                .and_then(|v| v.get("users").and_then(Value::as_array).cloned())
+                .unwrap_or_default();
             let total = header("x-total-count")
                 .and_then(|t| t.trim().parse::<u64>().ok())
-                .map_or_else(|| json!(users.as_array().map_or(0, Vec::len)), |t| json!(t));
+                .map_or_else(|| json!(users.len()), |t| json!(t));
+            let users: Vec<Value> = users.iter().map(slim_user).collect();
             Reply::json(
                 200,
                 json!({"users":users,"total":total,"next_page":next_page_of(header("link"))}),
@@ -1880,26 +1947,53 @@ fn function(sh: &Shared, req: &Req, route: &str) -> Reply {
             if !id_ok(&id) {
                 return ferr(404, "not_found", "No user has that id.");
             }
-            let r = admin_req(m, &format!("/admin/users/{id}"), vec![], vec![]);
-            let out = if m == "GET" {
-                get_user(sh, &r)
-            } else {
-                delete_user(sh, &r)
-            }
-            .unwrap_or_else(|e| e);
+            // Read first, for DELETE too: only a pending invitation may be deleted.
+            let path = format!("/admin/users/{id}");
+            let out = get_user(sh, &admin_req("GET", &path, vec![], vec![])).unwrap_or_else(|e| e);
             if out.status >= 300 {
-                // A well-formed id that is not a UUID gets Identity's 400 `user_id must be an
-                // UUID`, passed through as identity_error.
-                return pass(m, out);
+                // A well-formed id that is not a user gets Identity's 404, the function's own
+                // not_found.
+                return pass("GET", out);
             }
+            let u = serde_json::from_slice::<Value>(&out.body)
+                .ok()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
             if m == "GET" {
-                Reply::json(
-                    200,
-                    serde_json::from_slice(&out.body).unwrap_or(Value::Null),
-                )
-            } else {
-                Reply::json(200, json!({}))
+                let mut slim = slim_user(&u);
+                slim["message"] = meta_text(&u, "invite_message");
+                return Reply::json(200, slim);
             }
+            let who = u
+                .get("email")
+                .filter(|e| truthy(Some(e)))
+                .map_or_else(|| "This user".to_string(), js_string);
+            if truthy(u.get("confirmed_at")) {
+                return ferr(
+                    409,
+                    "not_pending",
+                    &format!(
+                        "{who} has accepted the invitation and is a member. This function deletes only pending \
+                         invitations; remove members in the Netlify dashboard."
+                    ),
+                );
+            }
+            if !truthy(u.get("invited_at")) {
+                return ferr(
+                    409,
+                    "not_pending",
+                    &format!(
+                        "{who} signed up by themselves and was never invited. This function deletes only \
+                         pending invitations; remove users in the Netlify dashboard."
+                    ),
+                );
+            }
+            let out =
+                delete_user(sh, &admin_req("DELETE", &path, vec![], vec![])).unwrap_or_else(|e| e);
+            if out.status >= 300 {
+                return pass("DELETE", out);
+            }
+            Reply::json(200, json!({}))
         }
         (m, r) => ferr(404, "not_found", &format!("No route {m} {r}.")),
     }

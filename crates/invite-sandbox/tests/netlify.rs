@@ -501,7 +501,7 @@ async fn function_contract() {
         (st, b["error"]["code"].as_str().unwrap()),
         (404, "not_found")
     );
-    // A well-formed id that is not a UUID reaches Identity, whose 400 the function passes on.
+    // An id that is not a UUID names no user: the function's own 404, Identity is not asked.
     let (st, _, b) = parts(
         call(M::GET, "/users/not-a-uuid", Some(&owner), None)
             .await
@@ -511,8 +511,8 @@ async fn function_contract() {
     assert_eq!(
         (st, b),
         (
-            400,
-            json!({"error":{"code":"identity_error","status":400,"message":"user_id must be an UUID"}})
+            404,
+            json!({"error":{"code":"not_found","message":"No user has that id."}})
         )
     );
     let (st, _, b) = parts(

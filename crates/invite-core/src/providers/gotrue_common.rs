@@ -71,6 +71,12 @@ pub struct GotrueUser {
     /// The invite `data` (`invite_message`, `full_name`…).
     #[serde(default)]
     pub user_metadata: Value,
+    /// The person's name, as the Invite Desk Netlify Function gives it instead of the metadata.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The invitation's message, as the Invite Desk Netlify Function gives it for one user.
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 fn lenient_time<'de, D: Deserializer<'de>>(
@@ -104,6 +110,19 @@ impl GotrueUser {
             .and_then(Value::as_str)
             .map(str::to_string)
             .filter(|s| !s.trim().is_empty())
+    }
+
+    /// The person's name: `full_name` or `name` of the metadata, else the function's `name`.
+    pub fn display_name(&self) -> Option<String> {
+        self.metadata_str("full_name")
+            .or_else(|| self.metadata_str("name"))
+            .or_else(|| self.name.clone().filter(|s| !s.trim().is_empty()))
+    }
+
+    /// The invitation's message: the metadata's, else the function's `message`.
+    pub fn invite_message(&self) -> Option<String> {
+        self.metadata_str(MESSAGE_KEY)
+            .or_else(|| self.message.clone().filter(|s| !s.trim().is_empty()))
     }
 }
 
@@ -139,10 +158,8 @@ pub fn to_invite(user: &GotrueUser, lifetime: Option<Duration>, now: DateTime<Ut
         invited_at: user.invited_at,
         expires_at,
         accepted_at,
-        name: user
-            .metadata_str("full_name")
-            .or_else(|| user.metadata_str("name")),
-        message: user.metadata_str(MESSAGE_KEY),
+        name: user.display_name(),
+        message: user.invite_message(),
     }
 }
 
@@ -351,6 +368,10 @@ pub fn map_error(e: &ApiError, headers: &HeaderMap, ctx: &ErrCtx<'_>) -> Error {
             }
         }
         404 => Error::NotFound { detail },
+        // The Invite Desk Netlify Function refuses to delete anyone but a pending invitation.
+        409 if e.code_is("not_pending") => Error::NotPending {
+            reason: e.message.clone(),
+        },
         400 | 422 => {
             let email = ctx.email.unwrap_or_default().to_string();
             if e.code_is("email_exists")
@@ -817,8 +838,25 @@ async fn open_invitation(
             )),
         });
     }
+    // A user who signed up by themselves was never invited: nothing here is theirs to touch,
+    // confirmed or not (a re-invite would even turn their account into an invitation).
+    if !user.is_invitation() {
+        return Err(Error::NotPending {
+            reason: format!(
+                "{} signed up by themselves and was never invited, so there is no invitation to {action}.",
+                user.email_lower()
+            ),
+        });
+    }
     let inv = to_invite(&user, lifetime, Utc::now());
     match inv.status {
+        InviteStatus::Accepted if action == "cancel" => Err(Error::NotPending {
+            reason: format!(
+                "{} has already accepted the invitation and is a member. Invite Desk does not remove members; \
+                 do that in the dashboard if you really mean to.",
+                inv.email
+            ),
+        }),
         InviteStatus::Accepted => Err(Error::NotPending {
             reason: format!(
                 "{} has already accepted the invitation, so there is nothing to {action}.",
@@ -862,6 +900,17 @@ pub async fn resend(
                 Value::Object(m) if !m.is_empty() => Value::Object(m.clone()),
                 _ => json!({}),
             };
+            // Through the function only the name and message come back, not the metadata.
+            if let Value::Object(d) = &mut data {
+                if let Some(m) = user.invite_message() {
+                    d.entry(MESSAGE_KEY).or_insert(Value::String(m));
+                }
+                if let Some(n) = user.display_name() {
+                    if !d.contains_key("full_name") && !d.contains_key("name") {
+                        d.insert("full_name".into(), Value::String(n));
+                    }
+                }
+            }
             if let (Some(Value::Object(new)), Value::Object(d)) = (&new_message, &mut data) {
                 d.extend(new.clone());
             }
@@ -886,16 +935,7 @@ pub async fn resend(
 /// Cancels a pending invitation: re-reads the user right before deleting and never deletes one
 /// who accepted.
 pub async fn cancel(api: &dyn AdminApi, r: &InviteRef, lifetime: Option<Duration>) -> Result<()> {
-    let user = open_invitation(api, r, lifetime, "cancel").await.map_err(|e| match e {
-        Error::NotPending { .. } => Error::NotPending {
-            reason: format!(
-                "{} has already accepted the invitation and is a member. Invite Desk does not remove members; \
-                 do that in the dashboard if you really mean to.",
-                r.email.trim().to_lowercase()
-            ),
-        },
-        other => other,
-    })?;
+    let user = open_invitation(api, r, lifetime, "cancel").await?;
     api.delete_user(&user.id).await
 }
 
@@ -1213,6 +1253,11 @@ mod tests {
                 "not_found",
             ),
             (404, "Function not found", "wrong_server"),
+            (
+                409,
+                r#"{"error":{"code":"not_pending","message":"a@b.c has accepted the invitation and is a member."}}"#,
+                "not_pending",
+            ),
         ];
         for (status, body, kind) in rows {
             assert_eq!(

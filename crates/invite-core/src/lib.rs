@@ -10,6 +10,7 @@
 pub mod connect;
 pub mod diagnostics;
 pub mod error;
+pub mod filename;
 pub mod filter;
 pub mod http;
 pub mod model;

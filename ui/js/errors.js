@@ -22,7 +22,7 @@ const NEXT = {
   bad_response: 'Try again. If it keeps happening, copy the diagnostics (Workspaces) and send them to support.',
   unsupported: 'This kind of workspace can’t do that; the option is hidden where Invite Desk knows it in advance.',
   rejected: 'Read the server’s words under Details; they usually say what to change.',
-  keychain_unavailable: 'Install or unlock your system keychain (GNOME Keyring or KWallet), then restart Invite Desk — or choose “Use for this session only”.',
+  keychain_unavailable: 'Do what the message above says for your system’s keychain, then restart Invite Desk — or choose “Use for this session only”.',
   secret_missing: 'Open Workspaces, remove this workspace and add it again with its key.',
   unknown_workspace: 'Pick another workspace in the header, or add it again.',
   storage: 'Check that the disk is not full and that your user can write to your home folder.',

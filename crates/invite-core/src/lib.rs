@@ -12,6 +12,7 @@ pub mod connect;
 pub mod desk;
 pub mod diagnostics;
 pub mod error;
+pub mod filename;
 pub mod filter;
 pub mod http;
 pub mod model;

@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+mod split;
+pub use split::{CREDENTIAL_BLOB_LIMIT, ENTRY_LIMIT};
+
 /// Names of the secrets a workspace may hold (the keychain account is `<workspace id>/<name>`).
 pub mod names {
     /// Supabase secret / service_role key.
@@ -123,11 +126,42 @@ pub fn account(workspace: &str, name: &str) -> String {
 }
 
 /// Shown when no Secret Service / keychain answers at all.
+#[cfg(not(any(windows, target_os = "macos")))]
 pub const HINT_NO_SERVICE: &str =
     "No keychain service is running. Install and start GNOME Keyring (or KWallet), then restart Invite Desk";
 /// Shown when the keychain answers but refuses access (usually locked).
+#[cfg(not(any(windows, target_os = "macos")))]
 pub const HINT_LOCKED: &str =
     "Your keychain is locked. Unlock it (log in again or open Passwords and Keys) and retry";
+/// Shown when the keychain gives back something else than what was saved.
+#[cfg(not(any(windows, target_os = "macos")))]
+pub const HINT_RESTART: &str =
+    "Restart the keychain service (GNOME Keyring or KWallet), then restart Invite Desk";
+
+/// Shown when Windows' Credential Manager does not answer at all.
+#[cfg(windows)]
+pub const HINT_NO_SERVICE: &str =
+    "Windows Credential Manager is not answering. Restart Windows, then open Invite Desk again";
+/// Shown when Windows' Credential Manager refuses access.
+#[cfg(windows)]
+pub const HINT_LOCKED: &str =
+    "Windows Credential Manager refused access. Sign in to Windows with your own account (not a guest or temporary profile) and retry";
+/// Shown when the Credential Manager gives back something else than what was saved.
+#[cfg(windows)]
+pub const HINT_RESTART: &str = "Restart Windows, then open Invite Desk again";
+
+/// Shown when the macOS Keychain does not answer at all.
+#[cfg(target_os = "macos")]
+pub const HINT_NO_SERVICE: &str =
+    "The macOS Keychain is not answering. Open Keychain Access, check that the login keychain exists, then restart Invite Desk";
+/// Shown when the macOS Keychain refuses access (locked, or the owner clicked Deny).
+#[cfg(target_os = "macos")]
+pub const HINT_LOCKED: &str =
+    "The macOS Keychain refused access. Unlock the login keychain in Keychain Access, then retry and click Allow (or Always Allow) when macOS asks";
+/// Shown when the Keychain gives back something else than what was saved.
+#[cfg(target_os = "macos")]
+pub const HINT_RESTART: &str =
+    "Open Keychain Access, unlock the login keychain, then restart Invite Desk";
 
 /// Whether the OS keychain can be used, as found by [`probe_keychain`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -212,12 +246,12 @@ impl KeyringStore {
         let deleted = self.delete(workspace, &name);
         match read {
             Ok(Some(back)) if back == value => {}
-            Ok(_) => {
-                return KeychainStatus::Unavailable {
-                    hint: "The keychain did not give back what Invite Desk saved in it. Restart the keychain service (GNOME Keyring or KWallet), then restart Invite Desk".to_string(),
-                    detail: "probe entry missing or different after writing it".to_string(),
-                }
-            }
+            Ok(_) => return KeychainStatus::Unavailable {
+                hint: format!(
+                    "The keychain did not give back what Invite Desk saved in it. {HINT_RESTART}"
+                ),
+                detail: "probe entry missing or different after writing it".to_string(),
+            },
             Err(e) => return unavailable(e),
         }
         match deleted {
@@ -237,9 +271,28 @@ impl KeyringStore {
     }
 }
 
+/// The keychain's entries one to one, without splitting long values (see [`split`]).
+#[derive(Debug)]
+struct Entries<'a>(&'a KeyringStore);
+
 impl SecretStore for KeyringStore {
     fn get(&self, workspace: &str, name: &str) -> Result<Option<Sensitive<String>>> {
-        match self.entry(workspace, name)?.get_password() {
+        split::get(&Entries(self), workspace, name)
+    }
+
+    fn set(&self, workspace: &str, name: &str, value: &Sensitive<String>) -> Result<()> {
+        check_value(name, value)?;
+        split::set(&Entries(self), ENTRY_LIMIT, workspace, name, value)
+    }
+
+    fn delete(&self, workspace: &str, name: &str) -> Result<()> {
+        split::delete(&Entries(self), ENTRY_LIMIT, workspace, name)
+    }
+}
+
+impl SecretStore for Entries<'_> {
+    fn get(&self, workspace: &str, name: &str) -> Result<Option<Sensitive<String>>> {
+        match self.0.entry(workspace, name)?.get_password() {
             Ok(value) => Ok(Some(Sensitive::new(value))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_keyring_error(e)),
@@ -248,13 +301,14 @@ impl SecretStore for KeyringStore {
 
     fn set(&self, workspace: &str, name: &str, value: &Sensitive<String>) -> Result<()> {
         check_value(name, value)?;
-        self.entry(workspace, name)?
+        self.0
+            .entry(workspace, name)?
             .set_password(value.expose())
             .map_err(map_keyring_error)
     }
 
     fn delete(&self, workspace: &str, name: &str) -> Result<()> {
-        match self.entry(workspace, name)?.delete_credential() {
+        match self.0.entry(workspace, name)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_keyring_error(e)),
         }

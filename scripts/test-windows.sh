@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the core's and the sandbox's tests as Windows programs: cross-compiled for
+# x86_64-pc-windows-gnu and run under Wine (the outbox on SQLite, the paste parser, every provider
+# against the sandbox over real HTTP on 127.0.0.1, file names, and the secret store against
+# Wine's Credential Manager). `cargo test` arguments pass through, e.g. `-- outbox`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET=x86_64-pc-windows-gnu
+
+scripts/install-windows-deps.sh
+. scripts/wine-env.sh
+
+started=$SECONDS
+env -u DISPLAY -u DBUS_SESSION_BUS_ADDRESS \
+  cargo test --target "$TARGET" -p invite-core -p invite-sandbox "$@"
+echo "Windows tests under Wine: $((SECONDS - started)) s"

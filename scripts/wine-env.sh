@@ -1,0 +1,15 @@
+# Sourced by the Windows scripts: a private Wine prefix under target/ (never the owner's ~/.wine),
+# quiet, without the Mono/Gecko install prompts, and cargo's runner for the Windows target.
+wine_bin=$(command -v wine64 || command -v wine || echo /usr/lib/wine/wine64)
+wineserver_bin=$(command -v wineserver || command -v wineserver64 || echo /usr/lib/wine/wineserver64)
+export WINEPREFIX="${WINEPREFIX:-$PWD/target/wine}"
+export WINEDEBUG="${WINEDEBUG:--all}"
+export WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=}"
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine_bin"
+if [ ! -f "$WINEPREFIX/system.reg" ]; then
+  mkdir -p "$WINEPREFIX"
+  echo "==> Creating the Wine prefix $WINEPREFIX" >&2
+  "$wine_bin" wineboot --init >/dev/null 2>&1 || true
+  # wineboot returns before the registry is written: wait for the prefix's wineserver to finish.
+  "$wineserver_bin" -w || true
+fi

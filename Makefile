@@ -3,6 +3,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
+# CI builds everything once from scratch: incremental data would only be written, never reused.
+ifdef CI
+export CARGO_INCREMENTAL ?= 0
+endif
 
 .PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean
 
@@ -22,7 +26,9 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# One debug build for all of `make test` (scripts/dev-build.sh); `cargo test` then only runs.
 unit:
+	CARGO=$(CARGO) scripts/dev-build.sh
 	env -u DISPLAY -u DBUS_SESSION_BUS_ADDRESS $(CARGO) test --workspace
 
 ## Everything: what CI runs.

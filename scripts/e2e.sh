@@ -5,8 +5,8 @@
 # Usage: scripts/e2e.sh [flow…]   (flows: first-screen dark demo; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --bin invite-desk -p invite-desk
-cargo build -p e2e
+# One build for the whole debug profile (dev-build.sh): the same features as `cargo test --workspace`.
+scripts/dev-build.sh
 E2E_HOME=$(mktemp -d)
 trap 'rm -rf "$E2E_HOME"' EXIT
 # A 24-bit screen large enough for the window (xvfb-run's default is 640x480x8).

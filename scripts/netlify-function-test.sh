@@ -4,7 +4,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-(cd "$ROOT" && cargo build -q -p invite-sandbox)
+# The same build as `cargo test --workspace` (see dev-build.sh): no second feature set.
+"$ROOT/scripts/dev-build.sh" -q
 out="$(mktemp)"
 "$TARGET/debug/invite-sandbox" --flavor netlify --port 0 >"$out" 2>&1 &
 pid=$!

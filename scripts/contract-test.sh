@@ -12,7 +12,8 @@ VENV="$TARGET/contract-venv"
 
 BIN="${1:-}"
 if [[ -z "$BIN" ]]; then
-  (cd "$ROOT" && cargo build -q -p invite-sandbox)
+  # The same build as `cargo test --workspace` (see dev-build.sh): no second feature set.
+  "$ROOT/scripts/dev-build.sh" -q
   BIN="$TARGET/debug/invite-sandbox"
 fi
 
@@ -35,17 +36,24 @@ out="$(mktemp)"
 "$BIN" --flavor supabase --port 0 >"$out" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -f "$out"' EXIT
-for _ in $(seq 1 100); do
-  grep -q '^anon_key: ' "$out" && break
+# Every value the clients need, each on its own line: wait for the last of them (the sandbox
+# prints them one by one), and fail on any that is missing rather than let a client skip a step.
+KEYS=(url service_role_key anon_key secret_key)
+val() { sed -n "s/^$1: //p" "$out"; }
+have_all() { for k in "${KEYS[@]}"; do [[ -n "$(val "$k")" ]] || return 1; done; }
+for _ in $(seq 1 200); do
+  have_all && break
+  kill -0 "$pid" 2>/dev/null || break
   sleep 0.05
 done
-val() { sed -n "s/^$1: //p" "$out"; }
+for k in "${KEYS[@]}"; do
+  [[ -n "$(val "$k")" ]] || { echo "contract-test: invite-sandbox printed no $k:"; cat "$out"; exit 1; }
+done
 export SANDBOX_URL SERVICE_ROLE_KEY ANON_KEY SECRET_KEY
 SANDBOX_URL="$(val url)"
 SERVICE_ROLE_KEY="$(val service_role_key)"
 ANON_KEY="$(val anon_key)"
 SECRET_KEY="$(val secret_key)"
-[[ -n "$SANDBOX_URL" ]] || { echo "invite-sandbox did not start:"; cat "$out"; exit 1; }
 
 echo "== supabase-js against $SANDBOX_URL"
 (cd "$CONTRACT" && node supabase-js.test.mjs)

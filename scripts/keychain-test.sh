@@ -20,9 +20,34 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-# Build once, outside the throwaway HOME (cargo's cache lives in the real one).
-$CARGO test -p invite-core --test keychain --no-run
-run_tests() { $CARGO test -q -p invite-core --test keychain -- --ignored --test-threads=1 --show-output "$@"; }
+# Build once, outside the throwaway HOME, with the same package selection and features as
+# `cargo test --workspace` (scripts/dev-build.sh): nothing but this test binary links here.
+# (Even `cargo test --workspace --test keychain` resolves some proc-macro features differently
+# and recompiles clap and criterion, so the binary's path comes from the build's own report.)
+KEYCHAIN_TEST_BIN="$(scripts/dev-build.sh --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    t = m.get("target") or {}
+    if m.get("reason") == "compiler-artifact" and t.get("name") == "keychain" and "test" in t.get("kind", []) and m.get("executable"):
+        print(m["executable"])
+')"
+[ -x "$KEYCHAIN_TEST_BIN" ] || { echo "keychain-test: no keychain test binary was built" >&2; exit 1; }
+export KEYCHAIN_TEST_BIN
+# Runs the ignored tests whose names contain $1 and fails unless exactly ${2:-1} of them ran and
+# passed: a renamed test must not leave a filter that matches nothing and passes.
+run_tests() {
+  set -o pipefail
+  local filter="$1" want="${2:-1}" log passed
+  log="$(mktemp)"
+  "$KEYCHAIN_TEST_BIN" --ignored --test-threads=1 --show-output "$filter" 2>&1 | tee "$log"
+  passed="$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log")"
+  rm -f "$log"
+  if [ "${passed:-0}" != "$want" ]; then
+    echo "keychain-test: filter '$filter' ran ${passed:-0} test(s), expected $want (renamed or removed?)" >&2
+    return 1
+  fi
+}
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export INVITE_DESK_KEYCHAIN_SCRIPT=1
 
@@ -51,19 +76,19 @@ with_keyring() {
 }
 
 say "keychain: unlocked gnome-keyring on a private bus"
-KEYRING_UNLOCK=1 INVITE_DESK_REAL_KEYCHAIN=1 with_keyring unlocked bash -c "$(declare -f run_tests); CARGO='$CARGO' run_tests real_keychain"
+KEYRING_UNLOCK=1 INVITE_DESK_REAL_KEYCHAIN=1 with_keyring unlocked bash -c "$(declare -f run_tests); run_tests real_keychain"
 
 say "keychain: gnome-keyring running but locked"
-KEYRING_UNLOCK=0 INVITE_DESK_EXPECT_LOCKED_KEYCHAIN=1 with_keyring locked bash -c "$(declare -f run_tests); CARGO='$CARGO' run_tests locked_keychain"
+KEYRING_UNLOCK=0 INVITE_DESK_EXPECT_LOCKED_KEYCHAIN=1 with_keyring locked bash -c "$(declare -f run_tests); run_tests locked_keychain"
 
 say "keychain: no session bus"
 mkdir -p "$scratch/run-nobus" && chmod 700 "$scratch/run-nobus"
 env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY HOME="$scratch/home-nobus" XDG_RUNTIME_DIR="$scratch/run-nobus" \
-  INVITE_DESK_EXPECT_NO_KEYCHAIN=1 bash -c "$(declare -f run_tests); CARGO='$CARGO' run_tests without_a_keychain"
+  INVITE_DESK_EXPECT_NO_KEYCHAIN=1 bash -c "$(declare -f run_tests); run_tests without_a_keychain"
 
 say "keychain: a session bus address that nobody answers"
 env -u DISPLAY -u WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS="unix:path=$scratch/no-such-bus" HOME="$scratch/home-deadbus" \
   XDG_RUNTIME_DIR="$scratch/run-nobus" INVITE_DESK_EXPECT_NO_KEYCHAIN=1 \
-  bash -c "$(declare -f run_tests); CARGO='$CARGO' run_tests without_a_keychain"
+  bash -c "$(declare -f run_tests); run_tests without_a_keychain"
 
 say "keychain tests passed"

@@ -85,8 +85,19 @@ impl TestApp {
 fn app_info_and_an_empty_list() {
     let t = app();
     let info = t.call("app_info", json!({})).unwrap();
+    // The version the window shows is the one the installers carry (tauri.conf.json), not only
+    // the crate's: the two are kept in step by hand.
+    let conf: Value = serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+    assert_eq!(info["version"], conf["version"]);
+    assert_eq!(info["loadError"], Value::Null);
+    // The test's store stands in for the keychain, so "available" says nothing on its own; what
+    // app_info must report is the state as it is now: after the owner's "this session only",
+    // the banner's answer changes with it.
     assert_eq!(info["keychain"]["status"], "available");
-    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    t.call("use_session_store", json!({})).unwrap();
+    let info = t.call("app_info", json!({})).unwrap();
+    assert_eq!(info["keychain"]["status"], "session", "{info}");
+    // A fresh data folder: nothing listed, nothing current, and no demo slipped in.
     let list = t.call("list_workspaces", json!({})).unwrap();
     assert_eq!(list["workspaces"], json!([]));
     assert_eq!(list["currentId"], Value::Null);
@@ -325,20 +336,66 @@ fn the_function_file_is_served_and_saved_only_under_a_plain_name() {
 #[test]
 fn diagnostics_hold_no_secret() {
     let t = app();
+    // Put secrets exactly where the support text looks: the newest log file in the app's log
+    // folder (a key the app was told about, an unregistered Supabase key, a JWT, a header) and
+    // the workspace list (a key pasted into a workspace name; addresses are refused with one).
+    let known = "correct-horse-battery-diagnostics-42";
+    crate::logging::forget_in_logs(&known.into());
+    let logs = t.dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl";
+    std::fs::write(
+        logs.join("invite-desk.2099-01-01.log"),
+        format!(
+            "INFO marker-the-log-tail-is-read\n\
+             WARN typed password {known}\n\
+             WARN key sb_secret_diagnostics_must_not_show_this in a server answer\n\
+             WARN token {jwt}\n\
+             WARN Authorization: Bearer opaque-bearer-diagnostics-0123\n"
+        ),
+    )
+    .unwrap();
+    {
+        use invite_core::model::WorkspaceKind;
+        use invite_core::workspace::Workspace;
+        use tauri::Manager;
+        t.webview
+            .state::<crate::state::AppState>()
+            .edit_workspaces(|list| {
+                list.add(Workspace {
+                    id: "w".into(),
+                    name: "Acme sb_secret_pasted_into_the_name_0123".into(),
+                    kind: WorkspaceKind::Supabase,
+                    base_url: "https://abc.supabase.co".into(),
+                    options: Default::default(),
+                    demo: false,
+                })
+            })
+            .unwrap();
+    }
     t.secrets
         .set(
             "w",
             "secret_key",
-            &"sb_secret_diagnostics_must_not_show_this".into(),
+            &"sb_secret_diagnostics_keychain_value".into(),
         )
         .unwrap();
     let text = t.call("diagnostics", json!({})).unwrap();
-    assert!(text.as_str().unwrap().contains("Invite Desk"));
-    assert!(!text
-        .as_str()
-        .unwrap()
-        .contains("diagnostics_must_not_show_this"));
-    let _ = &t.dir;
+    let text = text.as_str().unwrap();
+    // The places were really read: the log tail and the workspace are in the text.
+    assert!(text.contains("marker-the-log-tail-is-read"), "{text}");
+    assert!(text.contains("- Acme"), "{text}");
+    assert!(text.contains("abc.supabase.co"), "{text}");
+    for secret in [
+        known,
+        "diagnostics_must_not_show_this",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "opaque-bearer-diagnostics",
+        "pasted_into_the_name",
+        "diagnostics_keychain_value",
+    ] {
+        assert!(!text.contains(secret), "{secret} in:\n{text}");
+    }
 }
 
 #[test]

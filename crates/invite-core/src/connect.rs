@@ -14,11 +14,15 @@ use crate::secret::SecretStore;
 use crate::workspace::Workspace;
 
 /// The provider for `ws`, reading its secrets from `secrets` (by workspace id) when it calls.
+///
+/// The workspace is validated first, wherever it came from: a list edited by hand (plain
+/// `http://` to a public host, say) never gets a provider, so no secret is sent there.
 pub fn provider_for(
     http: Http,
     ws: &Workspace,
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Arc<dyn Provider>> {
+    ws.validate()?;
     Ok(match ws.kind {
         WorkspaceKind::Supabase => Arc::new(SupabaseProvider::new(http, ws, secrets)?),
         WorkspaceKind::Gotrue => Arc::new(GotrueProvider::new(http, ws, secrets)?),

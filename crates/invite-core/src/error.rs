@@ -170,6 +170,14 @@ pub enum Error {
         name: String,
     },
 
+    /// A saved workspace now points to another server (scheme, host or port): its kept secret
+    /// is never sent there, so the owner must enter it again.
+    #[error("The new address {host} is another server, so Invite Desk does not send it the key it keeps for the old one. Enter the key (or sign in) again for the new address.")]
+    SecretNeeded {
+        /// The new server.
+        host: String,
+    },
+
     /// The workspace is not known.
     #[error("That workspace no longer exists.")]
     UnknownWorkspace {
@@ -212,6 +220,7 @@ impl Error {
             Error::Rejected { .. } => "rejected",
             Error::KeychainUnavailable { .. } => "keychain_unavailable",
             Error::SecretMissing { .. } => "secret_missing",
+            Error::SecretNeeded { .. } => "secret_needed",
             Error::UnknownWorkspace { .. } => "unknown_workspace",
             Error::Storage { .. } => "storage",
             Error::Cancelled => "cancelled",

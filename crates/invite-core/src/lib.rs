@@ -6,8 +6,10 @@
 //! - [`workspace`]: the non-secret description of each workspace.
 //! - [`parse`]: turning a pasted list or a CSV into addresses; [`filter`]: searching lists.
 //! - [`connect`]: building the right provider for a workspace.
+//! - [`desk`]: the application service both front ends (window, command line) drive.
 
 pub mod connect;
+pub mod desk;
 pub mod diagnostics;
 pub mod error;
 pub mod filter;

@@ -1,0 +1,154 @@
+//! The demo workspace: a sandbox server run inside the process, added as "Demo (local sandbox)".
+//!
+//! The sandbox (an HTTP server with a mailbox) is behind [`DemoLauncher`] rather than a
+//! dependency of the core: the window links it and passes a launcher; the command-line tool
+//! passes none and stays free of the server stack (axum, hyper's server side) it would never
+//! run. A demo workspace is then refused in plain words.
+
+use serde::Serialize;
+
+use super::Desk;
+use crate::error::{Error, Result};
+use crate::model::WorkspaceKind;
+use crate::secret::{names, MemoryStore, SecretStore, Sensitive};
+use crate::workspace::{Workspace, WorkspaceOptions};
+
+/// Starts demo servers.
+#[async_trait::async_trait]
+pub trait DemoLauncher: Send + Sync + std::fmt::Debug {
+    /// Starts a fresh server (loopback, new port, empty mailbox).
+    async fn launch(&self) -> Result<Box<dyn DemoServer>>;
+}
+
+/// A running demo server; dropping it stops it.
+#[async_trait::async_trait]
+pub trait DemoServer: Send + Sync {
+    /// Its address (`http://127.0.0.1:port`).
+    fn url(&self) -> String;
+    /// The secret key a Supabase workspace uses with it.
+    fn secret_key(&self) -> Sensitive<String>;
+    /// The emails it "sent", oldest first.
+    fn mail(&self) -> Vec<DemoMail>;
+    /// Accepts an invitation as the invitee would, from the link in its email.
+    async fn accept(&self, link: &str) -> Result<()>;
+}
+
+/// One email in the demo's mailbox.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoMail {
+    /// The address.
+    pub to: String,
+    /// What kind of email (`invite`, …).
+    pub kind: String,
+    /// Its subject.
+    pub subject: String,
+    /// The link in it.
+    pub link: String,
+    /// When it was sent (RFC 3339).
+    pub at: String,
+}
+
+/// The demo's mailbox as the window shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoMailbox {
+    /// True when this process has no server for it (it was restarted elsewhere or removed).
+    pub restarted: bool,
+    /// The emails.
+    pub mail: Vec<DemoMail>,
+}
+
+const DEMO_NAME: &str = "Demo (local sandbox)";
+
+impl Desk {
+    fn launcher(&self) -> Result<&dyn super::DemoLauncher> {
+        self.inner
+            .demo
+            .as_deref()
+            .ok_or_else(|| Error::Unsupported {
+                what: "The demo workspace outside the app".into(),
+            })
+    }
+
+    /// Starts a local sandbox and adds "Demo (local sandbox)" for it.
+    pub async fn start_demo(&self) -> Result<Workspace> {
+        let server = self.launcher()?.launch().await?;
+        let key = server.secret_key();
+        self.inner.known.add(&key);
+        let ws = Workspace {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: DEMO_NAME.into(),
+            kind: WorkspaceKind::Supabase,
+            base_url: server.url(),
+            options: WorkspaceOptions::default(),
+            demo: true,
+        };
+        let staged = MemoryStore::new();
+        staged.set(&ws.id, names::SECRET_KEY, &key)?;
+        let saved = self.save_with_secrets(ws, &staged)?;
+        self.inner
+            .demos
+            .lock()
+            .await
+            .insert(saved.id.clone(), server);
+        Ok(saved)
+    }
+
+    /// The demo's server lives in the process, so a new run starts a fresh one for each demo
+    /// workspace (on a new port, with an empty mailbox) instead of leaving it pointing nowhere.
+    /// Does nothing without a launcher.
+    pub async fn revive_demos(&self) {
+        let Ok(launcher) = self.launcher() else {
+            return;
+        };
+        let demos: Vec<Workspace> = match self.reload() {
+            Ok(list) => list.workspaces.into_iter().filter(|w| w.demo).collect(),
+            Err(_) => return,
+        };
+        for mut ws in demos {
+            let revived = async {
+                let server = launcher.launch().await?;
+                let key = server.secret_key();
+                self.inner.known.add(&key);
+                self.secret_store().set(&ws.id, names::SECRET_KEY, &key)?;
+                ws.base_url = server.url();
+                let id = ws.id.clone();
+                self.edit_workspaces(|list| list.update(ws))?;
+                self.forget(&id)?;
+                self.inner.demos.lock().await.insert(id, server);
+                Ok::<_, Error>(())
+            };
+            if let Err(e) = revived.await {
+                tracing::warn!(error = %e, "the demo server could not be restarted");
+            }
+        }
+    }
+
+    /// The demo's mailbox.
+    pub async fn demo_mailbox(&self, id: &str) -> Result<DemoMailbox> {
+        let demos = self.inner.demos.lock().await;
+        Ok(match demos.get(id) {
+            Some(server) => DemoMailbox {
+                restarted: false,
+                mail: server.mail(),
+            },
+            None => DemoMailbox {
+                restarted: true,
+                mail: Vec::new(),
+            },
+        })
+    }
+
+    /// Accepts an invitation as the invitee would, through the sandbox's own routes.
+    pub async fn demo_accept(&self, id: &str, link: &str) -> Result<()> {
+        {
+            let demos = self.inner.demos.lock().await;
+            let server = demos.get(id).ok_or_else(|| {
+                Error::invalid_input("Workspace", "the demo server is not running")
+            })?;
+            server.accept(link).await?;
+        }
+        self.forget_invitations(id)
+    }
+}

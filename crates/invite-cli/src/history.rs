@@ -2,29 +2,35 @@
 
 use std::io::Write;
 
-use invite_core::outbox::HistoryQuery;
+use invite_core::desk::{Desk, HistoryFilter, JobResult};
 
 use crate::cli::HistoryArgs;
-use crate::desk::Desk;
 use crate::error::{CliError, CliResult};
 use crate::output::{table, Done, Out};
 
 /// Runs `history`.
 pub fn run(desk: &Desk, out: &Out, args: HistoryArgs) -> CliResult<Done> {
     let workspace_id = match &args.workspace {
-        Some(name) => Some(desk.workspace(name)?.id),
+        Some(name) => Some(crate::desk::workspace(desk, name)?.id),
         None => None,
     };
-    let outbox = desk.outbox()?;
-    let q = HistoryQuery {
+    let result = match args.result.as_deref() {
+        None => None,
+        Some(word) => Some(JobResult::from_word(word).ok_or_else(|| {
+            CliError::usage(format!(
+                "--result {word:?}: use invited, linked, updated, already_member, failed, cancelled, waiting, paused or queued"
+            ))
+        })?),
+    };
+    let q = HistoryFilter {
         workspace_id,
-        result: args.result.clone(),
+        result,
         search: args.search.clone(),
         offset: 0,
         limit: Some(args.limit),
     };
     if let Some(path) = &args.export {
-        let csv = outbox.export_csv(&q)?;
+        let csv = desk.history_csv(&q)?;
         let rows = csv.lines().count().saturating_sub(1);
         if path.as_os_str() == "-" {
             std::io::stdout()
@@ -41,7 +47,7 @@ pub fn run(desk: &Desk, out: &Out, args: HistoryArgs) -> CliResult<Done> {
         }
         return Ok(Done::All);
     }
-    let page = outbox.history(&q)?;
+    let page = desk.history(&q)?;
     if out.json {
         out.json(&page)?;
         return Ok(Done::All);
@@ -58,7 +64,7 @@ pub fn run(desk: &Desk, out: &Out, args: HistoryArgs) -> CliResult<Done> {
                 r.at.get(..16).unwrap_or(&r.at).replace('T', " "),
                 r.workspace_name.clone(),
                 r.email.clone(),
-                r.result.to_string(),
+                r.result.word().to_string(),
                 r.detail.clone().unwrap_or_default(),
             ]
         })

@@ -1,12 +1,13 @@
 //! `invitations`, `resend` and `cancel`: a workspace's invitations, read from its server.
 
 use invite_core::filter::{filter_invites, InviteFilter};
-use invite_core::model::{Invite, InviteRef, InviteStatus, ListQuery, ResendOptions};
+use invite_core::model::{Invite, InviteRef, InviteStatus, ListQuery};
 use invite_core::outbox::escape_cell;
 use serde::Serialize;
 
+use invite_core::desk::Desk;
+
 use crate::cli::{AddressesArgs, InvitationsArgs};
-use crate::desk::Desk;
 use crate::error::{CliError, CliResult};
 use crate::output::{table, Done, Out};
 
@@ -17,8 +18,11 @@ fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 
 /// Runs `invitations`.
 pub async fn list(desk: &Desk, out: &Out, args: InvitationsArgs) -> CliResult<Done> {
-    let ws = desk.workspace(&args.workspace)?;
-    let all = desk.provider(&ws)?.list_all(&ListQuery::default()).await?;
+    let ws = crate::desk::workspace(desk, &args.workspace)?;
+    let all = desk
+        .provider(&ws.id)?
+        .list_all(&ListQuery::default())
+        .await?;
     let page = filter_invites(
         &all,
         &InviteFilter {
@@ -127,8 +131,8 @@ fn find<'a>(all: &'a [Invite], email: &str) -> Option<&'a Invite> {
 
 /// Runs `resend` or `cancel` for each address; each one succeeds or fails on its own.
 pub async fn act(desk: &Desk, out: &Out, args: AddressesArgs, action: Action) -> CliResult<Done> {
-    let ws = desk.workspace(&args.workspace)?;
-    let provider = desk.provider(&ws)?;
+    let ws = crate::desk::workspace(desk, &args.workspace)?;
+    let provider = desk.provider(&ws.id)?;
     let caps = provider.capabilities();
     let (can, what, verb, done_word) = match action {
         Action::Resend => (caps.resend, "Resending invitations", "resent", "resent"),
@@ -169,9 +173,9 @@ pub async fn act(desk: &Desk, out: &Out, args: AddressesArgs, action: Action) ->
             };
             match action {
                 Action::Resend => {
-                    provider.resend(&r, &ResendOptions::default()).await?;
+                    desk.resend_invite(&ws.id, &r).await?;
                 }
-                Action::Cancel => provider.cancel(&r).await?,
+                Action::Cancel => desk.cancel_invite(&ws.id, &r).await?,
             }
             Ok(())
         }

@@ -18,7 +18,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::desk::Desk;
 use crate::error::CliResult;
 use crate::invitations::Action;
 use crate::output::{Done, Out, EXIT_ERROR};
@@ -50,7 +49,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, out: &Out) -> CliResult<Done> {
-    let desk = Desk::open(cli.data_dir)?;
+    let desk = desk::open(cli.data_dir)?;
     match cli.command {
         Command::Workspaces(a) => workspaces::run(&desk, out, a).await,
         Command::Invite(a) => send::invite(&desk, out, a).await,

@@ -12,15 +12,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use invite_core::desk::{Desk, JobResult, JobView};
 use invite_core::model::InviteRequest;
-use invite_core::outbox::{Job, JobState, Outbox, Worker};
 use invite_core::parse::EntryStatus;
 use serde::Serialize;
 
 use crate::cli::{FlushArgs, InviteArgs};
-use crate::desk::{Desk, Source};
 use crate::error::{CliError, CliResult};
 use crate::output::{plural, table, Done, Out};
 
@@ -42,7 +41,7 @@ struct Skipped {
 #[serde(rename_all = "camelCase")]
 struct JobOut {
     email: String,
-    /// [`Job::result`]: invited, linked, updated, already_member, failed, waiting, paused…
+    /// invited, linked, updated, already_member, failed, waiting, paused…
     result: &'static str,
     link: Option<String>,
     error: Option<serde_json::Value>,
@@ -92,7 +91,7 @@ fn read_input(path: Option<&Path>) -> CliResult<Vec<u8>> {
 
 /// Runs `invite`.
 pub async fn invite(desk: &Desk, out: &Out, args: InviteArgs) -> CliResult<Done> {
-    let ws = desk.workspace(&args.workspace)?;
+    let ws = crate::desk::workspace(desk, &args.workspace)?;
     if ws.demo {
         return Err(CliError::usage(
             "The demo workspace's server runs inside the window: invite from there",
@@ -122,7 +121,7 @@ pub async fn invite(desk: &Desk, out: &Out, args: InviteArgs) -> CliResult<Done>
         )
         .into());
     }
-    let caps = desk.provider(&ws)?.capabilities();
+    let caps = desk.provider(&ws.id)?.capabilities();
     let unsupported = |what: &str| -> CliError {
         invite_core::Error::Unsupported {
             what: what.to_string(),
@@ -151,8 +150,7 @@ pub async fn invite(desk: &Desk, out: &Out, args: InviteArgs) -> CliResult<Done>
             send_email: !args.links,
         })
         .collect();
-    let outbox = desk.outbox()?;
-    let batch = outbox.enqueue(&ws.id, &ws.name, &requests)?;
+    let batch = desk.enqueue(&ws.id, &requests)?.batch_id;
     if !out.json {
         for s in &skipped {
             eprintln!("skipped {}: {}", s.input, s.reason);
@@ -167,22 +165,14 @@ pub async fn invite(desk: &Desk, out: &Out, args: InviteArgs) -> CliResult<Done>
     let done = if args.no_wait {
         Done::All
     } else {
-        work(
-            desk,
-            out,
-            &outbox,
-            &batches,
-            Duration::from_secs(args.max_wait),
-        )
-        .await?
+        work(desk, out, &batches, Duration::from_secs(args.max_wait)).await?
     };
-    report(out, &outbox, &batches, Some(&skipped), done)
+    report(out, desk, &batches, Some(&skipped), done)
 }
 
 /// Runs `flush`: works every unfinished batch.
 pub async fn flush(desk: &Desk, out: &Out, args: FlushArgs) -> CliResult<Done> {
-    let outbox = desk.outbox()?;
-    let batches: Vec<String> = outbox.unfinished()?.into_iter().map(|b| b.id).collect();
+    let batches: Vec<String> = desk.unfinished()?.into_iter().map(|b| b.id).collect();
     if batches.is_empty() {
         if out.json {
             out.json(&serde_json::json!({ "batches": [] }))?;
@@ -191,53 +181,45 @@ pub async fn flush(desk: &Desk, out: &Out, args: FlushArgs) -> CliResult<Done> {
         }
         return Ok(Done::All);
     }
-    let done = work(
-        desk,
-        out,
-        &outbox,
-        &batches,
-        Duration::from_secs(args.max_wait),
-    )
-    .await?;
-    report(out, &outbox, &batches, None, done)
+    let done = work(desk, out, &batches, Duration::from_secs(args.max_wait)).await?;
+    report(out, desk, &batches, None, done)
 }
 
 /// A job the worker is still on (or will be at once).
-fn active(j: &Job) -> bool {
+fn active(j: &JobView) -> bool {
     matches!(
         j.state,
-        JobState::Queued | JobState::Sending | JobState::Uncertain
+        JobResult::Queued | JobResult::Sending | JobResult::Uncertain
     )
 }
 
 /// Finished for good (whatever the outcome).
-fn settled(j: &Job) -> bool {
+fn settled(j: &JobView) -> bool {
+    !j.state.is_unsent()
+}
+
+/// Done: invited, linked, updated, or already a member.
+fn is_success(j: &JobView) -> bool {
     matches!(
         j.state,
-        JobState::Done | JobState::Failed | JobState::Cancelled
+        JobResult::Invited | JobResult::Linked | JobResult::Updated | JobResult::AlreadyMember
     )
 }
 
-fn is_success(j: &Job) -> bool {
-    j.state == JobState::Done
+fn next_attempt(j: &JobView) -> Option<DateTime<Utc>> {
+    j.next_attempt_at
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Works the outbox until the batches are settled: every job done, failed, cancelled or
 /// paused, or waiting longer than `max_wait` allows. Returns `Partly` when stopped with Ctrl-C.
-async fn work(
-    desk: &Desk,
-    out: &Out,
-    outbox: &Outbox,
-    batches: &[String],
-    max_wait: Duration,
-) -> CliResult<Done> {
-    let worker = Worker::spawn(
-        outbox.clone(),
-        Arc::new(Source::new(desk.clone())),
-        Arc::new(|_| {}),
-    );
-    worker.wake();
-    let mut jobs = all_jobs(outbox, batches)?;
+async fn work(desk: &Desk, out: &Out, batches: &[String], max_wait: Duration) -> CliResult<Done> {
+    // Progress is read from the outbox file, not from the worker's events: a second process (the
+    // window) may be sending some of these addresses.
+    desk.start_worker(Arc::new(|_| {}))?;
+    let mut jobs = all_jobs(desk, batches)?;
     let bar = if out.interactive() {
         let bar =
             ProgressBar::with_draw_target(Some(jobs.len() as u64), ProgressDrawTarget::stderr());
@@ -280,7 +262,7 @@ async fn work(
             let horizon = Utc::now()
                 + chrono::Duration::from_std(max_wait.saturating_sub(waited)).unwrap_or_default();
             let soon = jobs.iter().any(|j| {
-                j.state == JobState::Waiting && j.next_attempt_at.is_none_or(|t| t <= horizon)
+                j.state == JobResult::Waiting && next_attempt(j).is_none_or(|t| t <= horizon)
             });
             if !soon || waited >= max_wait {
                 break;
@@ -294,38 +276,38 @@ async fn work(
         if !any_active {
             waited += tick.elapsed();
         }
-        jobs = all_jobs(outbox, batches)?;
+        jobs = all_jobs(desk, batches)?;
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    worker.shutdown().await;
+    desk.stop_worker().await?;
     if interrupted && !out.json {
         eprintln!(
             "Stopped. What was not sent stays in the outbox: the window or `invite-desk-cli flush` sends it, and nobody is invited twice."
         );
     }
-    let jobs = all_jobs(outbox, batches)?;
+    let jobs = all_jobs(desk, batches)?;
     Ok(Done::when(!interrupted && jobs.iter().all(is_success)))
 }
 
-fn all_jobs(outbox: &Outbox, batches: &[String]) -> CliResult<Vec<Job>> {
+fn all_jobs(desk: &Desk, batches: &[String]) -> CliResult<Vec<JobView>> {
     let mut jobs = Vec::new();
     for b in batches {
-        jobs.extend(outbox.jobs(b)?);
+        jobs.extend(desk.batch_status(b)?.jobs);
     }
     Ok(jobs)
 }
 
-fn counts(jobs: &[Job]) -> BTreeMap<&'static str, usize> {
+fn counts(jobs: &[JobView]) -> BTreeMap<&'static str, usize> {
     let mut c = BTreeMap::new();
     for j in jobs {
-        *c.entry(j.result()).or_default() += 1;
+        *c.entry(j.state.word()).or_default() += 1;
     }
     c
 }
 
-fn counts_text(jobs: &[Job]) -> String {
+fn counts_text(jobs: &[JobView]) -> String {
     counts(jobs)
         .iter()
         .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
@@ -334,13 +316,13 @@ fn counts_text(jobs: &[Job]) -> String {
 }
 
 /// `invited  ann@example.com`, `failed  bob@example.com  <why>`, `linked  c@…  <link>`.
-fn job_line(out: &Out, j: &Job) -> String {
-    let mut line = format!("{:<14} {}", j.result(), j.email);
+fn job_line(out: &Out, j: &JobView) -> String {
+    let mut line = format!("{:<14} {}", j.state.word(), j.email);
     if let Some(link) = &j.link {
         line.push_str(&format!("  {link}"));
     }
-    if j.state != JobState::Done {
-        if let Some(e) = &j.last_error {
+    if !is_success(j) {
+        if let Some(e) = &j.error {
             line.push_str(&format!(
                 "  {}",
                 out.reason(&e.message, e.detail.as_deref())
@@ -350,38 +332,34 @@ fn job_line(out: &Out, j: &Job) -> String {
     line
 }
 
-fn job_out(out: &Out, j: &Job) -> JobOut {
+fn job_out(out: &Out, j: &JobView) -> JobOut {
     JobOut {
         email: j.email.clone(),
-        result: j.result(),
+        result: j.state.word(),
         link: j.link.clone(),
-        error: j
-            .last_error
-            .as_ref()
-            .filter(|_| j.state != JobState::Done)
-            .map(|e| {
-                serde_json::json!({
-                    "kind": e.kind,
-                    "message": e.message,
-                    "detail": if out.verbose { e.detail.as_deref() } else { None },
-                })
-            }),
-        next_attempt_at: j.next_attempt_at.map(|t| t.to_rfc3339()),
+        error: j.error.as_ref().filter(|_| !is_success(j)).map(|e| {
+            serde_json::json!({
+                "kind": e.kind,
+                "message": e.message,
+                "detail": if out.verbose { e.detail.as_deref() } else { None },
+            })
+        }),
+        next_attempt_at: j.next_attempt_at.clone(),
     }
 }
 
 /// The end of `invite` and `flush`: a summary per batch, what is left and why.
 fn report(
     out: &Out,
-    outbox: &Outbox,
+    desk: &Desk,
     batches: &[String],
     skipped: Option<&[Skipped]>,
     done: Done,
 ) -> CliResult<Done> {
     let mut docs = Vec::new();
     for b in batches {
-        let summary = outbox.batch(b)?;
-        let jobs = outbox.jobs(b)?;
+        let summary = desk.batch_summary(b)?;
+        let jobs = desk.batch_status(b)?.jobs;
         docs.push(BatchOut {
             batch_id: b.clone(),
             workspace: summary.workspace_name,
@@ -452,43 +430,42 @@ struct BatchState {
 
 /// Runs `status`.
 pub fn status(desk: &Desk, out: &Out) -> CliResult<Done> {
-    let outbox = desk.outbox()?;
-    let list = desk.settings.workspaces().unwrap_or_default();
+    let list = desk.workspaces()?.workspaces;
     let name = |id: &str| {
-        list.get(id)
+        list.iter()
+            .find(|w| w.id == id)
             .map(|w| w.name.clone())
             .unwrap_or_else(|| id.to_string())
     };
     let mut batches = Vec::new();
-    for summary in outbox.unfinished()? {
-        let jobs = outbox.jobs(&summary.id)?;
+    for summary in desk.unfinished()? {
+        let jobs = desk.batch_status(&summary.id)?.jobs;
         let activity = if jobs.iter().any(active) {
             "sending"
-        } else if jobs.iter().any(|j| j.state == JobState::Waiting) {
+        } else if jobs.iter().any(|j| j.state == JobResult::Waiting) {
             "waiting"
         } else {
             "paused"
         };
-        let waiting: Vec<&Job> = jobs
+        let waiting: Vec<&JobView> = jobs
             .iter()
-            .filter(|j| j.state == JobState::Waiting)
+            .filter(|j| j.state == JobResult::Waiting)
             .collect();
         batches.push(BatchState {
             activity,
             next_attempt_at: waiting
                 .iter()
-                .filter_map(|j| j.next_attempt_at)
+                .filter_map(|j| next_attempt(j))
                 .min()
                 .map(|t| t.to_rfc3339()),
             why: waiting
                 .iter()
-                .find_map(|j| j.last_error.as_ref())
+                .find_map(|j| j.error.as_ref())
                 .map(|e| out.reason(&e.message, e.detail.as_deref())),
             summary,
         });
     }
-    let paused: Vec<serde_json::Value> = outbox
-        .paused_workspaces()?
+    let paused: Vec<serde_json::Value> = crate::workspaces::paused_workspaces(desk)?
         .into_iter()
         .map(|(id, reason)| {
             serde_json::json!({

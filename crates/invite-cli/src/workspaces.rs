@@ -2,17 +2,15 @@
 //! from stdin, tested before it is saved), remove (with its keychain entries).
 
 use std::io::{BufRead, IsTerminal};
-use std::sync::Arc;
 
+use invite_core::desk::{Desk, SecretsIn, WorkspaceDraft};
 use invite_core::model::{ConnectionReport, WorkspaceKind};
-use invite_core::providers::netlify::netlify_sign_in;
-use invite_core::providers::royalti::{royalti_connect_workspace, royalti_sign_in};
-use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{normalize_url, validate_name, AuthMode, Workspace, WorkspaceOptions};
+use invite_core::outbox::Outbox;
+use invite_core::secret::{names, Sensitive};
+use invite_core::workspace::{AuthMode, Workspace, WorkspaceOptions};
 use serde::Serialize;
 
 use crate::cli::{AddArgs, WorkspacesAction, WorkspacesArgs};
-use crate::desk::Desk;
 use crate::error::{CliError, CliResult};
 use crate::output::{table, Done, Out};
 
@@ -39,17 +37,16 @@ pub async fn run(desk: &Desk, out: &Out, args: WorkspacesArgs) -> CliResult<Done
     match args.action {
         None => list(desk, out, args.check).await,
         Some(WorkspacesAction::Add(a)) => add(desk, out, a).await,
-        Some(WorkspacesAction::Remove { workspace }) => remove(desk, out, &workspace),
+        Some(WorkspacesAction::Remove { workspace }) => remove(desk, out, &workspace).await,
     }
 }
 
 async fn list(desk: &Desk, out: &Out, check: bool) -> CliResult<Done> {
-    let list = desk.settings.workspaces()?;
+    let list = desk.workspaces()?;
     let (paused, unfinished) = if list.workspaces.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        let outbox = desk.outbox()?;
-        (outbox.paused_workspaces()?, outbox.unfinished()?)
+        (paused_workspaces(desk)?, desk.unfinished()?)
     };
     let mut rows = Vec::new();
     let mut all_ok = true;
@@ -88,7 +85,7 @@ async fn list(desk: &Desk, out: &Out, check: bool) -> CliResult<Done> {
             kind: ws.kind,
             kind_label: ws.kind.label(),
             address: ws.base_url.clone(),
-            current: list.current.as_deref() == Some(ws.id.as_str()),
+            current: list.current_id.as_deref() == Some(ws.id.as_str()),
             status,
             note,
             queued,
@@ -139,8 +136,16 @@ pub fn pause_reason(reason: &str) -> String {
     }
 }
 
+/// Paused workspaces and why (`owner`, or the error kind that paused them).
+///
+/// The desk does not offer this list yet, so the outbox file is read directly.
+pub fn paused_workspaces(desk: &Desk) -> CliResult<Vec<(String, String)>> {
+    let outbox = Outbox::open(&desk.data_dir().join(invite_core::desk::OUTBOX_FILE))?;
+    Ok(outbox.paused_workspaces()?)
+}
+
 async fn check_one(desk: &Desk, ws: &Workspace) -> CliResult<ConnectionReport> {
-    Ok(desk.provider(ws)?.check_connection().await?)
+    Ok(desk.provider(&ws.id)?.check_connection().await?)
 }
 
 /// The secret's label, as the window's form names it.
@@ -176,8 +181,19 @@ fn read_secret(label: &str, from_stdin: bool) -> CliResult<Sensitive<String>> {
     Ok(value)
 }
 
-/// The workspace `add` describes, with a fresh id, validated as a saved one is.
-fn draft(a: &AddArgs) -> CliResult<Workspace> {
+/// The secret's name in the keychain, as the window's form sends it.
+fn secret_name(kind: WorkspaceKind, mode: AuthMode) -> &'static str {
+    match (kind, mode) {
+        (WorkspaceKind::Supabase, _) => names::SECRET_KEY,
+        (WorkspaceKind::Gotrue, AuthMode::OperatorToken) => names::OPERATOR_TOKEN,
+        (WorkspaceKind::Gotrue, _) => names::JWT_SECRET,
+        (WorkspaceKind::Royalti, AuthMode::ApiKey) => names::API_KEY,
+        (WorkspaceKind::Netlify | WorkspaceKind::Royalti, _) => names::PASSWORD,
+    }
+}
+
+/// The add-workspace form, filled from the command line (no secret in it).
+fn draft(a: &AddArgs) -> CliResult<WorkspaceDraft> {
     let kind = WorkspaceKind::from(a.kind);
     let auth_mode = match (kind, a.operator_token, a.api_key) {
         (WorkspaceKind::Gotrue, true, false) => AuthMode::OperatorToken,
@@ -189,15 +205,9 @@ fn draft(a: &AddArgs) -> CliResult<Workspace> {
             ))
         }
     };
-    let account_email = a
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    let needs_email = matches!(kind, WorkspaceKind::Netlify)
+    let needs_email = kind == WorkspaceKind::Netlify
         || (kind == WorkspaceKind::Royalti && auth_mode == AuthMode::Default);
-    if needs_email && account_email.is_none() {
+    if needs_email && a.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
         return Err(
             invite_core::Error::invalid_input("--email", "is required for this sign-in").into(),
         );
@@ -207,90 +217,77 @@ fn draft(a: &AddArgs) -> CliResult<Workspace> {
         && a.remote_workspace.is_none()
     {
         return Err(CliError::usage(
-            "Royalti with email and password: give --remote-workspace ID (or use --api-key)",
+            "Royalti with email and password: give --remote-workspace ID or NAME (or use --api-key)",
         ));
     }
-    let ws = Workspace {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: validate_name(&a.name)?,
+    Ok(WorkspaceDraft {
+        name: a.name.clone(),
         kind,
-        base_url: normalize_url(kind, &a.url)?,
+        base_url: a.url.clone(),
         options: WorkspaceOptions {
             auth_mode,
-            account_email,
-            remote_workspace_id: a.remote_workspace.clone(),
+            account_email: a.email.clone(),
             keep_signed_in: a.keep_signed_in,
             concurrency: a.concurrency,
             emails_per_hour: a.emails_per_hour,
             ..Default::default()
         },
-        demo: false,
-    };
-    ws.validate()?;
-    Ok(ws)
+    })
 }
 
-/// Puts the secrets `ws` needs into `store`, signing in where the service needs it (as the
-/// window's add-workspace form does).
-async fn stage(
+/// Royalti with email and password: one sign-in, then the picked workspace of the account is
+/// added (as the window's pick screen does) and given the name asked for.
+async fn add_royalti(
     desk: &Desk,
-    ws: &Workspace,
-    secret: &Sensitive<String>,
-    store: &dyn SecretStore,
-) -> CliResult<()> {
-    match (ws.kind, ws.options.auth_mode) {
-        (WorkspaceKind::Supabase, _) => {
-            invite_core::providers::supabase::classify_supabase_key(secret.expose())?;
-            store.set(&ws.id, names::SECRET_KEY, secret)?;
-        }
-        (WorkspaceKind::Gotrue, AuthMode::OperatorToken) => {
-            store.set(&ws.id, names::OPERATOR_TOKEN, secret)?
-        }
-        (WorkspaceKind::Gotrue, _) => store.set(&ws.id, names::JWT_SECRET, secret)?,
-        (WorkspaceKind::Royalti, AuthMode::ApiKey) => store.set(&ws.id, names::API_KEY, secret)?,
-        (WorkspaceKind::Netlify, _) => {
-            let email = ws.options.account_email.clone().unwrap_or_default();
-            netlify_sign_in(&desk.http, &ws.base_url, &email, secret, store, &ws.id).await?;
-            if ws.options.keep_signed_in {
-                store.set(&ws.id, names::PASSWORD, secret)?;
-            }
-        }
-        (WorkspaceKind::Royalti, _) => {
-            let email = ws.options.account_email.clone().unwrap_or_default();
-            let remote = ws.options.remote_workspace_id.clone().unwrap_or_default();
-            let (_, session) = royalti_sign_in(&desk.http, &ws.base_url, &email, secret).await?;
-            royalti_connect_workspace(&desk.http, &ws.base_url, &session, &remote, store, &ws.id)
-                .await?;
-            if ws.options.keep_signed_in {
-                store.set(&ws.id, names::PASSWORD, secret)?;
-            }
-        }
-    }
-    Ok(())
+    a: &AddArgs,
+    draft: &WorkspaceDraft,
+    password: Sensitive<String>,
+) -> CliResult<Workspace> {
+    let base_url = invite_core::workspace::normalize_url(WorkspaceKind::Royalti, &draft.base_url)?;
+    let email = draft.options.account_email.clone().unwrap_or_default();
+    let view = desk.royalti_sign_in(&base_url, &email, password).await?;
+    let wanted = a.remote_workspace.clone().unwrap_or_default();
+    let Some(pick) = view
+        .workspaces
+        .iter()
+        .find(|w| w.id == wanted || w.name.eq_ignore_ascii_case(&wanted))
+    else {
+        let names: Vec<String> = view
+            .workspaces
+            .iter()
+            .map(|w| format!("{} ({})", w.name, w.id))
+            .collect();
+        return Err(CliError::usage(format!(
+            "{wanted:?} is not a workspace of {email}; it has: {}",
+            names.join(", ")
+        )));
+    };
+    let added = desk
+        .royalti_add(&view.sign_in_id, &[pick.id.clone()], a.keep_signed_in)
+        .await?;
+    let ws = added
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::usage(format!("{} was already added", pick.name)))?;
+    Ok(desk.rename_workspace(&ws.id, &a.name)?)
 }
 
 async fn add(desk: &Desk, out: &Out, a: AddArgs) -> CliResult<Done> {
-    let ws = draft(&a)?;
-    let secret = read_secret(secret_label(ws.kind, ws.options.auth_mode), a.secret_stdin)?;
+    let draft = draft(&a)?;
+    let secret = read_secret(
+        secret_label(draft.kind, draft.options.auth_mode),
+        a.secret_stdin,
+    )?;
     // Tested with the secret in memory; only a workspace that can invite reaches the keychain.
-    let staged = MemoryStore::new();
-    stage(desk, &ws, &secret, &staged).await?;
-    let report =
-        invite_core::connect::provider_for(desk.http.clone(), &ws, Arc::new(staged.clone()))?
-            .check_connection()
-            .await?;
-    if let Err(e) = staged.copy_to(&ws.id, &*desk.secrets, &ws.id) {
-        let _ = desk.secrets.delete_all(&ws.id);
-        return Err(e.into());
-    }
-    let saved = ws.clone();
-    if let Err(e) = desk
-        .settings
-        .edit_workspaces(|list| Ok(list.add(saved.clone())?))
+    let ws = if draft.kind == WorkspaceKind::Royalti && draft.options.auth_mode == AuthMode::Default
     {
-        let _ = desk.secrets.delete_all(&ws.id);
-        return Err(e);
-    }
+        add_royalti(desk, &a, &draft, secret).await?
+    } else {
+        let secrets =
+            SecretsIn::none().with(secret_name(draft.kind, draft.options.auth_mode), secret);
+        desk.add_workspace(&draft, &secrets, None).await?
+    };
+    let report = check_one(desk, &ws).await?;
     if out.json {
         out.json(&serde_json::json!({ "workspace": ws, "check": report }))?;
     } else {
@@ -307,13 +304,10 @@ async fn add(desk: &Desk, out: &Out, a: AddArgs) -> CliResult<Done> {
     Ok(Done::All)
 }
 
-fn remove(desk: &Desk, out: &Out, name: &str) -> CliResult<Done> {
-    let ws = desk.workspace(name)?;
-    // Secrets first: if the keychain refuses, the workspace stays listed, so nobody is told its
-    // keys were deleted when they were not.
-    desk.secrets.delete_all(&ws.id)?;
-    desk.settings
-        .edit_workspaces(|list| Ok(list.remove(&ws.id)?))?;
+async fn remove(desk: &Desk, out: &Out, name: &str) -> CliResult<Done> {
+    let ws = crate::desk::workspace(desk, name)?;
+    // The desk deletes the secrets first: if the keychain refuses, the workspace stays listed.
+    desk.remove_workspace(&ws.id).await?;
     if out.json {
         out.json(&serde_json::json!({ "removed": ws }))?;
     } else {

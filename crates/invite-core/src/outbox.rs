@@ -20,7 +20,7 @@ use crate::provider::Provider;
 /// Identifier of a batch (one click on "Invite N people").
 pub type BatchId = String;
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, workspace_name TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -43,6 +43,18 @@ CREATE TABLE IF NOT EXISTS paused_workspaces (
 /// as it did then.
 const SCHEMA_V3: &str = "ALTER TABLE jobs ADD COLUMN first_sent_at TEXT;
 UPDATE jobs SET first_sent_at='1970-01-01T00:00:00+00:00' WHERE attempts > 0;";
+/// Version 4: claims with a lease, so that more than one process (the window and the command
+/// line) can work on one database: a job is held by `lease_owner` until `lease_until`
+/// (milliseconds since 1970, UTC), renewed while a request is in flight. A lapsed lease is free.
+const SCHEMA_V4: &str = "ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_until INTEGER;";
+
+/// How long a claim holds a job without being renewed. A process that dies leaves its jobs to
+/// the others (and to its own next start) once this has passed.
+const LEASE: Duration = Duration::from_secs(30);
+/// How often a claim on a job with a request in flight is renewed: well inside [`LEASE`], so a
+/// slow request never loses its job to another process.
+const RENEW_EVERY: Duration = Duration::from_secs(10);
 
 /// Clocks of the app and the server may disagree by this much when a found invitation's time is
 /// compared with our first request: a record made up to this long before it still counts as ours.
@@ -334,13 +346,79 @@ pub enum OutboxEvent {
 }
 
 /// The persistent queue. Cheap to clone.
+///
+/// More than one process may open the same file (the window and the command line): a job is
+/// sent only by the process that claimed it, and every change after the claim is made only while
+/// the claim still holds, so a Stop or Pause from anywhere is never overwritten.
 #[derive(Debug, Clone)]
 pub struct Outbox {
     conn: Arc<Mutex<Connection>>,
+    /// Who this process's claims belong to (random per open).
+    owner: Arc<str>,
+    /// Where each open outbox keeps a file locked while it lives (none in memory): a claim of
+    /// an owner whose file nobody holds belongs to a process that is gone, lease or not.
+    owners: Option<Arc<Owners>>,
+    /// When the worker last looked for jobs left by a process that is gone.
+    recovered_at: Arc<Mutex<Option<std::time::Instant>>>,
+}
+
+/// The folder of owner lock files next to the database, and this process's own, held locked.
+#[derive(Debug)]
+struct Owners {
+    dir: std::path::PathBuf,
+    _mine: std::fs::File,
+}
+
+impl Owners {
+    /// Creates `<db>-owners/<owner>.lock` and keeps it locked until the outbox is dropped (or
+    /// the process ends, however it ends: the system releases the lock).
+    fn hold(db: &Path, owner: &str) -> Result<Owners> {
+        let mut name = db.file_name().unwrap_or_default().to_os_string();
+        name.push("-owners");
+        let dir = db.with_file_name(name);
+        std::fs::create_dir_all(&dir).map_err(Error::storage)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{owner}.lock")))
+            .map_err(Error::storage)?;
+        file.lock().map_err(Error::storage)?;
+        Ok(Owners { dir, _mine: file })
+    }
+
+    /// True when the process that made `owner`'s claims is gone: its lock file is missing or
+    /// nobody holds it. The file of a gone owner is removed.
+    fn is_gone(&self, owner: &str) -> bool {
+        // An owner id is a UUID this code wrote; anything else is not a file name to open.
+        if uuid::Uuid::parse_str(owner).is_err() {
+            return true;
+        }
+        let path = self.dir.join(format!("{owner}.lock"));
+        let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            return true;
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                drop(file);
+                let _ = std::fs::remove_file(&path);
+                true
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 fn now() -> String {
     Utc::now().to_rfc3339()
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn lease_end() -> i64 {
+    now_ms().saturating_add(i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl Outbox {
@@ -349,18 +427,19 @@ impl Outbox {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(Error::storage)?;
         }
-        Self::init(Connection::open(path)?)
+        Self::init(Connection::open(path)?, Some(path))
     }
 
     /// An in-memory outbox, for tests.
     pub fn open_in_memory() -> Result<Outbox> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, None)
     }
 
-    fn init(conn: Connection) -> Result<Outbox> {
+    fn init(conn: Connection, path: Option<&Path>) -> Result<Outbox> {
+        // Another process may hold the file (the command line and the window): wait for it.
+        conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(Duration::from_secs(5))?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version < 1 {
             conn.execute_batch(SCHEMA)?;
@@ -371,17 +450,141 @@ impl Outbox {
         if version < 3 {
             conn.execute_batch(SCHEMA_V3)?;
         }
+        if version < 4 {
+            conn.execute_batch(SCHEMA_V4)?;
+        }
         if version < SCHEMA_VERSION {
             conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
-        // A job left `sending` by a previous run may have reached the server.
-        conn.execute(
-            "UPDATE jobs SET state='uncertain' WHERE state='sending'",
-            [],
-        )?;
-        Ok(Outbox {
+        let owner: Arc<str> = uuid::Uuid::new_v4().to_string().into();
+        let owners = match path {
+            Some(p) => Some(Arc::new(Owners::hold(p, &owner)?)),
+            None => None,
+        };
+        let outbox = Outbox {
             conn: Arc::new(Mutex::new(conn)),
-        })
+            owner,
+            owners,
+            recovered_at: Arc::default(),
+        };
+        outbox.recover()?;
+        Ok(outbox)
+    }
+
+    /// A job left `sending` by a process that is gone may have reached the server: it becomes
+    /// `uncertain` (looked up before anything is sent again) once its lease has lapsed, or at
+    /// once when its owner's process is known to be gone. A job another running process is
+    /// sending keeps its live lease and is left alone. Returns the jobs recovered.
+    fn recover(&self) -> Result<usize> {
+        let conn = self.lock()?;
+        let ms = now_ms();
+        let mut n = 0;
+        if let Some(owners) = &self.owners {
+            let live: Vec<String> = conn
+                .prepare(
+                    "SELECT DISTINCT lease_owner FROM jobs
+                     WHERE lease_owner IS NOT NULL AND lease_owner != ?1 AND lease_until >= ?2",
+                )?
+                .query_map(params![&*self.owner, ms], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for gone in live.iter().filter(|o| owners.is_gone(o)) {
+                n += conn.execute(
+                    "UPDATE jobs SET state=CASE WHEN state='sending' THEN 'uncertain' ELSE state END,
+                       lease_owner=NULL, lease_until=NULL, updated_at=?2 WHERE lease_owner=?1",
+                    params![gone, now()],
+                )?;
+            }
+        }
+        n += conn.execute(
+            "UPDATE jobs SET state='uncertain', lease_owner=NULL, lease_until=NULL, updated_at=?2
+             WHERE state='sending' AND (lease_until IS NULL OR lease_until < ?1)",
+            params![ms, now()],
+        )?;
+        Ok(n)
+    }
+
+    /// [`Outbox::recover`] at most once a second: the worker asks on every pass.
+    fn recover_now_and_then(&self) -> Result<()> {
+        let due = match self.recovered_at.lock() {
+            Ok(mut at) => {
+                let due = at.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+                if due {
+                    *at = Some(std::time::Instant::now());
+                }
+                due
+            }
+            Err(_) => true,
+        };
+        if due {
+            self.recover()?;
+        }
+        Ok(())
+    }
+
+    /// Claims a job for this process: only if it is still due and nobody holds a live lease on
+    /// it (one conditional update, the affected rows checked). Returns the job as it now stands
+    /// (another process may have tried it meanwhile) with its request, or `None` when it is not
+    /// ours to send.
+    fn claim(&self, id: i64) -> Result<Option<(Job, InviteRequest)>> {
+        let conn = self.lock()?;
+        let (ms, t) = (now_ms(), now());
+        let n = conn.execute(
+            "UPDATE jobs SET lease_owner=?2, lease_until=?3 WHERE id=?1
+               AND (state IN ('queued','uncertain') OR (state='waiting' AND next_attempt_at <= ?4))
+               AND (lease_owner IS NULL OR lease_until < ?5)",
+            params![id, &*self.owner, lease_end(), t, ms],
+        )?;
+        if n != 1 {
+            return Ok(None);
+        }
+        Ok(Some(conn.query_row(
+            &format!("SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs WHERE id=?1"),
+            params![id],
+            job_and_request,
+        )?))
+    }
+
+    /// Keeps this process's claim on a job alive while its request is in flight.
+    fn renew(&self, id: i64) -> Result<bool> {
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE jobs SET lease_until=?3 WHERE id=?1 AND lease_owner=?2",
+            params![id, &*self.owner, lease_end()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Moves a job this process has claimed to `state` and runs `f` in the same transaction,
+    /// only while the claim still holds: a Stop, a Pause or another process's recovery clears
+    /// the claim, and then nothing is changed (`None`). Leaving for `sending` keeps (and
+    /// renews) the claim; any other state gives it up.
+    fn transition(
+        &self,
+        id: i64,
+        state: JobState,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<Option<Job>> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let keep = state == JobState::Sending;
+        let n = tx.execute(
+            "UPDATE jobs SET state=?3, updated_at=?4,
+               lease_owner = CASE WHEN ?5 THEN lease_owner ELSE NULL END,
+               lease_until = CASE WHEN ?5 THEN ?6 ELSE NULL END
+             WHERE id=?1 AND lease_owner=?2",
+            params![id, &*self.owner, state.as_str(), now(), keep, lease_end()],
+        )?;
+        if n != 1 {
+            return Ok(None);
+        }
+        f(&tx)?;
+        let job = tx.query_row(
+            &format!("{JOB_SELECT} WHERE id=?1"),
+            params![id],
+            job_from_row,
+        )?;
+        tx.commit()?;
+        Ok(Some(job))
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
@@ -400,7 +603,7 @@ impl Outbox {
     ) -> Result<BatchId> {
         let id = uuid::Uuid::new_v4().to_string();
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO batches(id, workspace_id, workspace_name, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![id, workspace_id, workspace_name, now()],
@@ -507,11 +710,13 @@ impl Outbox {
         Ok(())
     }
 
-    /// Cancels what has not been sent yet; a request in flight finishes.
+    /// Cancels what has not been sent yet; a request in flight finishes. A job being looked up
+    /// at that moment loses its claim, so the lookup's end never sends it.
     pub fn cancel_batch(&self, batch: &str) -> Result<u32> {
         let conn = self.lock()?;
         let n = conn.execute(
-            "UPDATE jobs SET state='cancelled', updated_at=?2 WHERE batch_id=?1 AND state IN ('queued','waiting','paused')",
+            "UPDATE jobs SET state='cancelled', updated_at=?2, lease_owner=NULL, lease_until=NULL
+             WHERE batch_id=?1 AND state IN ('queued','waiting','paused')",
             params![batch, now()],
         )?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
@@ -521,7 +726,7 @@ impl Outbox {
     /// meanwhile are held too. A request in flight finishes. Returns the jobs held.
     pub fn pause_workspace(&self, workspace_id: &str, reason: &str) -> Result<u32> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO paused_workspaces(workspace_id, reason, since) VALUES (?1, ?2, ?3)
              ON CONFLICT(workspace_id) DO UPDATE SET reason=excluded.reason",
@@ -529,7 +734,8 @@ impl Outbox {
         )?;
         // `attempts > 0` survives the pause, so a job that may have arrived is looked up first.
         let n = tx.execute(
-            "UPDATE jobs SET state='paused', updated_at=?2 WHERE workspace_id=?1 AND state IN ('queued','waiting','uncertain')",
+            "UPDATE jobs SET state='paused', updated_at=?2, lease_owner=NULL, lease_until=NULL
+             WHERE workspace_id=?1 AND state IN ('queued','waiting','uncertain')",
             params![workspace_id, now()],
         )?;
         tx.commit()?;
@@ -539,13 +745,14 @@ impl Outbox {
     /// Lets a paused workspace's jobs go again, at once. Returns the jobs released.
     pub fn resume_workspace(&self, workspace_id: &str) -> Result<u32> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM paused_workspaces WHERE workspace_id=?1",
             params![workspace_id],
         )?;
         let n = tx.execute(
-            "UPDATE jobs SET state='queued', next_attempt_at=NULL, updated_at=?2 WHERE workspace_id=?1 AND state='paused'",
+            "UPDATE jobs SET state='queued', next_attempt_at=NULL, updated_at=?2, lease_owner=NULL, lease_until=NULL
+             WHERE workspace_id=?1 AND state='paused'",
             params![workspace_id, now()],
         )?;
         tx.commit()?;
@@ -567,7 +774,8 @@ impl Outbox {
     pub fn switch_to_links(&self, batch: &str) -> Result<u32> {
         let conn = self.lock()?;
         let n = conn.execute(
-            "UPDATE jobs SET send_email=0, state='queued', next_attempt_at=NULL, updated_at=?2
+            "UPDATE jobs SET send_email=0, state='queued', next_attempt_at=NULL, updated_at=?2,
+               lease_owner=NULL, lease_until=NULL
              WHERE batch_id=?1 AND state IN ('queued','waiting')",
             params![batch, now()],
         )?;
@@ -584,7 +792,7 @@ impl Outbox {
     ) -> Result<()> {
         let conn = self.lock()?;
         conn.execute(
-            "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3
+            "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3, lease_owner=NULL, lease_until=NULL
              WHERE workspace_id=?1 AND (state='queued' OR (state='waiting' AND next_attempt_at < ?2))
                AND (?4 = 0 OR send_email = 1)",
             params![workspace_id, until.to_rfc3339(), now(), emails_only],
@@ -633,25 +841,20 @@ impl Outbox {
     fn due(&self, limit: usize) -> Result<Vec<(Job, InviteRequest)>> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(&format!(
-            "SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs WHERE state IN ('queued','uncertain')
-               OR (state='waiting' AND next_attempt_at <= ?1) ORDER BY id LIMIT ?2"
+            "SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs
+             WHERE (state IN ('queued','uncertain') OR (state='waiting' AND next_attempt_at <= ?1))
+               AND (lease_owner IS NULL OR lease_until < ?3)
+             ORDER BY id LIMIT ?2"
         ))?;
         let rows = stmt.query_map(
-            params![now(), i64::try_from(limit).unwrap_or(i64::MAX)],
-            |r| {
-                let job = job_from_row(r)?;
-                let req = InviteRequest {
-                    email: job.email.clone(),
-                    message: r.get(14)?,
-                    redirect_url: r.get(15)?,
-                    send_email: r.get(16)?,
-                };
-                Ok((job, req))
-            },
+            params![now(), i64::try_from(limit).unwrap_or(i64::MAX), now_ms()],
+            job_and_request,
         )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Sets a job's state whoever holds it: only for tests that build a situation.
+    #[cfg(test)]
     fn set_state(
         &self,
         id: i64,
@@ -760,6 +963,18 @@ const JOB_SELECT: &str =
 fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
     s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map(|d| d.with_timezone(&Utc))
+}
+
+/// A row of `SELECT {JOB_COLS}, message, redirect_url, send_email`.
+fn job_and_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, InviteRequest)> {
+    let job = job_from_row(r)?;
+    let req = InviteRequest {
+        email: job.email.clone(),
+        message: r.get(14)?,
+        redirect_url: r.get(15)?,
+        send_email: r.get(16)?,
+    };
+    Ok((job, req))
 }
 
 fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
@@ -886,6 +1101,10 @@ async fn run(
     // Email requests started and not yet finished, per workspace with a known email limit.
     let emails: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     loop {
+        // Jobs another process was sending when it died come back once their lease lapses.
+        if let Err(e) = outbox.recover_now_and_then() {
+            tracing::error!(error = %e, "outbox recovery failed");
+        }
         let due = match outbox.due(256) {
             Ok(d) => d,
             Err(e) => {
@@ -893,7 +1112,7 @@ async fn run(
                 Vec::new()
             }
         };
-        for (job, req) in due {
+        for (job, _) in due {
             if in_flight
                 .lock()
                 .map(|s| s.contains(&job.id))
@@ -912,6 +1131,19 @@ async fn run(
                     sem
                 }
             };
+            let Ok(permit) = sem.try_acquire_owned() else {
+                continue;
+            };
+            // The claim decides who sends it; what `due` read may be stale by now (another
+            // process may have tried it), so the job is read again with the claim.
+            let (job, req) = match outbox.claim(job.id) {
+                Ok(Some(claimed)) => claimed,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox claim failed");
+                    continue;
+                }
+            };
             let budget = req
                 .send_email
                 .then(|| providers.email_budget(&job.workspace_id))
@@ -920,23 +1152,24 @@ async fn run(
                 let started = emails
                     .lock()
                     .map_or(0, |m| m.get(&job.workspace_id).copied().unwrap_or(0));
-                match outbox.next_email_slot(&job.workspace_id, b, started) {
-                    Ok(None) => {}
-                    Ok(Some(until)) => {
-                        if let Err(e) = wait_for_budget(&outbox, &events, &job, b, until) {
-                            tracing::error!(error = %e, "outbox job failed to record");
+                let slot = outbox
+                    .next_email_slot(&job.workspace_id, b, started)
+                    .and_then(|slot| match slot {
+                        None => Ok(false),
+                        Some(until) => {
+                            wait_for_budget(&outbox, &events, &job, b, until).map(|()| true)
                         }
-                        continue;
-                    }
+                    });
+                match slot {
+                    Ok(false) => {}
+                    Ok(true) => continue,
                     Err(e) => {
-                        tracing::error!(error = %e, "outbox read failed");
+                        tracing::error!(error = %e, "outbox job failed to record");
+                        // Leave it to the lease: it is due again once the claim lapses.
                         continue;
                     }
                 }
             }
-            let Ok(permit) = sem.try_acquire_owned() else {
-                continue;
-            };
             if let Ok(mut s) = in_flight.lock() {
                 s.insert(job.id);
             }
@@ -984,7 +1217,27 @@ async fn run(
     }
 }
 
-/// Sends one job: look up first when an earlier attempt may have arrived, then send once.
+/// Runs `fut` (a request for job `id`) while renewing this process's claim on the job, so that
+/// a slow answer never lets another process take it over.
+async fn renewing<F: std::future::Future>(outbox: &Outbox, id: i64, fut: F) -> F::Output {
+    tokio::pin!(fut);
+    let mut tick = tokio::time::interval(RENEW_EVERY);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            out = &mut fut => return out,
+            _ = tick.tick() => {
+                if let Err(e) = outbox.renew(id) {
+                    tracing::warn!(error = %e, "outbox lease renewal failed");
+                }
+            }
+        }
+    }
+}
+
+/// Sends one claimed job: look up first when an earlier attempt may have arrived, then send
+/// once. Every change is made only while the claim holds; when it no longer does (the owner
+/// stopped or paused it meanwhile) the job is left as they set it.
 async fn process(
     outbox: &Outbox,
     providers: &dyn ProviderSource,
@@ -993,7 +1246,10 @@ async fn process(
     job: Job,
     req: InviteRequest,
 ) -> Result<()> {
-    let emit = |j: Job| events(OutboxEvent::JobChanged { job: Box::new(j) });
+    let emit = |j: Option<Job>| match j {
+        Some(j) => events(OutboxEvent::JobChanged { job: Box::new(j) }),
+        None => tracing::debug!("an outbox job was stopped or paused while it was worked on"),
+    };
     let provider = match providers.provider(&job.workspace_id) {
         Ok(p) => p,
         Err(e) => return fail(outbox, &emit, job.id, &e),
@@ -1001,7 +1257,7 @@ async fn process(
     // A request of this job may have reached the server: look before sending again. What is
     // found counts only if it can be ours; a member is a member whoever invited them.
     if job.first_sent_at.is_some() {
-        match provider.find(&req.email).await {
+        match renewing(outbox, job.id, provider.find(&req.email)).await {
             Ok(Some(found))
                 if found.status == InviteStatus::Accepted
                     || (found.status.is_open() && job.made_by_us(&found)) =>
@@ -1011,7 +1267,7 @@ async fn process(
                 } else {
                     "invited"
                 };
-                let j = outbox.set_state(job.id, JobState::Done, |c| {
+                let j = outbox.transition(job.id, JobState::Done, |c| {
                     c.execute(
                         "UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1",
                         params![job.id, outcome, found.id],
@@ -1025,15 +1281,20 @@ async fn process(
             Err(e) => return reschedule(outbox, &emit, events, offline, &job, &e),
         }
     }
-    let j = outbox.set_state(job.id, JobState::Sending, |c| {
+    // The step that must never overwrite a Stop or a Pause: conditional on the claim.
+    let Some(j) = outbox.transition(job.id, JobState::Sending, |c| {
         c.execute(
             "UPDATE jobs SET attempts=attempts+1, first_sent_at=COALESCE(first_sent_at, ?2) WHERE id=?1",
             params![job.id, now()],
         )
         .map(|_| ())
-    })?;
-    emit(j.clone());
-    let answer = provider.invite(&req).await;
+    })?
+    else {
+        emit(None);
+        return Ok(());
+    };
+    emit(Some(j.clone()));
+    let answer = renewing(outbox, job.id, provider.invite(&req)).await;
     if !matches!(answer, Err(Error::Network { .. })) {
         offline.clear(&job.workspace_id);
     }
@@ -1046,7 +1307,7 @@ async fn process(
             } else {
                 "invited"
             };
-            let j = outbox.set_state(job.id, JobState::Done, |c| {
+            let j = outbox.transition(job.id, JobState::Done, |c| {
                 c.execute(
                     "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
                     params![job.id, outcome, done.link, done.invite.id],
@@ -1057,7 +1318,7 @@ async fn process(
             Ok(())
         }
         Err(Error::AlreadyMember { .. }) => {
-            let j = outbox.set_state(job.id, JobState::Done, |c| {
+            let j = outbox.transition(job.id, JobState::Done, |c| {
                 c.execute(
                     "UPDATE jobs SET outcome='already_member' WHERE id=?1",
                     params![job.id],
@@ -1071,7 +1332,8 @@ async fn process(
     }
 }
 
-/// Holds a job, and the workspace's other email jobs, until the owner's email limit has room.
+/// Holds a claimed job, and the workspace's other email jobs, until the owner's email limit
+/// has room.
 fn wait_for_budget(
     outbox: &Outbox,
     events: &EventSink,
@@ -1088,9 +1350,12 @@ fn wait_for_budget(
             crate::error::human_duration(budget.window)
         )),
     };
-    let j = outbox.set_state(job.id, JobState::Waiting, |c| {
+    let Some(j) = outbox.transition(job.id, JobState::Waiting, |c| {
         record_error(c, job.id, &e, Some(until))
-    })?;
+    })?
+    else {
+        return Ok(());
+    };
     events(OutboxEvent::JobChanged { job: Box::new(j) });
     outbox.hold_workspace(&job.workspace_id, until, true)
 }
@@ -1108,8 +1373,8 @@ fn record_error(
     .map(|_| ())
 }
 
-fn fail(outbox: &Outbox, emit: &dyn Fn(Job), id: i64, e: &Error) -> Result<()> {
-    let j = outbox.set_state(id, JobState::Failed, |c| record_error(c, id, e, None))?;
+fn fail(outbox: &Outbox, emit: &dyn Fn(Option<Job>), id: i64, e: &Error) -> Result<()> {
+    let j = outbox.transition(id, JobState::Failed, |c| record_error(c, id, e, None))?;
     emit(j);
     Ok(())
 }
@@ -1117,7 +1382,7 @@ fn fail(outbox: &Outbox, emit: &dyn Fn(Job), id: i64, e: &Error) -> Result<()> {
 /// Transient errors wait and retry (a lost answer is looked up first); the rest fail visibly.
 fn reschedule(
     outbox: &Outbox,
-    emit: &dyn Fn(Job),
+    emit: &dyn Fn(Option<Job>),
     events: &EventSink,
     offline: &Offline,
     job: &Job,
@@ -1126,7 +1391,7 @@ fn reschedule(
     if matches!(e, Error::SignedOut { .. } | Error::NotAdmin { .. }) {
         // Nothing is dropped: this job and the rest of the workspace's queue wait for the owner
         // to sign in again (or fix the key) and resume.
-        outbox.set_state(job.id, JobState::Queued, |c| {
+        let held = outbox.transition(job.id, JobState::Queued, |c| {
             record_error(c, job.id, e, None)
         })?;
         outbox.pause_workspace(&job.workspace_id, e.kind())?;
@@ -1134,8 +1399,10 @@ fn reschedule(
             workspace_id: job.workspace_id.clone(),
             reason: e.kind().to_string(),
         });
-        if let Ok(j) = outbox.job(job.id) {
-            emit(j);
+        if held.is_some() {
+            if let Ok(j) = outbox.job(job.id) {
+                emit(Some(j));
+            }
         }
         return Ok(());
     }
@@ -1154,21 +1421,29 @@ fn reschedule(
         Error::Network { .. } => offline.hold(&job.workspace_id, cap),
         _ => {
             let backoff = Duration::from_secs(1u64 << job.attempts.min(12)).min(cap);
-            Utc::now() + to_chrono(e.retry_after().unwrap_or(backoff))
+            // A server's wait is taken at most up to an hour: a hostile or broken value never
+            // parks the queue, and the date arithmetic is checked.
+            let wait = e.retry_after().unwrap_or(backoff).min(MAX_WAIT);
+            let now = Utc::now();
+            now.checked_add_signed(to_chrono(wait)).unwrap_or(now)
         }
     };
     // Waits until due; `attempts > 0` makes `process` look the address up before re-sending.
-    let j = outbox.set_state(job.id, JobState::Waiting, |c| {
+    let j = outbox.transition(job.id, JobState::Waiting, |c| {
         record_error(c, job.id, e, Some(next))
     })?;
+    let held = j.is_some();
     emit(j);
     // Once the server says "too many" or cannot be reached, more requests before `next` only
     // earn more refusals: the workspace's other queued jobs wait too.
-    if matches!(e, Error::RateLimited { .. } | Error::Network { .. }) {
+    if held && matches!(e, Error::RateLimited { .. } | Error::Network { .. }) {
         outbox.hold_workspace(&job.workspace_id, next, false)?;
     }
     Ok(())
 }
+
+/// The longest the worker waits on a server's word before trying again.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
 
 fn to_chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::seconds(60))
@@ -1323,6 +1598,135 @@ mod tests {
         drop(o);
         let o = Outbox::open(&path).unwrap();
         assert_eq!(o.jobs(&b).unwrap()[0].state, JobState::Uncertain);
+    }
+
+    #[test]
+    fn a_stop_or_pause_during_a_lookup_is_never_overwritten_by_sending() {
+        let o = Outbox::open_in_memory().unwrap();
+        let b = o
+            .enqueue("ws", "Acme", &[req("a@x.io"), req("b@x.io")])
+            .unwrap();
+        let (a, bb) = (o.jobs(&b).unwrap()[0].id, o.jobs(&b).unwrap()[1].id);
+        // The worker claims a (and would look it up); the owner clicks Stop meanwhile.
+        let (claimed, _) = o.claim(a).unwrap().unwrap();
+        assert_eq!(claimed.state, JobState::Queued);
+        assert!(
+            o.claim(a).unwrap().is_none(),
+            "a held job is not claimed twice"
+        );
+        assert_eq!(o.cancel_batch(&b).unwrap(), 2);
+        // The lookup ends: its move to `sending` finds the claim gone and changes nothing.
+        assert!(o
+            .transition(a, JobState::Sending, |_| Ok(()))
+            .unwrap()
+            .is_none());
+        assert_eq!(o.job(a).unwrap().state, JobState::Cancelled);
+        assert_eq!(o.job(a).unwrap().attempts, 0);
+        assert!(o.claim(bb).unwrap().is_none(), "a cancelled job is not due");
+
+        // The same with Pause on a job that may have arrived (uncertain).
+        let c = o.enqueue("ws2", "Beta", &[req("c@x.io")]).unwrap();
+        let id = o.jobs(&c).unwrap()[0].id;
+        o.set_state(id, JobState::Uncertain, |_| Ok(())).unwrap();
+        o.claim(id).unwrap().unwrap();
+        assert_eq!(o.pause_workspace("ws2", "owner").unwrap(), 1);
+        assert!(o
+            .transition(id, JobState::Sending, |_| Ok(()))
+            .unwrap()
+            .is_none());
+        assert!(o
+            .transition(id, JobState::Done, |_| Ok(()))
+            .unwrap()
+            .is_none());
+        assert_eq!(o.job(id).unwrap().state, JobState::Paused);
+        // Resumed, it is claimed afresh and goes on.
+        o.resume_workspace("ws2").unwrap();
+        o.claim(id).unwrap().unwrap();
+        let j = o
+            .transition(id, JobState::Sending, |_| Ok(()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(j.state, JobState::Sending);
+    }
+
+    fn lease_of(o: &Outbox, id: i64) -> (Option<String>, Option<i64>) {
+        o.lock()
+            .unwrap()
+            .query_row(
+                "SELECT lease_owner, lease_until FROM jobs WHERE id=?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_second_process_leaves_live_leases_alone_and_recovers_lapsed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        let first = Outbox::open(&path).unwrap();
+        let b = first
+            .enqueue("ws", "Acme", &[req("live@x.io"), req("dead@x.io")])
+            .unwrap();
+        let ids: Vec<i64> = first.jobs(&b).unwrap().iter().map(|j| j.id).collect();
+        for &id in &ids {
+            first.claim(id).unwrap().unwrap();
+            first
+                .transition(id, JobState::Sending, |_| Ok(()))
+                .unwrap()
+                .unwrap();
+        }
+        // The first process keeps renewing one; the other's lease has lapsed (as when the
+        // process died with the request in flight).
+        assert!(first.renew(ids[0]).unwrap());
+        first
+            .lock()
+            .unwrap()
+            .execute(
+                "UPDATE jobs SET lease_until=?2 WHERE id=?1",
+                params![ids[1], now_ms() - 1],
+            )
+            .unwrap();
+
+        let second = Outbox::open(&path).unwrap();
+        assert_eq!(second.job(ids[0]).unwrap().state, JobState::Sending);
+        assert_eq!(lease_of(&second, ids[0]).0.as_deref(), Some(&*first.owner));
+        assert!(second.claim(ids[0]).unwrap().is_none());
+        assert_eq!(second.job(ids[1]).unwrap().state, JobState::Uncertain);
+        assert_eq!(lease_of(&second, ids[1]), (None, None));
+        // The lapsed one is the second's to look up now; the first can no longer finish it.
+        second.claim(ids[1]).unwrap().unwrap();
+        assert!(first
+            .transition(ids[1], JobState::Done, |_| Ok(()))
+            .unwrap()
+            .is_none());
+        assert!(!first.renew(ids[1]).unwrap());
+        // The live one ends normally in the first process, and frees its claim.
+        let done = first
+            .transition(ids[0], JobState::Done, |_| Ok(()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(done.state, JobState::Done);
+        assert_eq!(lease_of(&first, ids[0]), (None, None));
+    }
+
+    #[test]
+    fn the_claims_of_a_process_that_is_gone_are_recovered_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        let first = Outbox::open(&path).unwrap();
+        let b = first.enqueue("ws", "Acme", &[req("a@x.io")]).unwrap();
+        let id = first.jobs(&b).unwrap()[0].id;
+        first.claim(id).unwrap().unwrap();
+        first
+            .transition(id, JobState::Sending, |_| Ok(()))
+            .unwrap()
+            .unwrap();
+        // Its lease runs for a while yet, but the process is gone (its lock is released).
+        drop(first);
+        let second = Outbox::open(&path).unwrap();
+        assert_eq!(second.job(id).unwrap().state, JobState::Uncertain);
+        assert!(second.claim(id).unwrap().is_some());
     }
 
     #[test]

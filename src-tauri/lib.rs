@@ -66,6 +66,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             send::resume_workspace,
             send::switch_to_links,
             send::update_secrets,
+            send::outbox_notice,
             royalti::royalti_sign_in,
             royalti::royalti_add,
         ])

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use invite_core::model::{InviteRequest, WorkspaceKind};
 use invite_core::outbox::{
-    EmailBudget, HistoryPage, HistoryQuery, Job, Outbox, OutboxEvent, ProviderSource, Worker,
-    WorkerHandle,
+    EmailBudget, HistoryPage, HistoryQuery, Job, Outbox, OutboxEvent, OutboxNotice, ProviderSource,
+    Worker, WorkerHandle,
 };
 use invite_core::provider::Provider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
@@ -27,6 +27,8 @@ pub struct SendState {
     outbox: Outbox,
     worker: Mutex<Option<WorkerHandle>>,
     demos: tokio::sync::Mutex<HashMap<String, Sandbox>>,
+    /// What opening the outbox had to do at start-up, for the banner.
+    notice: Option<OutboxNotice>,
 }
 
 impl std::fmt::Debug for SendState {
@@ -73,7 +75,17 @@ const EVENT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250
 /// Opens the outbox in the data folder and starts the worker; unfinished jobs resume by themselves.
 pub fn init<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = app.state::<AppState>().paths.data_dir.clone();
-    let outbox = Outbox::open(&data_dir.join("outbox.sqlite3"))?;
+    let path = data_dir.join("outbox.sqlite3");
+    // A damaged file is set aside (and the owner told); one the app cannot use at all (a newer
+    // version's) is left alone and the app starts without sending, rather than not at all.
+    let (outbox, notice) = match Outbox::open_with_report(&path) {
+        Ok(r) => (r.outbox, r.notice),
+        Err(e) => {
+            tracing::error!(error = %e, "the outbox could not be opened");
+            let notice = OutboxNotice::unusable(&e, &path);
+            (Outbox::open_in_memory()?, Some(notice))
+        }
+    };
     // Job changes come by the hundred in a big batch: they are gathered and announced once per
     // batch every quarter second. A paused workspace is announced at once.
     let changed: Arc<Mutex<HashMap<String, String>>> = Arc::default();
@@ -124,6 +136,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Er
         outbox,
         worker: Mutex::new(Some(handle)),
         demos: Default::default(),
+        notice,
     });
     tauri::async_runtime::spawn(revive_demos(app.clone()));
     Ok(())
@@ -219,12 +232,26 @@ pub fn enqueue_invites<R: Runtime>(
         let email = invite_core::parse::normalize_email(&r.email)?;
         clean.push(InviteRequest { email, ..r });
     }
+    if let Some(n) = send.notice.as_ref().filter(|n| n.blocks_sending) {
+        return Err(CmdError {
+            kind: n.kind.clone(),
+            message: n.message.clone(),
+            detail: n.detail.clone(),
+        });
+    }
     let ws = state.workspace(&workspace_id)?;
     let batch = send.outbox.enqueue(&ws.id, &ws.name, &clean)?;
     wake(&send);
     // Jobs of a paused workspace change no state, so say there is a new batch.
     let _ = app.emit("outbox", json!({ "batchId": batch, "workspaceId": ws.id }));
     status(&send, &batch)
+}
+
+/// What opening the outbox had to do at start-up (a damaged file set aside, or a newer
+/// version's file left alone), for the banner; `null` when there is nothing to say.
+#[tauri::command]
+pub fn outbox_notice(send: State<'_, SendState>) -> CmdResult<Option<OutboxNotice>> {
+    Ok(send.notice.clone())
 }
 
 /// Where a batch stands.

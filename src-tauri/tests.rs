@@ -30,7 +30,15 @@ pub(crate) fn app() -> TestApp {
 
 /// An app whose secrets go to `store` (`secrets` is what the test reads back, when it can).
 pub(crate) fn app_with(secrets: MemoryStore, store: Arc<dyn SecretStore>) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    app_in(tempfile::tempdir().unwrap(), secrets, store)
+}
+
+/// An app whose data folder is `dir` (already holding what the test put there).
+pub(crate) fn app_in(
+    dir: tempfile::TempDir,
+    secrets: MemoryStore,
+    store: Arc<dyn SecretStore>,
+) -> TestApp {
     let config = AppConfig {
         data_dir: Some(dir.path().to_path_buf()),
         theme: None,
@@ -704,4 +712,54 @@ fn edit_connection_checks_before_it_saves() {
     );
     let r = t.call("list_workspaces", json!({})).unwrap();
     assert_eq!(r["workspaces"][0]["baseUrl"], "https://abc.supabase.co");
+}
+
+#[test]
+fn a_damaged_outbox_is_set_aside_and_the_banner_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk: Vec<u8> = (0..40_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.path().join("outbox.sqlite3"), &junk).unwrap();
+    let secrets = MemoryStore::new();
+    let t = app_in(dir, secrets.clone(), Arc::new(secrets));
+    let n = t.call("outbox_notice", json!({})).unwrap();
+    assert_eq!(n["kind"], "outbox_moved_aside", "{n}");
+    assert_eq!(n["blocksSending"], false);
+    let moved = std::path::PathBuf::from(n["path"].as_str().unwrap());
+    assert_eq!(std::fs::read(&moved).unwrap(), junk, "the old file is kept");
+    assert_eq!(moved.parent(), Some(t.dir.path()));
+}
+
+#[test]
+fn an_outbox_of_a_newer_version_is_left_alone_and_nothing_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.sqlite3");
+    newer_outbox(&path);
+    let before = std::fs::read(&path).unwrap();
+    let secrets = MemoryStore::new();
+    let t = app_in(dir, secrets.clone(), Arc::new(secrets));
+    let n = t.call("outbox_notice", json!({})).unwrap();
+    assert_eq!(n["kind"], "outbox_too_new", "{n}");
+    assert_eq!(n["blocksSending"], true);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let e = t
+        .call(
+            "enqueue_invites",
+            json!({ "workspaceId": "any", "requests": [{ "email": "a@example.com" }] }),
+        )
+        .unwrap_err();
+    assert_eq!(e["kind"], "outbox_too_new", "{e}");
+    // A healthy start has nothing to say.
+    assert_eq!(app().call("outbox_notice", json!({})).unwrap(), Value::Null);
+}
+
+/// An outbox file whose format version is beyond this build's: one written by this build, with
+/// the version in its header (`user_version`, bytes 60..64, big-endian) raised as a newer
+/// build's migration would.
+fn newer_outbox(path: &std::path::Path) {
+    drop(invite_core::outbox::Outbox::open(path).unwrap());
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[60..64].copy_from_slice(&999u32.to_be_bytes());
+    std::fs::write(path, bytes).unwrap();
 }

@@ -58,6 +58,8 @@ export async function appInfo() {
 }
 export const useSessionStore = () => call('use_session_store');
 export const diagnostics = () => call('diagnostics');
+/** What opening the outbox had to do at start-up (a damaged file set aside…), or null. */
+export const outboxNotice = () => call('outbox_notice');
 
 // ---- workspaces ----
 export const listWorkspaces = () => call('list_workspaces');

@@ -521,7 +521,6 @@ async fn a_batch_queued_in_the_terminal_shows_in_the_window_and_the_other_way_ro
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs the outbox's claims across processes (conditional claim + lease)"]
 async fn two_processes_on_one_outbox_invite_each_address_exactly_once() {
     const N: usize = 500;
     let sb = sandbox(|_| {}).await;

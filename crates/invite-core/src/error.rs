@@ -195,6 +195,15 @@ pub enum Error {
     /// The owner stopped the operation.
     #[error("Stopped.")]
     Cancelled,
+
+    /// The outbox file was written by a newer Invite Desk: it is left exactly as it is.
+    #[error("Invite Desk's record of invitations was written by a newer version of Invite Desk (format {found}; this version reads up to {known}). Install the newer version again to use it; the file was left as it is.")]
+    OutboxTooNew {
+        /// The file's format version.
+        found: i64,
+        /// The newest format this build reads.
+        known: i64,
+    },
 }
 
 impl Error {
@@ -224,6 +233,7 @@ impl Error {
             Error::UnknownWorkspace { .. } => "unknown_workspace",
             Error::Storage { .. } => "storage",
             Error::Cancelled => "cancelled",
+            Error::OutboxTooNew { .. } => "outbox_too_new",
         }
     }
 

@@ -20,7 +20,6 @@ use crate::provider::Provider;
 /// Identifier of a batch (one click on "Invite N people").
 pub type BatchId = String;
 
-const SCHEMA_VERSION: i64 = 4;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, workspace_name TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -41,13 +40,78 @@ CREATE TABLE IF NOT EXISTS paused_workspaces (
 /// invitation the server made after it (an older pending invitation is not proof of ours).
 /// Jobs sent before it get the earliest time, so that any record found for them still counts,
 /// as it did then.
-const SCHEMA_V3: &str = "ALTER TABLE jobs ADD COLUMN first_sent_at TEXT;
-UPDATE jobs SET first_sent_at='1970-01-01T00:00:00+00:00' WHERE attempts > 0;";
+fn schema_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "first_sent_at", "TEXT")?;
+    tx.execute_batch(
+        "UPDATE jobs SET first_sent_at='1970-01-01T00:00:00+00:00' WHERE attempts > 0 AND first_sent_at IS NULL",
+    )
+}
 /// Version 4: claims with a lease, so that more than one process (the window and the command
 /// line) can work on one database: a job is held by `lease_owner` until `lease_until`
 /// (milliseconds since 1970, UTC), renewed while a request is in flight. A lapsed lease is free.
-const SCHEMA_V4: &str = "ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
-ALTER TABLE jobs ADD COLUMN lease_until INTEGER;";
+fn schema_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "lease_owner", "TEXT")?;
+    add_column(tx, "jobs", "lease_until", "INTEGER")
+}
+
+/// One step of the schema. Each runs in one transaction together with its `user_version`
+/// bump, so a crash (or a power cut) leaves the database at the step before or after it.
+type Migration = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
+
+/// Every step, in order: step `i` takes the database from version `i` to `i + 1`.
+const MIGRATIONS: &[Migration] = &[
+    |tx| tx.execute_batch(SCHEMA),
+    |tx| tx.execute_batch(SCHEMA_V2),
+    schema_v3,
+    schema_v4,
+];
+
+/// Adds a column unless it is there. Builds before migrations ran in one transaction could die
+/// between a step and its version bump, leaving the column without the version: such a file
+/// still opens.
+fn add_column(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    column: &str,
+    decl: &str,
+) -> rusqlite::Result<()> {
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info(?1) WHERE name=?2)",
+        params![table, column],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
+/// Brings the database to the last version of `steps`, one transaction per step. The version
+/// is read again inside each transaction: another process may be migrating the same file. A
+/// database of a newer version is refused before anything is written to it.
+fn migrate(conn: &mut Connection, steps: &[Migration]) -> Result<()> {
+    let known = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > known || version < 0 {
+            return Err(Error::OutboxTooNew {
+                found: version,
+                known,
+            });
+        }
+        let Some(step) = usize::try_from(version).ok().and_then(|v| steps.get(v)) else {
+            return Ok(());
+        };
+        step(&tx)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+}
+
+/// The version this build writes.
+#[cfg(test)]
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// How long a claim holds a job without being renewed. A process that dies leaves its jobs to
 /// the others (and to its own next start) once this has passed.
@@ -345,6 +409,96 @@ pub enum OutboxEvent {
     },
 }
 
+/// What [`Outbox::open_with_report`] opened, and what it had to do first.
+#[derive(Debug)]
+pub struct OpenReport {
+    /// The outbox, ready.
+    pub outbox: Outbox,
+    /// Set when the owner must be told (the old file was damaged and set aside).
+    pub notice: Option<OutboxNotice>,
+}
+
+/// Something the owner must know about the outbox at start-up, for a banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxNotice {
+    /// Stable kind: `outbox_moved_aside`, or the [`Error::kind`] that kept the file from use.
+    pub kind: String,
+    /// What happened and what to do, in plain words.
+    pub message: String,
+    /// The file it is about (where the old one now is).
+    pub path: Option<String>,
+    /// What SQLite said.
+    pub detail: Option<String>,
+    /// True when the app runs without its outbox (nothing is sent until it is fixed).
+    pub blocks_sending: bool,
+}
+
+impl OutboxNotice {
+    /// The notice for an outbox file that could not be used at all (`e`, from
+    /// [`Outbox::open_with_report`]): the app starts, but sends nothing.
+    pub fn unusable(e: &Error, path: &Path) -> Self {
+        OutboxNotice {
+            kind: e.kind().to_string(),
+            message: format!(
+                "{e} Invite Desk sends no invitation until this is solved, so that none is lost."
+            ),
+            path: Some(path.display().to_string()),
+            detail: e.detail().map(str::to_string),
+            blocks_sending: true,
+        }
+    }
+}
+
+/// Why the database at `path` cannot be used, if it is damaged: not a database at all, or
+/// failing SQLite's quick integrity check. `None` for a healthy (or missing) file, and for
+/// failures that are not damage (a lock, a permission), which must not move a file away.
+fn damage(path: &Path) -> Option<String> {
+    if !path.exists() {
+        return None;
+    }
+    let conn = match Connection::open(path) {
+        Ok(c) => c,
+        Err(e) => return is_damage(&e).then(|| e.to_string()),
+    };
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    match conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
+        Ok(ok) if ok == "ok" => None,
+        Ok(problem) => Some(problem),
+        Err(e) => is_damage(&e).then(|| e.to_string()),
+    }
+}
+
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt))
+}
+
+/// Renames the database (and its `-wal` and `-shm` companions) to
+/// `<name>.unreadable-<date and time>` next to it; returns the new path.
+fn move_aside(path: &Path) -> Result<std::path::PathBuf> {
+    let stamp = Utc::now().format("%Y-%m-%d-%H%M%S");
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut dest = path.with_file_name(format!("{name}.unreadable-{stamp}"));
+    let mut n = 1;
+    while dest.exists() {
+        n += 1;
+        dest = path.with_file_name(format!("{name}.unreadable-{stamp}-{n}"));
+    }
+    std::fs::rename(path, &dest).map_err(Error::storage)?;
+    for companion in ["-wal", "-shm"] {
+        let mut from = path.as_os_str().to_os_string();
+        from.push(companion);
+        let from = std::path::PathBuf::from(from);
+        if from.exists() {
+            let mut to = dest.as_os_str().to_os_string();
+            to.push(companion);
+            std::fs::rename(&from, to).map_err(Error::storage)?;
+        }
+    }
+    Ok(dest)
+}
+
 /// The persistent queue. Cheap to clone.
 ///
 /// More than one process may open the same file (the window and the command line): a job is
@@ -430,32 +584,59 @@ impl Outbox {
         Self::init(Connection::open(path)?, Some(path))
     }
 
+    /// Opens the outbox at `path` as [`Outbox::open`] does, except that a damaged or unreadable
+    /// file (not a database, or failing SQLite's integrity check) is moved aside under a dated
+    /// name next to it, kept, and a fresh outbox is started: the report says so, for the
+    /// owner. A file of a newer version is refused ([`Error::OutboxTooNew`]), never moved.
+    pub fn open_with_report(path: &Path) -> Result<OpenReport> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::storage)?;
+        }
+        let notice = match damage(path) {
+            None => None,
+            Some(detail) => {
+                let moved = move_aside(path)?;
+                tracing::error!(moved = %moved.display(), %detail, "the outbox file was damaged and set aside");
+                Some(OutboxNotice {
+                    kind: "outbox_moved_aside".into(),
+                    message: "Invite Desk could not read its record of invitations, so it set the file aside and started a new one. Invitations that were waiting to be sent are not in the new record: check the workspace's list of invitations before sending them again.".into(),
+                    path: Some(moved.display().to_string()),
+                    detail: Some(detail),
+                    blocks_sending: false,
+                })
+            }
+        };
+        Ok(OpenReport {
+            outbox: Self::open(path)?,
+            notice,
+        })
+    }
+
     /// An in-memory outbox, for tests.
     pub fn open_in_memory() -> Result<Outbox> {
         Self::init(Connection::open_in_memory()?, None)
     }
 
     fn init(conn: Connection, path: Option<&Path>) -> Result<Outbox> {
+        let mut conn = conn;
         // Another process may hold the file (the command line and the window): wait for it.
         conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A file of a newer version is not touched at all, not even its journal mode.
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version < 1 {
-            conn.execute_batch(SCHEMA)?;
+        if version > known || version < 0 {
+            return Err(Error::OutboxTooNew {
+                found: version,
+                known,
+            });
         }
-        if version < 2 {
-            conn.execute_batch(SCHEMA_V2)?;
-        }
-        if version < 3 {
-            conn.execute_batch(SCHEMA_V3)?;
-        }
-        if version < 4 {
-            conn.execute_batch(SCHEMA_V4)?;
-        }
-        if version < SCHEMA_VERSION {
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit reaches the disk before the call returns. The claim and the move to
+        // `sending` must survive a power cut, or a job whose request went out could come back
+        // as never sent and be sent again without a lookup (NORMAL in WAL mode may lose the
+        // last commits on power loss). It costs one sync per state change.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut conn, MIGRATIONS)?;
         let owner: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let owners = match path {
             Some(p) => Some(Arc::new(Owners::hold(p, &owner)?)),
@@ -1727,6 +1908,133 @@ mod tests {
         let second = Outbox::open(&path).unwrap();
         assert_eq!(second.job(id).unwrap().state, JobState::Uncertain);
         assert!(second.claim(id).unwrap().is_some());
+    }
+
+    fn version_of(path: &Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_migration_that_fails_half_way_leaves_the_database_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        let b = {
+            let o = Outbox::open(&path).unwrap();
+            o.enqueue("ws", "Acme", &[req("a@x.io")]).unwrap()
+        };
+        // A next version whose step dies after its first statement (as a crash would).
+        let mut steps: Vec<Migration> = MIGRATIONS.to_vec();
+        steps.push(|tx| {
+            tx.execute_batch("ALTER TABLE jobs ADD COLUMN half_done TEXT")?;
+            tx.execute_batch("SELECT no_such_function()")
+        });
+        let mut conn = Connection::open(&path).unwrap();
+        assert!(migrate(&mut conn, &steps).is_err());
+        drop(conn);
+        assert_eq!(version_of(&path), SCHEMA_VERSION);
+        let has_column: bool = Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM pragma_table_info('jobs') WHERE name='half_done')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!has_column, "the step was rolled back with its version");
+        // The file opens as before, its job kept.
+        let o = Outbox::open(&path).unwrap();
+        assert_eq!(o.jobs(&b).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_step_applied_without_its_version_bump_by_an_older_build_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        {
+            // Version 2, plus version 3's column: a build that died between the two.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(SCHEMA).unwrap();
+            c.execute_batch(SCHEMA_V2).unwrap();
+            c.execute_batch("ALTER TABLE jobs ADD COLUMN first_sent_at TEXT")
+                .unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+        }
+        let o = Outbox::open(&path).unwrap();
+        o.enqueue("ws", "Acme", &[req("a@x.io")]).unwrap();
+        drop(o);
+        assert_eq!(version_of(&path), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_database_of_a_newer_version_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("CREATE TABLE from_the_future(x); PRAGMA user_version=99;")
+                .unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let e = Outbox::open(&path).unwrap_err();
+        assert_eq!(e.kind(), "outbox_too_new");
+        assert!(
+            e.to_string().contains("newer version of Invite Desk"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("format 99"), "{e}");
+        let e = Outbox::open_with_report(&path).unwrap_err();
+        assert_eq!(e.kind(), "outbox_too_new");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "not one byte changed"
+        );
+        assert!(!dir.path().join("outbox.sqlite3-wal").exists());
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 1, "nothing moved aside or added");
+        let notice = OutboxNotice::unusable(&e, &path);
+        assert!(notice.blocks_sending);
+        assert_eq!(notice.kind, "outbox_too_new");
+    }
+
+    #[test]
+    fn random_bytes_are_moved_aside_under_a_dated_name_and_a_fresh_outbox_starts() {
+        use rand::RngCore;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        let mut junk = vec![0u8; 64 * 1024];
+        rand::thread_rng().fill_bytes(&mut junk);
+        std::fs::write(&path, &junk).unwrap();
+        // The strict open says so, without a panic and without touching the file.
+        assert_eq!(Outbox::open(&path).unwrap_err().kind(), "storage");
+        assert_eq!(std::fs::read(&path).unwrap(), junk);
+
+        let report = Outbox::open_with_report(&path).unwrap();
+        let notice = report.notice.expect("the owner is told");
+        assert_eq!(notice.kind, "outbox_moved_aside");
+        assert!(!notice.blocks_sending);
+        let moved = std::path::PathBuf::from(notice.path.unwrap());
+        assert_eq!(moved.parent(), Some(dir.path()), "kept next to it");
+        let name = moved.file_name().unwrap().to_string_lossy().into_owned();
+        let today = Utc::now().format("%Y-%m-%d").to_string();
+        assert!(
+            name.starts_with(&format!("outbox.sqlite3.unreadable-{today}")),
+            "{name}"
+        );
+        assert_eq!(std::fs::read(&moved).unwrap(), junk, "kept as it was");
+        // The fresh outbox works, and the next start has nothing to say.
+        let b = report
+            .outbox
+            .enqueue("ws", "Acme", &[req("a@x.io")])
+            .unwrap();
+        assert_eq!(report.outbox.jobs(&b).unwrap().len(), 1);
+        drop(report.outbox);
+        let again = Outbox::open_with_report(&path).unwrap();
+        assert!(again.notice.is_none());
+        assert_eq!(again.outbox.jobs(&b).unwrap().len(), 1);
     }
 
     #[test]

@@ -12,6 +12,21 @@ const resumeBanners = new Map();
 export function mount(container) {
   box = container;
   renderKeychain();
+  renderOutboxNotice();
+}
+
+/** Says what start-up had to do with the record of invitations, and where the old file is. */
+async function renderOutboxNotice() {
+  let n;
+  try { n = await api.outboxNotice(); } catch { return; }
+  if (!n) return;
+  const b = el('div', { class: `banner ${n.blocksSending ? 'bad' : 'warn'}`, id: 'outbox-banner', role: 'alert' },
+    el('span', { class: 'banner-text' }, n.message,
+      n.path ? el('span', {}, ' The file is kept at ', el('code', {}, n.path), '.') : null),
+    el('span', { class: 'banner-actions' },
+      el('button', { type: 'button', class: 'btn small', onclick: () => b.remove() }, 'Dismiss')));
+  if (n.detail) b.append(el('details', {}, el('summary', {}, 'Details'), el('pre', {}, n.detail)));
+  box.prepend(b);
 }
 
 function renderKeychain() {

@@ -204,6 +204,38 @@ pub enum Error {
         /// The newest format this build reads.
         known: i64,
     },
+
+    /// The server's answer was larger than Invite Desk reads (or never ended); reading stopped
+    /// at the limit. A write's result is then unknown: Retry looks the address up first.
+    #[error("The server at {host} sent an answer far larger than expected, so Invite Desk stopped reading it. Check the workspace address, or try again later.")]
+    ResponseTooLarge {
+        /// The server's host name.
+        host: String,
+        /// Where reading stopped, in bytes.
+        limit_bytes: u64,
+    },
+
+    /// The server's TLS certificate is not trusted by this computer (self-signed, a company's
+    /// own authority that is not installed, expired, or made for another name).
+    #[error("This server's certificate is not trusted: {host}. If it uses your organization's own certificate authority, install that authority in the system's certificate store, then try again.")]
+    UntrustedCertificate {
+        /// The server's host name.
+        host: String,
+        /// What the TLS layer said.
+        detail: Option<String>,
+    },
+
+    /// The server answered with a redirect (3xx): the workspace address is not the API's own
+    /// (often `http://` for `https://`, or a missing path). Redirects are never followed.
+    #[error("The server at {from} redirects to {}. Use that address in the workspace's settings (check https:// and the path).", location.as_deref().unwrap_or("another address it did not name"))]
+    Redirected {
+        /// HTTP status (301, 302, 307, 308…).
+        status: u16,
+        /// The address asked (scheme, host and port).
+        from: String,
+        /// Where the server sends clients, as an absolute address without its query.
+        location: Option<String>,
+    },
 }
 
 impl Error {
@@ -234,6 +266,9 @@ impl Error {
             Error::Storage { .. } => "storage",
             Error::Cancelled => "cancelled",
             Error::OutboxTooNew { .. } => "outbox_too_new",
+            Error::ResponseTooLarge { .. } => "response_too_large",
+            Error::UntrustedCertificate { .. } => "untrusted_certificate",
+            Error::Redirected { .. } => "redirected",
         }
     }
 
@@ -250,7 +285,8 @@ impl Error {
             | Error::Network { detail }
             | Error::WrongServer { detail, .. }
             | Error::BadResponse { detail }
-            | Error::KeychainUnavailable { detail, .. } => detail.as_deref(),
+            | Error::KeychainUnavailable { detail, .. }
+            | Error::UntrustedCertificate { detail, .. } => detail.as_deref(),
             Error::Rejected { message, .. } => Some(message),
             Error::Storage { detail } => Some(detail),
             _ => None,
@@ -278,6 +314,61 @@ impl Error {
         match self {
             Error::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+
+    /// The same error with every text that may hold a server's words (details, messages,
+    /// reasons) passed through [`crate::redact::clean`]: `secrets` (the workspace's own key,
+    /// token or password) and anything secret-shaped become `[redacted]`, and long text is
+    /// clipped. Providers apply it where a server's answer becomes an error.
+    pub fn redact(self, secrets: &[&str]) -> Self {
+        let c = |t: String| crate::redact::clean(&t, secrets);
+        let o = |t: Option<String>| t.map(c);
+        match self {
+            Error::InvalidEmail { email, reason } => Error::InvalidEmail {
+                email,
+                reason: c(reason),
+            },
+            Error::NotAdmin { hint, detail } => Error::NotAdmin {
+                hint,
+                detail: o(detail),
+            },
+            Error::SignedOut { detail } => Error::SignedOut { detail: o(detail) },
+            Error::AlreadyMember { email, detail } => Error::AlreadyMember {
+                email,
+                detail: o(detail),
+            },
+            Error::NotPending { reason } => Error::NotPending { reason: c(reason) },
+            Error::NotFound { detail } => Error::NotFound { detail: o(detail) },
+            Error::RateLimited {
+                retry_after,
+                email_limit,
+                detail,
+            } => Error::RateLimited {
+                retry_after,
+                email_limit,
+                detail: o(detail),
+            },
+            Error::Server { status, detail } => Error::Server {
+                status,
+                detail: o(detail),
+            },
+            Error::Uncertain { detail } => Error::Uncertain { detail: o(detail) },
+            Error::Network { detail } => Error::Network { detail: o(detail) },
+            Error::WrongServer { hint, detail } => Error::WrongServer {
+                hint,
+                detail: o(detail),
+            },
+            Error::BadResponse { detail } => Error::BadResponse { detail: o(detail) },
+            Error::Rejected { status, message } => Error::Rejected {
+                status,
+                message: c(message),
+            },
+            Error::UntrustedCertificate { host, detail } => Error::UntrustedCertificate {
+                host,
+                detail: o(detail),
+            },
+            other => other,
         }
     }
 

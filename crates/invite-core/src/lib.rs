@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod parse;
 pub mod provider;
 pub mod providers;
+pub mod redact;
 pub mod secret;
 pub mod workspace;
 

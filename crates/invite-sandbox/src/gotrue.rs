@@ -221,6 +221,16 @@ fn bearer_of(sh: &Shared, auth: Option<&str>) -> Option<String> {
     Some(rest.to_string())
 }
 
+/// netlify/gotrue checks a token's standard claims with jwt-go, which refuses an `iat` later
+/// than the server's clock, with no leeway ("Token used before issued"). Supabase's fork
+/// (golang-jwt v5, no `WithIssuedAt`) does not look at `iat`.
+fn ng_issued_in_future(claims: &Value) -> bool {
+    claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .is_some_and(|iat| iat > Utc::now().timestamp())
+}
+
 /// `requireAdminCredentials` for both forks (gotrue.md §1a table, §2). Returns the request's
 /// audience (what netlify/gotrue's `requestAud` gives; always `authenticated` on Supabase).
 fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
@@ -259,6 +269,9 @@ fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
         }
         let claims = verify_hs256(&sh.creds.jwt_secret, &tok)
             .map_err(|e| ng_err(401, &format!("Invalid token: {e}")))?;
+        if ng_issued_in_future(&claims) {
+            return Err(ng_err(401, "Invalid token: Token used before issued"));
+        }
         let aud = ng_request_aud(req, Some(&claims));
         // `getUserFromClaims` first: sub "0" or the nil UUID is the system user, a super admin
         // (gotrue.md §2); any other sub must be a user in the database.

@@ -341,6 +341,18 @@ pub enum FaultAction {
     Truncated,
     /// Answer as the service does for an expired token.
     ExpiredToken,
+    /// Answer with this status (as [`FaultAction::Status`], not carried out) and this exact
+    /// `Retry-After` text, to try clients on hostile values: `10000000000000`, `-5`, a date in
+    /// year 9999, garbage. JSON: `{"type":"raw_retry_after","status":429,"value":"-5"}`.
+    RawRetryAfter {
+        /// HTTP status.
+        status: u16,
+        /// The header's value, sent as is.
+        value: String,
+    },
+    /// Answer 200 with a body that never ends (streamed until the client hangs up), not carried
+    /// out: a client must stop reading at its own limit.
+    EndlessBody,
 }
 
 /// [`FaultAction`] as written in JSON. `carried_out` lives on `status` (rather than being its
@@ -364,6 +376,11 @@ enum WireAction {
     Malformed,
     Truncated,
     ExpiredToken,
+    RawRetryAfter {
+        status: u16,
+        value: String,
+    },
+    EndlessBody,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -395,6 +412,10 @@ impl From<WireAction> for FaultAction {
             WireAction::Malformed => FaultAction::Malformed,
             WireAction::Truncated => FaultAction::Truncated,
             WireAction::ExpiredToken => FaultAction::ExpiredToken,
+            WireAction::RawRetryAfter { status, value } => {
+                FaultAction::RawRetryAfter { status, value }
+            }
+            WireAction::EndlessBody => FaultAction::EndlessBody,
         }
     }
 }
@@ -424,6 +445,10 @@ impl From<FaultAction> for WireAction {
             FaultAction::Malformed => WireAction::Malformed,
             FaultAction::Truncated => WireAction::Truncated,
             FaultAction::ExpiredToken => WireAction::ExpiredToken,
+            FaultAction::RawRetryAfter { status, value } => {
+                WireAction::RawRetryAfter { status, value }
+            }
+            FaultAction::EndlessBody => WireAction::EndlessBody,
         }
     }
 }
@@ -963,6 +988,11 @@ async fn handle(
                 std::future::pending::<()>().await;
             }
             FaultAction::ExpiredToken => return expired_token(flavor, &req).into_response(),
+            FaultAction::RawRetryAfter { status, value } => {
+                return cors(fault_body(flavor, &req, status).with("retry-after", value))
+                    .into_response()
+            }
+            FaultAction::EndlessBody => return endless_body(),
             a @ (FaultAction::StatusAfter { .. }
             | FaultAction::DropAfter
             | FaultAction::Malformed
@@ -1112,6 +1142,30 @@ fn fault_body(flavor: Flavor, req: &Req, status: u16) -> Reply {
         Flavor::Netlify => gotrue::ng_err(status, msg),
         Flavor::Royalti => royalti::err(status, "INJECTED", msg),
     }
+}
+
+/// A 200 whose body never ends: 64 KiB chunks of JSON-looking text, for as long as the client
+/// reads (hyper only asks for the next chunk once the last one is written).
+fn endless_body() -> Response<Body> {
+    struct Endless(Bytes);
+    impl hyper::body::Body for Endless {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(self.0.clone()))))
+        }
+    }
+    let chunk: Vec<u8> =
+        br#"{"email":"endless@example.com"},"#.iter().copied().cycle().take(64 * 1024).collect();
+    let mut r = Response::new(Body::new(Endless(Bytes::from(chunk))));
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 fn expired_token(flavor: Flavor, req: &Req) -> Reply {

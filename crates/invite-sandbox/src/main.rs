@@ -80,7 +80,8 @@ struct Args {
     /// count: hits (default 1). every: hit only the Nth, 2Nth, ... matching request.
     /// action.type: status (status, retry_after?, carried_out? = carry the request out first,
     /// then answer the status, as a gateway that lost the reply), delay (ms), drop, drop_after,
-    /// malformed, truncated, expired_token.
+    /// malformed, truncated, expired_token, raw_retry_after (status, value: the exact
+    /// Retry-After text), endless_body (a 200 whose body never ends).
     #[arg(long = "fault")]
     faults: Vec<String>,
 }

@@ -510,3 +510,62 @@ async fn smtp_failure_and_cors() {
         .unwrap();
     assert!(h(r.headers(), "access-control-expose-headers").contains("X-Total-Count, Link"));
 }
+
+#[tokio::test]
+async fn raw_retry_after_sends_each_hostile_value_as_is() {
+    let s = start(Flavor::Supabase).await;
+    let values = [
+        "10000000000000",
+        "-5",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "soon-ish garbage",
+    ];
+    // Armed through the control route, as JSON: the form `--fault` and scripts use.
+    for v in values {
+        let r = client()
+            .post(format!("{}/__sandbox/faults", s.url()))
+            .json(&json!({"route":"POST /invite","action":{"type":"raw_retry_after","status":429,"value":v}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    for v in values {
+        let (st, hd, b) = parts(invite_req(&s, "a@example.com").send().await.unwrap()).await;
+        assert_eq!((st, h(&hd, "retry-after")), (429, v));
+        assert_eq!(b["error_code"], "over_request_rate_limit");
+    }
+    assert_eq!(invited(&s).await, 0, "a refused invite is not carried out");
+    let (st, _, _) = parts(invite_req(&s, "a@example.com").send().await.unwrap()).await;
+    assert_eq!(st, 200, "the faults are used up");
+}
+
+#[tokio::test]
+async fn endless_body_keeps_streaming_until_the_client_hangs_up() {
+    let s = start(Flavor::Supabase).await;
+    s.inject(fault(Some("GET /admin/users"), 1, FaultAction::EndlessBody));
+    let mut r = client()
+        .get(format!("{}/admin/users", s.url()))
+        .bearer_auth(&s.credentials().service_role_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.content_length(), None, "no length: it never ends");
+    let mut read = 0usize;
+    while read < 8 * 1024 * 1024 {
+        read += r.chunk().await.unwrap().expect("the body ended").len();
+    }
+    drop(r);
+    // The fault is used up and the server still answers normally.
+    let r = client()
+        .get(format!("{}/admin/users", s.url()))
+        .bearer_auth(&s.credentials().service_role_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.content_length().is_some());
+    let round_trip: FaultAction = serde_json::from_value(json!({"type":"endless_body"})).unwrap();
+    assert_eq!(round_trip, FaultAction::EndlessBody);
+}

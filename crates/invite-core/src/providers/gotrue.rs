@@ -38,21 +38,40 @@ const WRONG_SERVER_HINT: &str =
     "This address does not answer as a GoTrue server. Use the server's root URL \
      (the one that answers /health with {\"name\":\"GoTrue\"}).";
 
+/// How far back a minted token's `iat` is put. netlify/gotrue refuses a token "used before
+/// issued" (its `iat` after the server's clock, no leeway), so a desktop clock running a little
+/// fast would otherwise lock the owner out; a minute covers ordinary drift.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
 /// Mints an HS256 admin token from the server's JWT secret.
 ///
 /// Supabase fork: `{"role": <role>, "iat", "exp"}` (only the role decides, see
 /// `GOTRUE_JWT_ADMIN_ROLES`). Netlify fork: `{"sub": "0", "iat", "exp"}`, which that fork treats
-/// as the system super-admin. `ttl` may be negative in tests to make an expired token.
+/// as the system super-admin. `iat` is [`CLOCK_SKEW_SECS`] in the past, `exp` `ttl_secs` from now.
+/// `ttl` may be negative in tests to make an expired token.
 pub fn mint_admin_token(
     jwt_secret: &Sensitive<String>,
     dialect: Dialect,
     role: &str,
     ttl_secs: i64,
 ) -> Result<Sensitive<String>> {
-    let now = Utc::now().timestamp();
+    mint_admin_token_at(jwt_secret, dialect, role, ttl_secs, Utc::now().timestamp())
+}
+
+/// [`mint_admin_token`] as a clock reading `now` (Unix seconds) would mint it; tests use a
+/// shifted clock. The arithmetic saturates, so no `now` or `ttl` overflows.
+pub fn mint_admin_token_at(
+    jwt_secret: &Sensitive<String>,
+    dialect: Dialect,
+    role: &str,
+    ttl_secs: i64,
+    now: i64,
+) -> Result<Sensitive<String>> {
+    let iat = now.saturating_sub(CLOCK_SKEW_SECS);
+    let exp = now.saturating_add(ttl_secs);
     let claims: Value = match dialect {
-        Dialect::Supabase => json!({ "role": role, "iat": now, "exp": now + ttl_secs }),
-        Dialect::Netlify => json!({ "sub": "0", "iat": now, "exp": now + ttl_secs }),
+        Dialect::Supabase => json!({ "role": role, "iat": iat, "exp": exp }),
+        Dialect::Netlify => json!({ "sub": "0", "iat": iat, "exp": exp }),
     };
     let key = jsonwebtoken::EncodingKey::from_secret(jwt_secret.expose().as_bytes());
     jsonwebtoken::encode(
@@ -145,7 +164,7 @@ impl GotrueProvider {
             hint: WRONG_SERVER_HINT.into(),
             detail: Some(format!(
                 "/health answered {status}: {}",
-                body.chars().take(200).collect::<String>()
+                crate::redact::clip(&crate::redact::redact(&body, &[]), 200)
             )),
         })
     }
@@ -380,5 +399,31 @@ mod tests {
             &Validation::new(jsonwebtoken::Algorithm::HS256)
         )
         .is_err());
+    }
+
+    #[test]
+    fn minted_tokens_are_backdated_a_minute_and_live_five() {
+        let secret = Sensitive::new("s".repeat(40));
+        let key = DecodingKey::from_secret(secret.expose().as_bytes());
+        let mut v = Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        let now = 1_800_000_000;
+        let t = mint_admin_token_at(&secret, Dialect::Netlify, "", 300, now).unwrap();
+        let c = decode::<Value>(t.expose(), &key, &v).unwrap().claims;
+        assert_eq!(
+            (c["iat"].as_i64(), c["exp"].as_i64()),
+            (Some(now - 60), Some(now + 300))
+        );
+        // Hostile clocks or lifetimes saturate instead of overflowing.
+        let t = mint_admin_token_at(&secret, Dialect::Supabase, "r", i64::MAX, i64::MAX).unwrap();
+        let c = decode::<Value>(t.expose(), &key, &v).unwrap().claims;
+        assert_eq!(c["exp"].as_i64(), Some(i64::MAX));
+        let t = mint_admin_token_at(&secret, Dialect::Supabase, "r", i64::MIN, i64::MIN).unwrap();
+        let c = decode::<Value>(t.expose(), &key, &v).unwrap().claims;
+        assert_eq!(
+            (c["iat"].as_i64(), c["exp"].as_i64()),
+            (Some(i64::MIN), Some(i64::MIN))
+        );
     }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::http::{body_text, retry_after, Http};
+use crate::http::{body_text, rate_limited, Http};
 use crate::model::{
     Invite, InvitePage, InviteRef, InviteRequest, InviteStatus, Invited, ListQuery, ResendOptions,
 };
@@ -239,8 +239,9 @@ impl ApiError {
     }
 }
 
+/// Server text for a detail: secret-shaped parts redacted, then cut to 200 characters.
 fn clip(s: &str) -> String {
-    s.chars().take(200).collect()
+    crate::redact::clip(&crate::redact::redact(s, &[]), 200)
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -254,6 +255,13 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// `{"error":{"code","status"?,"message"}}` (an `identity_error` carries Identity's status and
 /// words, read as if Identity had answered); a gateway's `{"message"}`.
 pub fn parse_error(status: u16, headers: &HeaderMap, body: &str) -> ApiError {
+    let mut e = parse_error_words(status, headers, body);
+    // The server's words are kept (stored, shown, exported) only once redacted and clipped.
+    e.message = crate::redact::clean(&e.message, &[]);
+    e
+}
+
+fn parse_error_words(status: u16, headers: &HeaderMap, body: &str) -> ApiError {
     let header_code = headers
         .get("x-sb-error-code")
         .and_then(|v| v.to_str().ok())
@@ -330,11 +338,7 @@ pub fn map_error(e: &ApiError, headers: &HeaderMap, ctx: &ErrCtx<'_>) -> Error {
     let status = e.status;
     if status == 429 {
         let email_limit = e.code_is("over_email_send_rate_limit") || e.says("email rate limit");
-        return Error::RateLimited {
-            retry_after: retry_after(headers),
-            email_limit,
-            detail,
-        };
+        return rate_limited(headers, email_limit, detail);
     }
     if status >= 500 {
         // A gateway that lost the answer may have passed the write on: look it up before re-sending.
@@ -559,13 +563,31 @@ impl RestAdmin {
 
     /// Sends a read (retried when safe) and returns the 2xx body or the mapped error.
     pub async fn read(&self, rb: RequestBuilder) -> Result<(HeaderMap, String)> {
-        let resp = self.http.send_read(rb).await?;
-        read_ok(resp, &self.ctx(None, false)).await
+        let out = match self.http.send_read(rb).await {
+            Ok(resp) => read_ok(resp, &self.ctx(None, false)).await,
+            Err(e) => Err(e),
+        };
+        out.map_err(|e| self.redact(e))
     }
 
     async fn write(&self, rb: RequestBuilder, email: Option<&str>) -> Result<(HeaderMap, String)> {
-        let resp = self.http.send_write(rb).await?;
-        read_ok(resp, &self.ctx(email, true)).await
+        let out = match self.http.send_write(rb).await {
+            Ok(resp) => read_ok(resp, &self.ctx(email, true)).await,
+            Err(e) => Err(e),
+        };
+        out.map_err(|e| self.redact(e))
+    }
+
+    /// The error with this client's own key or token (from its authorising headers) redacted,
+    /// should a server have echoed it.
+    fn redact(&self, e: Error) -> Error {
+        let values: Vec<&str> = self
+            .headers
+            .iter()
+            .filter_map(|(_, v)| v.to_str().ok())
+            .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+            .collect();
+        e.redact(&values)
     }
 
     fn with_redirect(&self, rb: RequestBuilder, redirect: Option<&str>) -> RequestBuilder {

@@ -178,7 +178,7 @@ fn store_tokens(secrets: &dyn SecretStore, ws_id: &str, t: &Tokens) -> Result<()
 fn expiring(token: &str) -> bool {
     jwt_payload(token)
         .and_then(|p| p.get("exp").and_then(Value::as_i64))
-        .is_some_and(|exp| exp - EXPIRY_MARGIN_SECS <= Utc::now().timestamp())
+        .is_some_and(|exp| exp.saturating_sub(EXPIRY_MARGIN_SECS) <= Utc::now().timestamp())
 }
 
 /// Netlify Identity through the Invite Desk function, as the signed-in owner.
@@ -368,7 +368,9 @@ impl NetlifyProvider {
                 token = self.renew(Some(token.expose())).await?;
                 continue;
             }
-            return read_ok(resp, &ctx).await;
+            return read_ok(resp, &ctx)
+                .await
+                .map_err(|e| e.redact(&[token.expose()]));
         }
         Err(Error::SignedOut { detail: None })
     }
@@ -496,12 +498,15 @@ impl Provider for NetlifyProvider {
             hint: DEPLOY_HINT.into(),
             detail: Some(format!(
                 "the function path answered: {}",
-                text.chars().take(200).collect::<String>()
+                crate::redact::clip(&crate::redact::redact(&text, &[]), 200)
             )),
         })?;
         if !c.ok {
             return Err(Error::BadResponse {
-                detail: Some(format!("the function's /check said: {text}")),
+                detail: Some(format!(
+                    "the function's /check said: {}",
+                    crate::redact::clean(&text, &[])
+                )),
             });
         }
         let who = c
@@ -570,6 +575,20 @@ mod tests {
         assert!(expiring(&token_with_exp(now + 30)));
         assert!(!expiring(&token_with_exp(now + 3600)));
         assert!(!expiring("opaque"));
+        // Hostile `exp` values: no overflow, the far past is expired, the far future is not.
+        assert!(expiring(&token_with_exp(i64::MIN)));
+        assert!(!expiring(&token_with_exp(i64::MAX)));
+        assert!(!expiring(&token_with_exp_text("1e300")));
+        assert!(!expiring(&token_with_exp_text("99999999999999999999999")));
+    }
+
+    fn token_with_exp_text(exp: &str) -> String {
+        let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.sig",
+            b(r#"{"alg":"HS256"}"#),
+            b(&format!(r#"{{"exp":{exp}}}"#))
+        )
     }
 
     #[test]

@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 
 use super::gotrue_common::jwt_payload;
 use crate::error::{Error, Result};
-use crate::http::{body_text, retry_after, Http};
+use crate::http::{body_text, rate_limited, Http};
 use crate::model::{
     Capabilities, ConnectionReport, Invite, InvitePage, InviteRef, InviteRequest, InviteStatus,
     Invited, ListQuery, ResendOptions, WorkspaceKind,
@@ -77,6 +77,8 @@ fn server_words(body: &str) -> Option<String> {
         .and_then(from)
         .or_else(|| v.get("message").and_then(from))
         .or_else(|| v.get("error").and_then(from))
+        // Kept (stored, shown, exported) only once redacted and clipped.
+        .map(|w| crate::redact::clean(&w, &[]))
 }
 
 /// Renew an access token this long before it expires, so it does not expire in flight.
@@ -386,11 +388,7 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
                 message: words.unwrap_or_default(),
             },
         },
-        429 => Error::RateLimited {
-            retry_after: retry_after(headers),
-            email_limit: false,
-            detail,
-        },
+        429 => rate_limited(headers, false, detail),
         // A write that met a gateway failure may have been carried out behind it.
         502 | 504 if matches!(ctx, Ctx::Invite(_) | Ctx::Write) => Error::Uncertain { detail },
         500..=599 => Error::Server {
@@ -414,7 +412,7 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
 fn expiring(token: &str) -> bool {
     jwt_payload(token)
         .and_then(|p| p.get("exp").and_then(Value::as_i64))
-        .is_some_and(|exp| exp - EXPIRY_MARGIN_SECS <= Utc::now().timestamp())
+        .is_some_and(|exp| exp.saturating_sub(EXPIRY_MARGIN_SECS) <= Utc::now().timestamp())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -584,7 +582,7 @@ impl RoyaltiProvider {
                     continue;
                 }
             }
-            return Err(map_status(status, &headers, &text, ctx));
+            return Err(map_status(status, &headers, &text, ctx).redact(&[token.expose()]));
         }
         Err(Error::SignedOut { detail: None })
     }
@@ -857,6 +855,23 @@ impl Provider for RoyaltiProvider {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_exp_values_never_overflow() {
+        use base64::Engine as _;
+        let token = |exp: &str| {
+            let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            format!(
+                "{}.{}.sig",
+                b(r#"{"alg":"HS256"}"#),
+                b(&format!(r#"{{"exp":{exp}}}"#))
+            )
+        };
+        assert!(expiring(&token(&i64::MIN.to_string())));
+        assert!(!expiring(&token(&i64::MAX.to_string())));
+        assert!(expiring(&token(&(Utc::now().timestamp() + 30).to_string())));
+        assert!(!expiring(&token("1e300")));
+    }
 
     #[test]
     fn records_are_read_tolerantly() {

@@ -209,7 +209,7 @@ impl Provider for SupabaseProvider {
                 hint: WRONG_SERVER_HINT.into(),
                 detail: Some(format!(
                     "/auth/v1/health answered {status}: {}",
-                    body.chars().take(200).collect::<String>()
+                    crate::redact::clip(&crate::redact::redact(&body, &[]), 200)
                 )),
             });
         }

@@ -54,6 +54,21 @@ fn schema_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     add_column(tx, "jobs", "lease_until", "INTEGER")
 }
 
+/// Version 5: when a job's invitation link stops working (milliseconds since 1970, UTC). The link
+/// is a sign-in token for the invitee: it is cleared from the outbox once it has expired. Links
+/// kept before this version get the default lifetime from now.
+fn schema_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "link_expires_at", "INTEGER")?;
+    tx.execute_batch(
+        "UPDATE jobs SET link_expires_at = CAST(strftime('%s','now') AS INTEGER) * 1000 + 86400000
+           WHERE link IS NOT NULL AND link_expires_at IS NULL;
+         CREATE INDEX IF NOT EXISTS jobs_link_expiry ON jobs(link_expires_at) WHERE link IS NOT NULL;",
+    )
+}
+
+/// How long a link whose expiry the server does not tell is kept: GoTrue's default lifetime.
+const LINK_KEPT: Duration = Duration::from_secs(24 * 3600);
+
 /// One step of the schema. Each runs in one transaction together with its `user_version`
 /// bump, so a crash (or a power cut) leaves the database at the step before or after it.
 type Migration = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
@@ -64,6 +79,7 @@ const MIGRATIONS: &[Migration] = &[
     |tx| tx.execute_batch(SCHEMA_V2),
     schema_v3,
     schema_v4,
+    schema_v5,
 ];
 
 /// Adds a column unless it is there. Builds before migrations ran in one transaction could die
@@ -637,6 +653,9 @@ impl Outbox {
         // last commits on power loss). It costs one sync per state change.
         conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn, MIGRATIONS)?;
+        // What is deleted or cleared (an expired invitation link) is overwritten on disk too,
+        // not left in free pages.
+        conn.pragma_update(None, "secure_delete", true)?;
         let owner: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let owners = match path {
             Some(p) => Some(Arc::new(Owners::hold(p, &owner)?)),
@@ -649,7 +668,18 @@ impl Outbox {
             recovered_at: Arc::default(),
         };
         outbox.recover()?;
+        outbox.clear_expired_links()?;
         Ok(outbox)
+    }
+
+    /// Clears the invitation links that have expired: they are sign-in tokens for the invitee
+    /// and have no use once dead. Returns the links cleared.
+    pub fn clear_expired_links(&self) -> Result<usize> {
+        let conn = self.lock()?;
+        Ok(conn.execute(
+            "UPDATE jobs SET link=NULL, link_expires_at=NULL WHERE link IS NOT NULL AND link_expires_at <= ?1",
+            params![now_ms()],
+        )?)
     }
 
     /// A job left `sending` by a process that is gone may have reached the server: it becomes
@@ -698,6 +728,7 @@ impl Outbox {
         };
         if due {
             self.recover()?;
+            self.clear_expired_links()?;
         }
         Ok(())
     }
@@ -1488,10 +1519,22 @@ async fn process(
             } else {
                 "invited"
             };
+            // Kept until the link dies (as the server tells, else GoTrue's default lifetime).
+            let link_expires_at = done.link.as_ref().map(|_| {
+                done.invite
+                    .expires_at
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or_else(|| {
+                        now_ms().saturating_add(
+                            i64::try_from(LINK_KEPT.as_millis()).unwrap_or(i64::MAX),
+                        )
+                    })
+            });
             let j = outbox.transition(job.id, JobState::Done, |c| {
                 c.execute(
-                    "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
-                    params![job.id, outcome, done.link, done.invite.id],
+                    "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, link_expires_at=?5,
+                       error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
+                    params![job.id, outcome, done.link, done.invite.id, link_expires_at],
                 )
                 .map(|_| ())
             })?;
@@ -2035,6 +2078,89 @@ mod tests {
         let again = Outbox::open_with_report(&path).unwrap();
         assert!(again.notice.is_none());
         assert_eq!(again.outbox.jobs(&b).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn expired_links_are_cleared_and_no_link_is_ever_in_history_or_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        let o = Outbox::open(&path).unwrap();
+        let b = o
+            .enqueue(
+                "ws",
+                "Acme",
+                &[
+                    InviteRequest {
+                        send_email: false,
+                        ..req("dead@x.io")
+                    },
+                    InviteRequest {
+                        send_email: false,
+                        ..req("live@x.io")
+                    },
+                ],
+            )
+            .unwrap();
+        let ids: Vec<i64> = o.jobs(&b).unwrap().iter().map(|j| j.id).collect();
+        let token = |i: usize| format!("tok{i}ZZsecretSIGNINtoken{i}");
+        let expiry = [now_ms() - 1000, now_ms() + 3_600_000];
+        for (i, &id) in ids.iter().enumerate() {
+            o.set_state(id, JobState::Done, |c| {
+                c.execute(
+                    "UPDATE jobs SET outcome='link_created', link=?2, link_expires_at=?3 WHERE id=?1",
+                    params![
+                        id,
+                        format!("https://x.io/verify?token={}", token(i)),
+                        expiry[i]
+                    ],
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        }
+        // While it lives, the link is the owner's to copy, but never in history or export.
+        let page = o.history(&HistoryQuery::default()).unwrap();
+        let csv = o.export_csv(&HistoryQuery::default()).unwrap();
+        let shown = format!("{:?}{}", page, csv);
+        assert!(
+            csv.contains("live@x.io") && csv.contains(",linked,"),
+            "{csv}"
+        );
+        for i in 0..2 {
+            assert!(!shown.contains(&token(i)), "{shown}");
+        }
+        assert_eq!(o.clear_expired_links().unwrap(), 1);
+        assert_eq!(o.job(ids[0]).unwrap().link, None);
+        assert!(o.job(ids[1]).unwrap().link.unwrap().contains(&token(1)));
+        assert_eq!(
+            o.job(ids[0]).unwrap().result(),
+            "linked",
+            "the outcome stays"
+        );
+        // Nor is it left anywhere in the file once written out.
+        o.lock()
+            .unwrap()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let mut on_disk = std::fs::read(&path).unwrap();
+        on_disk.extend(std::fs::read(dir.path().join("outbox.sqlite3-wal")).unwrap_or_default());
+        let hay = String::from_utf8_lossy(&on_disk);
+        assert!(
+            !hay.contains(&token(0)),
+            "the expired token is still on disk"
+        );
+        assert!(hay.contains(&token(1)), "the check reads the right file");
+        // A restart clears what expired meanwhile.
+        o.lock()
+            .unwrap()
+            .execute(
+                "UPDATE jobs SET link_expires_at=?2 WHERE id=?1",
+                params![ids[1], now_ms() - 1],
+            )
+            .unwrap();
+        drop(o);
+        let o = Outbox::open(&path).unwrap();
+        assert_eq!(o.job(ids[1]).unwrap().link, None);
     }
 
     #[test]

@@ -66,6 +66,25 @@ fn schema_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     )
 }
 
+/// Version 6: a change sequence, so that a caller holding a cursor reads only the jobs changed
+/// since (the progress of a big batch costs what changed, not the batch). Every insert and every
+/// change the owner can see takes the next number, in commit order (writes are serialised).
+fn schema_v6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "change_seq", "INTEGER NOT NULL DEFAULT 0")?;
+    tx.execute_batch(
+        "UPDATE jobs SET change_seq = id;
+         CREATE INDEX IF NOT EXISTS jobs_change_seq ON jobs(change_seq);
+         CREATE TRIGGER IF NOT EXISTS jobs_seq_insert AFTER INSERT ON jobs BEGIN
+           UPDATE jobs SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM jobs) WHERE id = NEW.id;
+         END;
+         CREATE TRIGGER IF NOT EXISTS jobs_seq_update
+           AFTER UPDATE OF state, outcome, link, invite_id, attempts, error_kind, error_message,
+             error_detail, next_attempt_at, send_email ON jobs BEGIN
+           UPDATE jobs SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM jobs) WHERE id = NEW.id;
+         END;",
+    )
+}
+
 /// How long a link whose expiry the server does not tell is kept: GoTrue's default lifetime.
 const LINK_KEPT: Duration = Duration::from_secs(24 * 3600);
 
@@ -80,6 +99,7 @@ const MIGRATIONS: &[Migration] = &[
     schema_v3,
     schema_v4,
     schema_v5,
+    schema_v6,
 ];
 
 /// Adds a column unless it is there. Builds before migrations ran in one transaction could die
@@ -236,13 +256,7 @@ impl Job {
     /// What the owner sees for this job, one stable word: the outcome once done (`invited`,
     /// `linked`, `updated`, `already_member`), otherwise its state (`queued`, `waiting`, `failed`…).
     pub fn result(&self) -> &'static str {
-        match (self.state, self.outcome.as_deref()) {
-            (JobState::Done, Some("link_created")) => "linked",
-            (JobState::Done, Some("updated_existing")) => "updated",
-            (JobState::Done, Some("already_member")) => "already_member",
-            (JobState::Done, _) => "invited",
-            (state, _) => state.as_str(),
-        }
+        result_word(self.state, self.outcome.as_deref())
     }
 
     /// Whether `found` (the server's record for this address) can be the answer to one of this
@@ -258,6 +272,40 @@ impl Job {
         }
     }
 }
+
+/// [`Job::result`] of a job in `state` with `outcome`.
+fn result_word(state: JobState, outcome: Option<&str>) -> &'static str {
+    match (state, outcome) {
+        (JobState::Done, Some("link_created")) => "linked",
+        (JobState::Done, Some("updated_existing")) => "updated",
+        (JobState::Done, Some("already_member")) => "already_member",
+        (JobState::Done, _) => "invited",
+        (state, _) => state.as_str(),
+    }
+}
+
+/// A batch's progress since a cursor: counts of the whole batch, and only the jobs that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchChanges {
+    /// The batch.
+    pub batch_id: BatchId,
+    /// Jobs in the batch.
+    pub total: u32,
+    /// Jobs per [`Job::result`] word (`queued`, `sending`, `invited`, `linked`, `failed`…).
+    pub counts: std::collections::BTreeMap<String, u32>,
+    /// No job is left to send (every one done, failed, cancelled or paused).
+    pub finished: bool,
+    /// The jobs changed since the cursor given, in the order they changed.
+    pub changed: Vec<Job>,
+    /// The cursor for the next call.
+    pub cursor: i64,
+    /// More changes are waiting than one answer holds: ask again with `cursor` at once.
+    pub more: bool,
+}
+
+/// Most jobs in one [`Outbox::batch_changes`] answer.
+const CHANGES_PER_ANSWER: usize = 1000;
 
 /// What the History screen asks for; the CSV export takes the same filter (without paging).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -856,6 +904,68 @@ impl Outbox {
         )?)
     }
 
+    /// Where a batch stands, for a caller that holds a cursor: counts of the whole batch plus
+    /// only the jobs changed since `since` (0 for every job), and the cursor to give next time.
+    /// The counts and the rows are read in one snapshot, so they agree with the cursor.
+    pub fn batch_changes(&self, batch: &str, since: i64) -> Result<BatchChanges> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut counts = std::collections::BTreeMap::new();
+        let mut total = 0u32;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT state, outcome, COUNT(*) FROM jobs WHERE batch_id=?1 GROUP BY state, outcome",
+            )?;
+            let rows = stmt.query_map(params![batch], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, u32>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (state, outcome, n) = row?;
+                let word = result_word(JobState::parse(&state), outcome.as_deref());
+                *counts.entry(word.to_string()).or_insert(0) += n;
+                total += n;
+            }
+        }
+        let mut changed = {
+            let mut stmt = tx.prepare(&format!(
+                "{JOB_SELECT} WHERE batch_id=?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
+            ))?;
+            let limit = i64::try_from(CHANGES_PER_ANSWER + 1).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![batch, since, limit], |r| {
+                Ok((job_from_row(r)?, r.get::<_, i64>(14)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let newest: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(change_seq), 0) FROM jobs WHERE batch_id=?1",
+            params![batch],
+            |r| r.get(0),
+        )?;
+        drop(tx);
+        let more = changed.len() > CHANGES_PER_ANSWER;
+        changed.truncate(CHANGES_PER_ANSWER);
+        let cursor = if more {
+            changed.last().map_or(since, |(_, seq)| *seq)
+        } else {
+            newest.max(since)
+        };
+        let open = ["queued", "sending", "waiting", "uncertain"];
+        let finished = total > 0 && !open.iter().any(|w| counts.contains_key(*w));
+        Ok(BatchChanges {
+            batch_id: batch.to_string(),
+            total,
+            counts,
+            finished,
+            changed: changed.into_iter().map(|(j, _)| j).collect(),
+            cursor,
+            more,
+        })
+    }
+
     /// Counts of one batch.
     pub fn batch(&self, batch: &str) -> Result<BatchSummary> {
         self.summaries(Some(batch), None)?
@@ -1170,7 +1280,7 @@ const JOB_COLS: &str =
   error_kind, error_message, error_detail, next_attempt_at, first_sent_at";
 const JOB_SELECT: &str =
     "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
-  error_kind, error_message, error_detail, next_attempt_at, first_sent_at FROM jobs";
+  error_kind, error_message, error_detail, next_attempt_at, first_sent_at, change_seq FROM jobs";
 
 fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
     s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
@@ -2161,6 +2271,53 @@ mod tests {
         drop(o);
         let o = Outbox::open(&path).unwrap();
         assert_eq!(o.job(ids[1]).unwrap().link, None);
+    }
+
+    #[test]
+    fn batch_changes_answer_counts_and_only_the_rows_changed_since_the_cursor() {
+        let o = Outbox::open_in_memory().unwrap();
+        let reqs: Vec<InviteRequest> = (0..50).map(|i| req(&format!("p{i}@x.io"))).collect();
+        let b = o.enqueue("ws", "Acme", &reqs).unwrap();
+        let other = o.enqueue("ws", "Acme", &[req("other@x.io")]).unwrap();
+        let first = o.batch_changes(&b, 0).unwrap();
+        assert_eq!(first.total, 50);
+        assert_eq!(first.changed.len(), 50, "a first call has every row");
+        assert_eq!(first.counts.get("queued"), Some(&50));
+        assert!(!first.finished && !first.more);
+        // Nothing changed: nothing sent again.
+        let idle = o.batch_changes(&b, first.cursor).unwrap();
+        assert!(idle.changed.is_empty());
+        assert_eq!(idle.cursor, first.cursor);
+        // Two jobs move (one twice), and a job of another batch: only the two come back, once.
+        let ids: Vec<i64> = first.changed.iter().map(|j| j.id).collect();
+        o.set_state(ids[3], JobState::Sending, |_| Ok(())).unwrap();
+        o.set_state(ids[7], JobState::Failed, |_| Ok(())).unwrap();
+        o.set_state(ids[3], JobState::Done, |c| {
+            c.execute(
+                "UPDATE jobs SET outcome='link_created' WHERE id=?1",
+                params![ids[3]],
+            )
+            .map(|_| ())
+        })
+        .unwrap();
+        let oid = o.jobs(&other).unwrap()[0].id;
+        o.set_state(oid, JobState::Done, |_| Ok(())).unwrap();
+        let next = o.batch_changes(&b, idle.cursor).unwrap();
+        let got: Vec<(i64, JobState)> = next.changed.iter().map(|j| (j.id, j.state)).collect();
+        assert_eq!(got, [(ids[7], JobState::Failed), (ids[3], JobState::Done)]);
+        assert!(next.cursor > idle.cursor);
+        assert_eq!(next.counts.get("queued"), Some(&48));
+        assert_eq!(next.counts.get("linked"), Some(&1));
+        assert_eq!(next.counts.get("failed"), Some(&1));
+        // A lease renewal is no change the owner sees.
+        o.claim(ids[10]).unwrap().unwrap();
+        o.renew(ids[10]).unwrap();
+        assert!(o.batch_changes(&b, next.cursor).unwrap().changed.is_empty());
+        // The rest finish: the batch says so.
+        o.cancel_batch(&b).unwrap();
+        let end = o.batch_changes(&b, next.cursor).unwrap();
+        assert_eq!(end.changed.len(), 48);
+        assert!(end.finished);
     }
 
     #[test]

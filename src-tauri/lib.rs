@@ -54,6 +54,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             commands::invite_link,
             send::enqueue_invites,
             send::batch_status,
+            send::batch_changes,
             send::stop_batch,
             send::retry_job,
             send::unfinished,

@@ -254,6 +254,42 @@ pub fn outbox_notice(send: State<'_, SendState>) -> CmdResult<Option<OutboxNotic
     Ok(send.notice.clone())
 }
 
+/// A batch's progress for a page that holds a cursor: counts of the whole batch plus only the
+/// jobs changed since the cursor (so an update costs what changed, not the batch).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchChangesView {
+    batch_id: String,
+    total: u32,
+    counts: std::collections::BTreeMap<String, u32>,
+    finished: bool,
+    /// Give it back as `cursor` next time.
+    cursor: i64,
+    /// More changes wait: ask again at once.
+    more: bool,
+    /// The jobs changed since the cursor given.
+    jobs: Vec<JobView>,
+}
+
+/// Where a batch stands since `cursor` (absent or 0: every job). `batch_status` answers every job.
+#[tauri::command]
+pub fn batch_changes(
+    send: State<'_, SendState>,
+    batch_id: String,
+    cursor: Option<i64>,
+) -> CmdResult<BatchChangesView> {
+    let c = send.outbox.batch_changes(&batch_id, cursor.unwrap_or(0))?;
+    Ok(BatchChangesView {
+        batch_id: c.batch_id,
+        total: c.total,
+        counts: c.counts,
+        finished: c.finished,
+        cursor: c.cursor,
+        more: c.more,
+        jobs: c.changed.into_iter().map(JobView::from).collect(),
+    })
+}
+
 /// Where a batch stands.
 #[tauri::command]
 pub fn batch_status(send: State<'_, SendState>, batch_id: String) -> CmdResult<BatchStatus> {

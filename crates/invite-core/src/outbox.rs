@@ -54,6 +54,40 @@ fn schema_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     add_column(tx, "jobs", "lease_until", "INTEGER")
 }
 
+/// Version 5: when a job's invitation link stops working (milliseconds since 1970, UTC). The link
+/// is a sign-in token for the invitee: it is cleared from the outbox once it has expired. Links
+/// kept before this version get the default lifetime from now.
+fn schema_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "link_expires_at", "INTEGER")?;
+    tx.execute_batch(
+        "UPDATE jobs SET link_expires_at = CAST(strftime('%s','now') AS INTEGER) * 1000 + 86400000
+           WHERE link IS NOT NULL AND link_expires_at IS NULL;
+         CREATE INDEX IF NOT EXISTS jobs_link_expiry ON jobs(link_expires_at) WHERE link IS NOT NULL;",
+    )
+}
+
+/// Version 6: a change sequence, so that a caller holding a cursor reads only the jobs changed
+/// since (the progress of a big batch costs what changed, not the batch). Every insert and every
+/// change the owner can see takes the next number, in commit order (writes are serialised).
+fn schema_v6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "change_seq", "INTEGER NOT NULL DEFAULT 0")?;
+    tx.execute_batch(
+        "UPDATE jobs SET change_seq = id;
+         CREATE INDEX IF NOT EXISTS jobs_change_seq ON jobs(change_seq);
+         CREATE TRIGGER IF NOT EXISTS jobs_seq_insert AFTER INSERT ON jobs BEGIN
+           UPDATE jobs SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM jobs) WHERE id = NEW.id;
+         END;
+         CREATE TRIGGER IF NOT EXISTS jobs_seq_update
+           AFTER UPDATE OF state, outcome, link, invite_id, attempts, error_kind, error_message,
+             error_detail, next_attempt_at, send_email ON jobs BEGIN
+           UPDATE jobs SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM jobs) WHERE id = NEW.id;
+         END;",
+    )
+}
+
+/// How long a link whose expiry the server does not tell is kept: GoTrue's default lifetime.
+const LINK_KEPT: Duration = Duration::from_secs(24 * 3600);
+
 /// One step of the schema. Each runs in one transaction together with its `user_version`
 /// bump, so a crash (or a power cut) leaves the database at the step before or after it.
 type Migration = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
@@ -64,6 +98,8 @@ const MIGRATIONS: &[Migration] = &[
     |tx| tx.execute_batch(SCHEMA_V2),
     schema_v3,
     schema_v4,
+    schema_v5,
+    schema_v6,
 ];
 
 /// Adds a column unless it is there. Builds before migrations ran in one transaction could die
@@ -220,13 +256,7 @@ impl Job {
     /// What the owner sees for this job, one stable word: the outcome once done (`invited`,
     /// `linked`, `updated`, `already_member`), otherwise its state (`queued`, `waiting`, `failed`…).
     pub fn result(&self) -> &'static str {
-        match (self.state, self.outcome.as_deref()) {
-            (JobState::Done, Some("link_created")) => "linked",
-            (JobState::Done, Some("updated_existing")) => "updated",
-            (JobState::Done, Some("already_member")) => "already_member",
-            (JobState::Done, _) => "invited",
-            (state, _) => state.as_str(),
-        }
+        result_word(self.state, self.outcome.as_deref())
     }
 
     /// Whether `found` (the server's record for this address) can be the answer to one of this
@@ -242,6 +272,40 @@ impl Job {
         }
     }
 }
+
+/// [`Job::result`] of a job in `state` with `outcome`.
+fn result_word(state: JobState, outcome: Option<&str>) -> &'static str {
+    match (state, outcome) {
+        (JobState::Done, Some("link_created")) => "linked",
+        (JobState::Done, Some("updated_existing")) => "updated",
+        (JobState::Done, Some("already_member")) => "already_member",
+        (JobState::Done, _) => "invited",
+        (state, _) => state.as_str(),
+    }
+}
+
+/// A batch's progress since a cursor: counts of the whole batch, and only the jobs that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchChanges {
+    /// The batch.
+    pub batch_id: BatchId,
+    /// Jobs in the batch.
+    pub total: u32,
+    /// Jobs per [`Job::result`] word (`queued`, `sending`, `invited`, `linked`, `failed`…).
+    pub counts: std::collections::BTreeMap<String, u32>,
+    /// No job is left to send (every one done, failed, cancelled or paused).
+    pub finished: bool,
+    /// The jobs changed since the cursor given, in the order they changed.
+    pub changed: Vec<Job>,
+    /// The cursor for the next call.
+    pub cursor: i64,
+    /// More changes are waiting than one answer holds: ask again with `cursor` at once.
+    pub more: bool,
+}
+
+/// Most jobs in one [`Outbox::batch_changes`] answer.
+const CHANGES_PER_ANSWER: usize = 1000;
 
 /// What the History screen asks for; the CSV export takes the same filter (without paging).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -637,6 +701,9 @@ impl Outbox {
         // last commits on power loss). It costs one sync per state change.
         conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn, MIGRATIONS)?;
+        // What is deleted or cleared (an expired invitation link) is overwritten on disk too,
+        // not left in free pages.
+        conn.pragma_update(None, "secure_delete", true)?;
         let owner: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let owners = match path {
             Some(p) => Some(Arc::new(Owners::hold(p, &owner)?)),
@@ -649,7 +716,18 @@ impl Outbox {
             recovered_at: Arc::default(),
         };
         outbox.recover()?;
+        outbox.clear_expired_links()?;
         Ok(outbox)
+    }
+
+    /// Clears the invitation links that have expired: they are sign-in tokens for the invitee
+    /// and have no use once dead. Returns the links cleared.
+    pub fn clear_expired_links(&self) -> Result<usize> {
+        let conn = self.lock()?;
+        Ok(conn.execute(
+            "UPDATE jobs SET link=NULL, link_expires_at=NULL WHERE link IS NOT NULL AND link_expires_at <= ?1",
+            params![now_ms()],
+        )?)
     }
 
     /// A job left `sending` by a process that is gone may have reached the server: it becomes
@@ -698,6 +776,7 @@ impl Outbox {
         };
         if due {
             self.recover()?;
+            self.clear_expired_links()?;
         }
         Ok(())
     }
@@ -823,6 +902,68 @@ impl Outbox {
             params![id],
             job_from_row,
         )?)
+    }
+
+    /// Where a batch stands, for a caller that holds a cursor: counts of the whole batch plus
+    /// only the jobs changed since `since` (0 for every job), and the cursor to give next time.
+    /// The counts and the rows are read in one snapshot, so they agree with the cursor.
+    pub fn batch_changes(&self, batch: &str, since: i64) -> Result<BatchChanges> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut counts = std::collections::BTreeMap::new();
+        let mut total = 0u32;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT state, outcome, COUNT(*) FROM jobs WHERE batch_id=?1 GROUP BY state, outcome",
+            )?;
+            let rows = stmt.query_map(params![batch], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, u32>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (state, outcome, n) = row?;
+                let word = result_word(JobState::parse(&state), outcome.as_deref());
+                *counts.entry(word.to_string()).or_insert(0) += n;
+                total += n;
+            }
+        }
+        let mut changed = {
+            let mut stmt = tx.prepare(&format!(
+                "{JOB_SELECT} WHERE batch_id=?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
+            ))?;
+            let limit = i64::try_from(CHANGES_PER_ANSWER + 1).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![batch, since, limit], |r| {
+                Ok((job_from_row(r)?, r.get::<_, i64>(14)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let newest: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(change_seq), 0) FROM jobs WHERE batch_id=?1",
+            params![batch],
+            |r| r.get(0),
+        )?;
+        drop(tx);
+        let more = changed.len() > CHANGES_PER_ANSWER;
+        changed.truncate(CHANGES_PER_ANSWER);
+        let cursor = if more {
+            changed.last().map_or(since, |(_, seq)| *seq)
+        } else {
+            newest.max(since)
+        };
+        let open = ["queued", "sending", "waiting", "uncertain"];
+        let finished = total > 0 && !open.iter().any(|w| counts.contains_key(*w));
+        Ok(BatchChanges {
+            batch_id: batch.to_string(),
+            total,
+            counts,
+            finished,
+            changed: changed.into_iter().map(|(j, _)| j).collect(),
+            cursor,
+            more,
+        })
     }
 
     /// Counts of one batch.
@@ -1139,7 +1280,7 @@ const JOB_COLS: &str =
   error_kind, error_message, error_detail, next_attempt_at, first_sent_at";
 const JOB_SELECT: &str =
     "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
-  error_kind, error_message, error_detail, next_attempt_at, first_sent_at FROM jobs";
+  error_kind, error_message, error_detail, next_attempt_at, first_sent_at, change_seq FROM jobs";
 
 fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
     s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
@@ -1488,10 +1629,22 @@ async fn process(
             } else {
                 "invited"
             };
+            // Kept until the link dies (as the server tells, else GoTrue's default lifetime).
+            let link_expires_at = done.link.as_ref().map(|_| {
+                done.invite
+                    .expires_at
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or_else(|| {
+                        now_ms().saturating_add(
+                            i64::try_from(LINK_KEPT.as_millis()).unwrap_or(i64::MAX),
+                        )
+                    })
+            });
             let j = outbox.transition(job.id, JobState::Done, |c| {
                 c.execute(
-                    "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
-                    params![job.id, outcome, done.link, done.invite.id],
+                    "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, link_expires_at=?5,
+                       error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
+                    params![job.id, outcome, done.link, done.invite.id, link_expires_at],
                 )
                 .map(|_| ())
             })?;
@@ -2035,6 +2188,136 @@ mod tests {
         let again = Outbox::open_with_report(&path).unwrap();
         assert!(again.notice.is_none());
         assert_eq!(again.outbox.jobs(&b).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn expired_links_are_cleared_and_no_link_is_ever_in_history_or_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        let o = Outbox::open(&path).unwrap();
+        let b = o
+            .enqueue(
+                "ws",
+                "Acme",
+                &[
+                    InviteRequest {
+                        send_email: false,
+                        ..req("dead@x.io")
+                    },
+                    InviteRequest {
+                        send_email: false,
+                        ..req("live@x.io")
+                    },
+                ],
+            )
+            .unwrap();
+        let ids: Vec<i64> = o.jobs(&b).unwrap().iter().map(|j| j.id).collect();
+        let token = |i: usize| format!("tok{i}ZZsecretSIGNINtoken{i}");
+        let expiry = [now_ms() - 1000, now_ms() + 3_600_000];
+        for (i, &id) in ids.iter().enumerate() {
+            o.set_state(id, JobState::Done, |c| {
+                c.execute(
+                    "UPDATE jobs SET outcome='link_created', link=?2, link_expires_at=?3 WHERE id=?1",
+                    params![
+                        id,
+                        format!("https://x.io/verify?token={}", token(i)),
+                        expiry[i]
+                    ],
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        }
+        // While it lives, the link is the owner's to copy, but never in history or export.
+        let page = o.history(&HistoryQuery::default()).unwrap();
+        let csv = o.export_csv(&HistoryQuery::default()).unwrap();
+        let shown = format!("{:?}{}", page, csv);
+        assert!(
+            csv.contains("live@x.io") && csv.contains(",linked,"),
+            "{csv}"
+        );
+        for i in 0..2 {
+            assert!(!shown.contains(&token(i)), "{shown}");
+        }
+        assert_eq!(o.clear_expired_links().unwrap(), 1);
+        assert_eq!(o.job(ids[0]).unwrap().link, None);
+        assert!(o.job(ids[1]).unwrap().link.unwrap().contains(&token(1)));
+        assert_eq!(
+            o.job(ids[0]).unwrap().result(),
+            "linked",
+            "the outcome stays"
+        );
+        // Nor is it left anywhere in the file once written out.
+        o.lock()
+            .unwrap()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let mut on_disk = std::fs::read(&path).unwrap();
+        on_disk.extend(std::fs::read(dir.path().join("outbox.sqlite3-wal")).unwrap_or_default());
+        let hay = String::from_utf8_lossy(&on_disk);
+        assert!(
+            !hay.contains(&token(0)),
+            "the expired token is still on disk"
+        );
+        assert!(hay.contains(&token(1)), "the check reads the right file");
+        // A restart clears what expired meanwhile.
+        o.lock()
+            .unwrap()
+            .execute(
+                "UPDATE jobs SET link_expires_at=?2 WHERE id=?1",
+                params![ids[1], now_ms() - 1],
+            )
+            .unwrap();
+        drop(o);
+        let o = Outbox::open(&path).unwrap();
+        assert_eq!(o.job(ids[1]).unwrap().link, None);
+    }
+
+    #[test]
+    fn batch_changes_answer_counts_and_only_the_rows_changed_since_the_cursor() {
+        let o = Outbox::open_in_memory().unwrap();
+        let reqs: Vec<InviteRequest> = (0..50).map(|i| req(&format!("p{i}@x.io"))).collect();
+        let b = o.enqueue("ws", "Acme", &reqs).unwrap();
+        let other = o.enqueue("ws", "Acme", &[req("other@x.io")]).unwrap();
+        let first = o.batch_changes(&b, 0).unwrap();
+        assert_eq!(first.total, 50);
+        assert_eq!(first.changed.len(), 50, "a first call has every row");
+        assert_eq!(first.counts.get("queued"), Some(&50));
+        assert!(!first.finished && !first.more);
+        // Nothing changed: nothing sent again.
+        let idle = o.batch_changes(&b, first.cursor).unwrap();
+        assert!(idle.changed.is_empty());
+        assert_eq!(idle.cursor, first.cursor);
+        // Two jobs move (one twice), and a job of another batch: only the two come back, once.
+        let ids: Vec<i64> = first.changed.iter().map(|j| j.id).collect();
+        o.set_state(ids[3], JobState::Sending, |_| Ok(())).unwrap();
+        o.set_state(ids[7], JobState::Failed, |_| Ok(())).unwrap();
+        o.set_state(ids[3], JobState::Done, |c| {
+            c.execute(
+                "UPDATE jobs SET outcome='link_created' WHERE id=?1",
+                params![ids[3]],
+            )
+            .map(|_| ())
+        })
+        .unwrap();
+        let oid = o.jobs(&other).unwrap()[0].id;
+        o.set_state(oid, JobState::Done, |_| Ok(())).unwrap();
+        let next = o.batch_changes(&b, idle.cursor).unwrap();
+        let got: Vec<(i64, JobState)> = next.changed.iter().map(|j| (j.id, j.state)).collect();
+        assert_eq!(got, [(ids[7], JobState::Failed), (ids[3], JobState::Done)]);
+        assert!(next.cursor > idle.cursor);
+        assert_eq!(next.counts.get("queued"), Some(&48));
+        assert_eq!(next.counts.get("linked"), Some(&1));
+        assert_eq!(next.counts.get("failed"), Some(&1));
+        // A lease renewal is no change the owner sees.
+        o.claim(ids[10]).unwrap().unwrap();
+        o.renew(ids[10]).unwrap();
+        assert!(o.batch_changes(&b, next.cursor).unwrap().changed.is_empty());
+        // The rest finish: the batch says so.
+        o.cancel_batch(&b).unwrap();
+        let end = o.batch_changes(&b, next.cursor).unwrap();
+        assert_eq!(end.changed.len(), 48);
+        assert!(end.finished);
     }
 
     #[test]

@@ -176,9 +176,15 @@ pub async fn edit_connection(
 }
 
 #[tauri::command]
-pub fn remove_workspace(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+pub async fn remove_workspace(
+    state: State<'_, AppState>,
+    send: State<'_, crate::send::SendState>,
+    id: String,
+) -> CmdResult<()> {
     check_id(&id)?;
     workspaces::remove(&state, &id)?;
+    // A removed demo's server must not keep listening.
+    crate::send::stop_demo(&send, &id).await;
     Ok(())
 }
 

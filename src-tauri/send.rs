@@ -359,13 +359,35 @@ pub fn export_history<R: Runtime>(
     Ok(path.display().to_string())
 }
 
+/// The demo's sandbox: its control routes (mailbox, keys, faults) answer only with a random
+/// token this process holds, so no other program or web page can read or steer it. The
+/// end-to-end tests, which drive the demo from outside, give their own in `INVITE_DESK_DEMO_TOKEN`.
+fn demo_config() -> Config {
+    let mut c = Config::new(Flavor::Supabase);
+    c.control_token = Some(
+        std::env::var("INVITE_DESK_DEMO_TOKEN")
+            .ok()
+            .filter(|t| t.len() >= 32)
+            .unwrap_or_else(invite_sandbox::random_control_token),
+    );
+    c
+}
+
+/// Stops the demo server of workspace `id`, if it has one (the workspace was removed).
+pub async fn stop_demo(send: &SendState, id: &str) {
+    let sandbox = send.demos.lock().await.remove(id);
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+}
+
 /// Starts a local sandbox and adds "Demo (local sandbox)" for it.
 #[tauri::command]
 pub async fn start_demo(
     state: State<'_, AppState>,
     send: State<'_, SendState>,
 ) -> CmdResult<Workspace> {
-    let sandbox = Sandbox::start(Config::new(Flavor::Supabase))
+    let sandbox = Sandbox::start(demo_config())
         .await
         .map_err(CmdError::internal)?;
     let ws = Workspace {
@@ -398,7 +420,7 @@ async fn revive_demos<R: Runtime>(app: AppHandle<R>) {
     };
     for mut ws in demos {
         let revived = async {
-            let sandbox = Sandbox::start(Config::new(Flavor::Supabase))
+            let sandbox = Sandbox::start(demo_config())
                 .await
                 .map_err(CmdError::internal)?;
             state.secret_store().set(
@@ -442,17 +464,18 @@ pub async fn demo_accept(
     id: String,
     link: String,
 ) -> CmdResult<()> {
-    let url = {
+    let (url, token) = {
         let demos = send.demos.lock().await;
         demos
             .get(&id)
-            .map(Sandbox::url)
+            .map(|s| (s.url(), s.control_token().unwrap_or_default().to_string()))
             .ok_or_else(|| CmdError::invalid("Workspace", "the demo server is not running"))?
     };
     let resp = state
         .http
         .client()
         .post(format!("{url}/__sandbox/accept"))
+        .header(invite_sandbox::CONTROL_TOKEN_HEADER, token)
         .json(&json!({ "link": link, "password": "demo-password-1234" }))
         .send()
         .await

@@ -763,3 +763,69 @@ fn newer_outbox(path: &std::path::Path) {
     bytes[60..64].copy_from_slice(&999u32.to_be_bytes());
     std::fs::write(path, bytes).unwrap();
 }
+
+/// Sends one raw HTTP/1.1 request to `addr` and returns the status (0 when nothing answers).
+fn raw_status(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let Ok(mut c) = std::net::TcpStream::connect(addr) else {
+        return 0;
+    };
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if c.write_all(req.as_bytes()).is_err() {
+        return 0;
+    }
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_demo_answers_only_the_app_and_stops_when_removed() {
+    let t = app();
+    let ws = t.call("start_demo", json!({})).unwrap();
+    let id = ws["id"].as_str().unwrap().to_string();
+    let addr = ws["baseUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    assert_eq!(raw_status(&addr, "GET", "/health", "", ""), 200);
+    // Its control routes (keys, mailbox, faults) refuse a caller without the app's token.
+    for path in ["/__sandbox/credentials", "/__sandbox/mail"] {
+        assert_eq!(raw_status(&addr, "GET", path, "", ""), 401, "{path}");
+    }
+    // The app's own control call carries the token: an invitation is accepted through it.
+    let key = t
+        .secrets
+        .get(&id, invite_core::secret::names::SECRET_KEY)
+        .unwrap()
+        .unwrap();
+    let auth = format!(
+        "Authorization: Bearer {}\r\nContent-Type: application/json\r\n",
+        key.expose()
+    );
+    let invited = raw_status(
+        &addr,
+        "POST",
+        "/invite",
+        &auth,
+        r#"{"email":"demo-guest@example.com"}"#,
+    );
+    assert_eq!(invited, 200);
+    let mail = t.call("demo_mailbox", json!({"id": id})).unwrap();
+    let link = mail["mail"][0]["link"].as_str().unwrap().to_string();
+    t.call("demo_accept", json!({"id": id, "link": link}))
+        .unwrap();
+    // Removing the workspace stops its server: the port no longer answers.
+    t.call("remove_workspace", json!({"id": id})).unwrap();
+    assert_eq!(raw_status(&addr, "GET", "/health", "", ""), 0);
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+}

@@ -285,8 +285,18 @@ fn sandbox_root(base: &str) -> String {
 /// 4 invited → 4 pending → resend → cancel → accept → Accepted → 503 fault, plain error, retry
 /// → add a Supabase sandbox by hand, wrong key then right key. Ends with the leak check.
 pub async fn demo(env: &Env) -> Res<()> {
-    let http = reqwest::Client::new();
-    let (_driver, s) = open(env, "demo", &[]).await?;
+    // The demo's control routes answer only with its token: this run gives the app its own.
+    let token = invite_sandbox::random_control_token();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        invite_sandbox::CONTROL_TOKEN_HEADER,
+        token.parse().ctx("the control token")?,
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .ctx("an HTTP client")?;
+    let (_driver, s) = open(env, "demo", &[("INVITE_DESK_DEMO_TOKEN", token.clone())]).await?;
     let mut secrets: Vec<String> = Vec::new();
     let notified_before = env.notifications.all().len();
 
@@ -297,6 +307,18 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.wait_visible("#switcher", 5).await?;
     s.wait_text("#invite-sub", "Demo", 5).await?;
     let (demo_url, demo_id) = demo_workspace(&s).await?;
+    // Without the token the demo's control routes (its keys, its mailbox) are refused.
+    let r = reqwest::Client::new()
+        .get(format!("{}/__sandbox/credentials", sandbox_root(&demo_url)))
+        .send()
+        .await
+        .ctx("asking the demo for its keys without the token")?;
+    if r.status() != reqwest::StatusCode::UNAUTHORIZED {
+        return Err(format!(
+            "the demo answered {} to a request without its token",
+            r.status()
+        ));
+    }
     s.shot("demo-invite-screen").await?;
 
     // 2. Paste six: one invalid, one duplicate.

@@ -111,6 +111,23 @@ pub struct Config {
     /// Netlify: roles the Invite Desk function lets in, as its `INVITE_DESK_ROLES` (default
     /// `admin`; see [`parse_roles`] for the exact reading).
     pub invite_desk_roles: Vec<String>,
+    /// When set, the control routes (`/__sandbox/*`: mailbox, credentials, faults, reset,
+    /// accept) answer only requests that carry this value in [`CONTROL_TOKEN_HEADER`]; anything
+    /// else gets 401. The app's own demo sets a random one ([`random_control_token`]) so that no
+    /// other local program or web page can read its keys or steer it. `None` (the default, and
+    /// the standalone binary's) leaves them open, as tests and scripts use them.
+    pub control_token: Option<String>,
+}
+
+/// The request header that carries [`Config::control_token`].
+pub const CONTROL_TOKEN_HEADER: &str = "x-sandbox-token";
+
+/// A fresh control token: 43 alphanumeric characters (about 256 bits) from the OS's random
+/// source.
+pub fn random_control_token() -> String {
+    (0..43)
+        .map(|_| char::from(rand::rngs::OsRng.sample(rand::distributions::Alphanumeric)))
+        .collect()
 }
 
 impl Config {
@@ -138,6 +155,7 @@ impl Config {
             email_validation_extended: false,
             session_timebox: None,
             invite_desk_roles: vec!["admin".into()],
+            control_token: None,
         }
     }
 }
@@ -536,6 +554,8 @@ pub(crate) struct Shared {
     pub config: Config,
     pub creds: Credentials,
     pub url: String,
+    /// The port it listens on (for the `Host` check).
+    pub port: u16,
     pub state: Mutex<State>,
     /// Secret the Royalti flavor signs its tokens with.
     pub royalti_secret: String,
@@ -605,6 +625,7 @@ impl Sandbox {
             config,
             creds,
             url,
+            port: addr.port(),
             state: Mutex::new(state),
             royalti_secret,
         });
@@ -621,6 +642,11 @@ impl Sandbox {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// The token its control routes require ([`Config::control_token`]), if any.
+    pub fn control_token(&self) -> Option<&str> {
+        self.shared.config.control_token.as_deref()
     }
 
     /// The credentials made at start.
@@ -892,6 +918,18 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
+    // DNS rebinding: a web page whose host name now points at 127.0.0.1 reaches this port with
+    // its own name in `Host`. Only requests addressed to this very loopback address are served.
+    if !host_allowed(&parts.headers, &parts.uri, shared.port) {
+        return Reply::json(
+            403,
+            json!({"error":"host_not_allowed","message":format!(
+                "This sandbox answers only requests addressed to 127.0.0.1:{0} or localhost:{0}.",
+                shared.port
+            )}),
+        )
+        .into_response();
+    }
     let body = match axum::body::to_bytes(Body::new(body), 8 * 1024 * 1024).await {
         Ok(b) => b,
         Err(_) => {
@@ -906,36 +944,18 @@ async fn handle(
             .collect();
     let method = parts.method.as_str().to_string();
 
-    // CORS as GoTrue configures it (gotrue.md §3: `X-Total-Count`, `Link` exposed), so a
-    // browser page can drive the sandbox too.
-    let origin = parts
-        .headers
-        .get("origin")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let cors = |r: Reply| match &origin {
-        Some(o) => r
-            .with("access-control-allow-origin", o.clone())
-            .with("access-control-allow-credentials", "true")
-            .with(
-                "access-control-expose-headers",
-                "X-Total-Count, Link, X-Sb-Error-Code, X-Supabase-Api-Version, Retry-After",
-            ),
-        None => r,
-    };
-    if method == "OPTIONS" && origin.is_some() {
-        return cors(Reply {
-            status: 204,
-            headers: vec![
-                ("access-control-allow-methods".into(), "GET, POST, PUT, PATCH, DELETE, OPTIONS".into()),
-                ("access-control-allow-headers".into(), "Authorization, Content-Type, apikey, X-Client-Info, X-Supabase-Api-Version, X-JWT-AUD, redirect_to".into()),
-                ("access-control-max-age".into(), "600".into()),
-            ],
-            body: vec![],
-        })
-        .into_response();
-    }
+    // No CORS headers, on purpose: a web page in a browser must not read the sandbox's
+    // answers (its control routes hand out keys), and a preflight gets no approval.
     if let Some(ctl) = raw_path.strip_prefix("/__sandbox/") {
+        if !control_allowed(&shared.config, &parts.headers) {
+            return Reply::json(
+                401,
+                json!({"ok":false,"error":format!(
+                    "this sandbox's control routes need its token in the {CONTROL_TOKEN_HEADER} header"
+                )}),
+            )
+            .into_response();
+        }
         return control(&shared, &method, ctl, &body).await.into_response();
     }
 
@@ -981,7 +1001,7 @@ async fn handle(
             FaultAction::Status {
                 status,
                 retry_after,
-            } => return cors(fault_status(flavor, &req, status, retry_after)).into_response(),
+            } => return fault_status(flavor, &req, status, retry_after).into_response(),
             FaultAction::Delay { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
             FaultAction::Drop => {
                 kill.notify_one();
@@ -1012,7 +1032,6 @@ async fn handle(
     } else {
         reply
     };
-    let reply = cors(reply);
     match after {
         Some(FaultAction::StatusAfter {
             status,
@@ -1020,7 +1039,7 @@ async fn handle(
         }) => {
             // The work is done (users made, mail sent); only the answer is replaced.
             drop(reply);
-            cors(fault_status(flavor, &req, status, retry_after)).into_response()
+            fault_status(flavor, &req, status, retry_after).into_response()
         }
         Some(FaultAction::DropAfter) => {
             kill.notify_one();
@@ -1041,6 +1060,49 @@ async fn handle(
         }
         _ => reply.into_response(),
     }
+}
+
+/// True when the request is addressed to the loopback address this sandbox serves:
+/// `127.0.0.1:PORT` or `localhost:PORT` (a missing port means 80), in `Host` and in an
+/// absolute-form target if there is one.
+fn host_allowed(headers: &HeaderMap, uri: &hyper::Uri, port: u16) -> bool {
+    let ok = |host: &str| {
+        let host = host.trim();
+        let (name, p) = match host.rsplit_once(':') {
+            Some((n, p)) => (n, p.parse::<u16>().ok()),
+            None => (host, Some(80)),
+        };
+        p == Some(port) && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+    };
+    let header = headers
+        .get(hyper::header::HOST)
+        .map(|h| h.to_str().is_ok_and(ok));
+    let target = uri.authority().map(|a| ok(a.as_str()));
+    match (header, target) {
+        (None, None) => false,
+        (h, t) => h.unwrap_or(true) && t.unwrap_or(true),
+    }
+}
+
+/// True when the control routes are open, or the request carries their token. Compared in
+/// constant time, so the answer's timing says nothing about how much of a guess was right.
+fn control_allowed(config: &Config, headers: &HeaderMap) -> bool {
+    let Some(want) = config.control_token.as_deref() else {
+        return true;
+    };
+    let Some(got) = headers.get(CONTROL_TOKEN_HEADER).map(|v| v.as_bytes()) else {
+        return false;
+    };
+    if want.is_empty() {
+        return false; // an empty token would let an empty header in
+    }
+    // The length is not secret (every token has the same); the bytes are.
+    got.len() == want.len()
+        && got
+            .iter()
+            .zip(want.as_bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// The action of the first armed fault that hits this request, if any. Every matching fault

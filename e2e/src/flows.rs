@@ -215,6 +215,17 @@ async fn wait_count(s: &Session, css: &str, n: u64, secs: u64) -> Res<()> {
         .map_err(|e| format!("expected {n} × {css}: {e}"))
 }
 
+/// The demo workspace's own secret key, as the app keeps it.
+fn demo_secrets(demo_id: &str) -> Res<Vec<String>> {
+    // The demo's control routes answer only the app (they need its token), so its key is read
+    // where the app keeps it: the keychain.
+    let account = format!("{demo_id}/secret_key");
+    match keychain_lookup(&account)? {
+        Some(k) => Ok(vec![k]),
+        None => Err(format!("the demo's key {account} is not in the keychain")),
+    }
+}
+
 /// Mail the sandbox holds for `to`.
 /// The addresses of every user the sandbox's GoTrue has, read with its service key.
 async fn server_users(http: &reqwest::Client, base: &str) -> Res<Vec<String>> {
@@ -319,6 +330,8 @@ pub async fn demo(env: &Env) -> Res<()> {
             r.status()
         ));
     }
+    // The demo's own server key: the app holds it in the keychain, and it must not leak either.
+    secrets.extend(demo_secrets(&demo_id)?);
     s.shot("demo-invite-screen").await?;
 
     // 2. Paste six: one invalid, one duplicate.
@@ -619,7 +632,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     // 13. Restart the app on the same data: the workspace is still there and still works, its
     // key read back from the keychain (a second process, secret-tool, finds it too).
     let account = format!("{acme_id}/secret_key");
-    if keychain_lookup(&account)?.as_deref() != Some(other.key.as_str()) {
+    if keychain_lookup(env, &account)?.as_deref() != Some(other.key.as_str()) {
         return Err(format!(
             "secret-tool does not find {account} in the keychain"
         ));
@@ -630,6 +643,9 @@ pub async fn demo(env: &Env) -> Res<()> {
         10,
     )
     .await?;
+    // A restart gives the demo a fresh server with fresh keys: search for those too.
+    let (_, revived_id) = demo_workspace(&s).await?;
+    secrets.extend(demo_secrets(&revived_id)?);
     s.click("#nav-invitations").await?;
     s.wait_text("#view-invitations", "zoe@example.com", 20)
         .await?;
@@ -682,7 +698,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     )
     .await?;
     s.shot("after-remove").await?;
-    if keychain_lookup(&account)?.is_some() {
+    if keychain_lookup(env, &account)?.is_some() {
         return Err(format!("{account} is still in the keychain after removal"));
     }
     // 15. The leak check over everything both runs wrote and every IPC answer.
@@ -694,7 +710,7 @@ pub async fn demo(env: &Env) -> Res<()> {
 /// What a second process finds in the keychain for `account` (the debug build's service).
 /// The session tokens the app keeps for its workspaces (read from the keychain, where only they
 /// are): the leak check searches for them too, though the test never typed them.
-async fn kept_tokens(s: &Session) -> Res<Vec<String>> {
+async fn kept_tokens(env: &Env, s: &Session) -> Res<Vec<String>> {
     let ids = s
         .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces.map(w => w.id))")
         .await?;
@@ -706,7 +722,7 @@ async fn kept_tokens(s: &Session) -> Res<Vec<String>> {
         .filter_map(Value::as_str)
     {
         for name in ["access_token", "refresh_token"] {
-            if let Some(t) = keychain_lookup(&format!("{id}/{name}"))? {
+            if let Some(t) = keychain_lookup(env, &format!("{id}/{name}"))? {
                 out.push(t);
             }
         }
@@ -717,12 +733,12 @@ async fn kept_tokens(s: &Session) -> Res<Vec<String>> {
     Ok(out)
 }
 
-fn keychain_lookup(account: &str) -> Res<Option<String>> {
+fn keychain_lookup(env: &Env, account: &str) -> Res<Option<String>> {
     let out = std::process::Command::new("secret-tool")
         .args([
             "lookup",
             "service",
-            "io.invitedesk.desktop.dev",
+            env.keychain_service.as_str(),
             "username",
             account,
         ])
@@ -784,11 +800,29 @@ async fn close_and_check_leaks(
     mut ipc: Vec<String>,
 ) -> Res<()> {
     no_page_errors(&s).await?;
-    ipc.extend(s.ipc_log().await?);
+    let last = s.ipc_log().await?;
+    if last.is_empty() {
+        return Err("the last app session recorded no IPC answer".into());
+    }
+    ipc.extend(last);
     s.close().await?;
     drop(driver);
     let logs = crate::leak::logs_written(&env.home)?;
-    let (files, answers) = crate::leak::check(&env.home, secrets, &ipc)?;
+    // The wrapper kept the app's output: the check must read it, not miss it.
+    for name in ["stdout.log", "stderr.log"] {
+        let p = env.home.join("app-output").join(name);
+        if !p.is_file() {
+            return Err(format!(
+                "the app's output was not captured: no {}",
+                p.display()
+            ));
+        }
+    }
+    let scope = crate::leak::Scope {
+        home: env.home.clone(),
+        since: env.started,
+    };
+    let (files, answers) = crate::leak::check(&scope, secrets, &ipc)?;
     println!(
         "    leak check: {files} files ({logs} app logs) and {answers} IPC answers hold no secret"
     );
@@ -966,7 +1000,7 @@ pub async fn netlify(env: &Env) -> Res<()> {
     if sent != 1 {
         return Err(format!("{sent} emails went out past a limit of 3 an hour"));
     }
-    secrets.extend(kept_tokens(&s).await?);
+    secrets.extend(kept_tokens(env, &s).await?);
     let mut ipc = s.ipc_log().await?;
     s.close().await?;
     drop(driver);
@@ -1051,6 +1085,6 @@ pub async fn royalti(env: &Env) -> Res<()> {
         ));
     }
     s.shot("ry-retried-sent").await?;
-    secrets.extend(kept_tokens(&s).await?);
+    secrets.extend(kept_tokens(env, &s).await?);
     close_and_check_leaks(env, s, driver, &secrets, Vec::new()).await
 }

@@ -27,7 +27,13 @@ fn root() -> PathBuf {
 /// Everything a flow needs.
 #[derive(Debug)]
 pub struct Env {
+    /// What tauri-driver launches: a wrapper around the app binary that keeps its stdout and
+    /// stderr under HOME (`app-output/`), where the leak check reads them.
     pub app: PathBuf,
+    /// When the run began: files under /tmp and `$XDG_RUNTIME_DIR` written since are checked.
+    pub started: std::time::SystemTime,
+    /// The keychain service the app under test uses (the release build's differs).
+    pub keychain_service: String,
     pub shots: Shots,
     pub home: PathBuf,
     /// What the app showed as desktop notifications (a server on the test's session bus).
@@ -61,6 +67,28 @@ async fn main() {
     }
 }
 
+/// Writes a wrapper that runs `app` with its stdout and stderr appended to files under
+/// `home/app-output/` (stderr is also passed on, for failures), and returns the wrapper's path.
+fn capture_output(app: &std::path::Path, home: &std::path::Path) -> Res<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = home.join("app-output");
+    std::fs::create_dir_all(&dir).ctx("creating app-output")?;
+    let quote =
+        |p: &std::path::Path| format!("'{}'", p.display().to_string().replace('\'', "'\\''"));
+    let script = format!(
+        "#!/bin/bash\n# The app under test, its output kept for the leak check.\n\
+         exec {app} \"$@\" > >(tee -a {out} >/dev/null) 2> >(tee -a {err} >&2)\n",
+        app = quote(app),
+        out = quote(&dir.join("stdout.log")),
+        err = quote(&dir.join("stderr.log")),
+    );
+    let wrapper = dir.join("invite-desk");
+    std::fs::write(&wrapper, script).ctx("writing the app wrapper")?;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))
+        .ctx("making the app wrapper executable")?;
+    Ok(wrapper)
+}
+
 async fn run() -> Res<usize> {
     let app = std::env::var("APP")
         .map(PathBuf::from)
@@ -82,8 +110,13 @@ async fn run() -> Res<usize> {
         }
     }
     let home = PathBuf::from(std::env::var("HOME").ctx("HOME")?);
+    let started = std::time::SystemTime::now();
+    let app = capture_output(&app, &home)?;
     let env = Env {
         app,
+        started,
+        keychain_service: std::env::var("E2E_KEYCHAIN_SERVICE")
+            .unwrap_or_else(|_| "io.invitedesk.desktop.dev".into()),
         shots: Shots {
             dir: shots_dir,
             counter: Arc::new(AtomicU32::new(0)),

@@ -6,6 +6,7 @@
 //! - [`logging`]: the log file and the diagnostics text; [`notice`]: desktop notifications.
 
 pub mod commands;
+pub mod desktop;
 pub mod error;
 pub mod files;
 pub mod invitations;
@@ -30,6 +31,7 @@ use crate::state::{AppConfig, AppState, NoKeychain, Paths};
 pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
+        .manage(desktop::SavedFiles::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::use_session_store,
@@ -68,6 +70,11 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             send::update_secrets,
             royalti::royalti_sign_in,
             royalti::royalti_add,
+            desktop::copy_text,
+            desktop::copy_invite_link,
+            desktop::export_history_as,
+            desktop::save_netlify_function_as,
+            desktop::show_in_folder,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }
@@ -140,7 +147,8 @@ fn resolve_paths<R: Runtime>(
 
 #[allow(clippy::expect_used)] // start-up: without a context there is no app to show an error in
 pub fn run() {
-    build(tauri::Builder::default(), AppConfig::from_env())
+    let config = AppConfig::from_env();
+    build(desktop::plugins(tauri::Builder::default(), &config), config)
         .run(tauri::generate_context!())
         .expect("error while running Invite Desk");
 }

@@ -29,6 +29,13 @@ pub struct SendState {
     demos: tokio::sync::Mutex<HashMap<String, Sandbox>>,
 }
 
+impl SendState {
+    /// The outbox, for commands outside this module (the Save-dialog export).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+}
+
 impl std::fmt::Debug for SendState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SendState").finish_non_exhaustive()

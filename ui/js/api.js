@@ -98,6 +98,17 @@ export const queryInvitations = (workspaceId, query) => call('query_invitations'
 export const resendInvite = (workspaceId, invite) => call('resend_invite', { workspaceId, invite });
 export const cancelInvite = (workspaceId, invite) => call('cancel_invite', { workspaceId, invite });
 export const inviteLink = (workspaceId, invite) => call('invite_link', { workspaceId, invite });
+/** Fetches the link and puts it on the clipboard in Rust: the link never passes through the page. */
+export const copyInviteLink = (workspaceId, invite) => call('copy_invite_link', { workspaceId, invite });
+
+// ---- desktop ----
+/** The system clipboard, written from Rust (works after an await, on every OS). */
+export const copyText = (text) => call('copy_text', { text });
+/** Native Save dialog; resolves {path, name}, or null when the owner cancelled. */
+export const exportHistoryAs = (filter) => call('export_history_as', { filter });
+export const saveNetlifyFunctionAs = () => call('save_netlify_function_as');
+/** Opens the file manager on a file Invite Desk saved, with the file selected. */
+export const showInFolder = (path) => call('show_in_folder', { path });
 
 // ---- history ----
 export const history = (filter) => call('history', { filter });

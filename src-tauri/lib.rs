@@ -12,6 +12,7 @@ pub mod files;
 pub mod invitations;
 pub mod logging;
 pub mod notice;
+pub mod paste;
 pub mod royalti;
 pub mod send;
 pub mod settings;
@@ -32,6 +33,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .manage(desktop::SavedFiles::default())
+        .manage(paste::Parses::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::use_session_store,
@@ -75,6 +77,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             desktop::export_history_as,
             desktop::save_netlify_function_as,
             desktop::show_in_folder,
+            paste::parsed_entries,
+            paste::enqueue_parsed,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }

@@ -81,8 +81,12 @@ export const royaltiSignIn = (baseUrl, email, password) => call('royalti_sign_in
 export const royaltiAdd = (signInId, picks, keepSignedIn) => call('royalti_add', { signInId, picks, keepSignedIn });
 
 // ---- invite ----
-export const parseRecipients = (workspaceId, text) => call('parse_recipients', { workspaceId, text });
-export const parseCsv = (workspaceId, bytes) => call('parse_csv', { workspaceId, bytes });
+/** Counts plus the first `limit` rows; the whole result stays in Rust under `parseId`. */
+export const parseRecipients = (workspaceId, text, limit = null) => call('parse_recipients', { workspaceId, text, limit });
+export const parseCsv = (workspaceId, bytes, limit = null) => call('parse_csv', { workspaceId, bytes, limit });
+export const parsedEntries = (parseId, offset, limit) => call('parsed_entries', { parseId, offset, limit });
+/** Invites the valid addresses of a parse with {message, redirectUrl, sendEmail}. */
+export const enqueueParsed = (workspaceId, parseId, options) => call('enqueue_parsed', { workspaceId, parseId, options });
 export const enqueueInvites = (workspaceId, requests) => call('enqueue_invites', { workspaceId, requests });
 export const batchStatus = (batchId) => call('batch_status', { batchId });
 export const stopBatch = (batchId) => call('stop_batch', { batchId });

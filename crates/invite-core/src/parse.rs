@@ -91,6 +91,33 @@ impl ParseResult {
             .collect()
     }
 
+    /// The entries as the lines of a paste box that [`parse_recipients`] reads back to the same
+    /// addresses and names: `Name <address>` (the name quoted when it holds a comma, a quote or
+    /// an angle bracket) or the address alone for usable entries, the text as given for entries
+    /// that are not addresses. Repeats and addresses already invited or members are left out.
+    /// Used to show an imported file in the paste box.
+    pub fn to_lines(&self) -> String {
+        let mut out = String::new();
+        for e in &self.entries {
+            let line = match (&e.status, &e.email) {
+                (EntryStatus::Valid, Some(email)) => match &e.name {
+                    Some(name) if name.contains([',', ';', '"', '<', '>', '(', ')', ':']) => {
+                        format!("\"{}\" <{email}>", name.replace('"', "'"))
+                    }
+                    Some(name) => format!("{name} <{email}>"),
+                    None => email.clone(),
+                },
+                (EntryStatus::Invalid { .. }, _) => e.input.clone(),
+                _ => continue,
+            };
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&line);
+        }
+        out
+    }
+
     /// How many entries have each status.
     pub fn counts(&self) -> ParseCounts {
         let mut c = ParseCounts::default();

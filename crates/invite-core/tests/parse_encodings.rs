@@ -92,3 +92,22 @@ fn plain_ascii_and_short_inputs_stay_utf8() {
     assert_eq!(decode(b"a"), "a");
     assert_eq!(decode(b"a@x.com"), "a@x.com");
 }
+
+#[test]
+fn an_imported_file_shown_as_lines_reads_back_the_same() {
+    let file = "Name,Email\r\n\"Smith, Ann\",ann@example.com\r\nRenée O’Brien,renee@example.com\r\n,bob@example.com\r\nNot an address,nope\r\nRepeat,ANN@example.com\r\n";
+    let first = parse_csv(file.as_bytes());
+    let lines = first.to_lines();
+    let again = invite_core::parse::parse_recipients(&lines);
+    let people = |r: &invite_core::parse::ParseResult| {
+        r.entries
+            .iter()
+            .filter(|e| e.status == EntryStatus::Valid)
+            .map(|e| (e.email.clone(), e.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(people(&first), people(&again), "{lines}");
+    assert_eq!(people(&again).len(), 3, "{lines}");
+    assert_eq!(again.counts().invalid, first.counts().invalid, "{lines}");
+    assert!(!lines.to_lowercase().contains("repeat"), "{lines}");
+}

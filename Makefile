@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean
+.PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench bench-app bench-window clean
 
 setup:
 	@scripts/install-deps.sh
@@ -51,6 +51,14 @@ bundle-check:
 ## Benchmarks (criterion): paste parsing, list filtering, outbox throughput.
 bench:
 	$(CARGO) bench -p invite-core
+
+## Start-up: first paint and idle memory of the release build against a minimal Tauri 2 app.
+bench-app: setup
+	scripts/bench-app.sh
+
+## A 2,000-address links batch through the window (lag, memory) and the same batch headless.
+bench-window: setup
+	scripts/bench-window.sh
 
 clean:
 	$(CARGO) clean

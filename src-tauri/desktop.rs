@@ -114,6 +114,17 @@ fn save_window_state_when_idle<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
+/// The page's first frame with its content was drawn at `at` (ms since the epoch, the page's
+/// clock). Logged; with `INVITE_DESK_BENCH=1` also printed for the start-up benchmark
+/// (scripts/bench-app.sh), which compares it with the launch time.
+#[tauri::command]
+pub fn page_painted(at: f64) {
+    tracing::info!(at, "page painted");
+    if std::env::var_os("INVITE_DESK_BENCH").is_some_and(|v| v == "1") {
+        println!("PAINTED {at:.0}");
+    }
+}
+
 /// Files this run saved for the owner: "Show in folder" opens only these, so the page can't ask
 /// the file manager to open anything else.
 #[derive(Debug, Default)]

@@ -22,7 +22,7 @@ pub mod workspaces;
 use std::sync::Arc;
 
 use invite_core::secret::{probe_keychain, KeychainStatus, KeyringStore, SecretStore};
-use tauri::{Manager, Runtime};
+use tauri::{Emitter, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
 
 use crate::state::{AppConfig, AppState, NoKeychain, Paths};
@@ -77,6 +77,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             desktop::export_history_as,
             desktop::save_netlify_function_as,
             desktop::show_in_folder,
+            desktop::page_painted,
             paste::parsed_entries,
             paste::enqueue_parsed,
         ])
@@ -93,18 +94,11 @@ pub fn init_state<R: Runtime>(
     std::fs::create_dir_all(&paths.data_dir)?;
     logging::init(&paths.log_dir);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Invite Desk starting");
+    // The keychain probe (a write, a read and a delete over D-Bus or the OS API) runs after the
+    // window is up: see `probe_keychain_later`. Until it answers, the keychain is assumed.
     let (secrets, keychain): (Arc<dyn SecretStore>, KeychainStatus) = match &config.secrets {
         Some(s) => (s.clone(), KeychainStatus::Available),
-        None => match probe_keychain() {
-            KeychainStatus::Available => (Arc::new(KeyringStore::new()), KeychainStatus::Available),
-            KeychainStatus::Unavailable { hint, detail } => {
-                tracing::warn!(%detail, "no usable keychain");
-                (
-                    Arc::new(NoKeychain::new(hint.clone(), detail.clone())),
-                    KeychainStatus::Unavailable { hint, detail },
-                )
-            }
-        },
+        None => (Arc::new(KeyringStore::new()), KeychainStatus::Available),
     };
     let store = app.store(paths.data_dir.join("settings.json"))?;
     let state = AppState::new(
@@ -115,10 +109,61 @@ pub fn init_state<R: Runtime>(
         keychain,
     )
     .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
+    if config.secrets.is_none() {
+        if let Ok(mut k) = state::lock(&state.keychain) {
+            k.status = "checking";
+        }
+    }
     app.manage(state);
     app.manage(royalti::RoyaltiSignIns::default());
     send::init(app)?;
+    if config.secrets.is_none() {
+        probe_keychain_later(app.clone());
+    }
     Ok(())
+}
+
+/// Probes the keychain on its own thread, so the page paints without waiting for it, then
+/// settles the state and tells the page (`keychain` event, the same view as `app_info`'s).
+fn probe_keychain_later<R: Runtime>(app: tauri::AppHandle<R>) {
+    std::thread::spawn(move || {
+        let status = probe_keychain();
+        let state = app.state::<AppState>();
+        let Ok(mut k) = state::lock(&state.keychain) else {
+            return;
+        };
+        // The owner may already have chosen "this session only": that choice stands.
+        if k.status != "checking" {
+            return;
+        }
+        *k = match status {
+            KeychainStatus::Available => state::KeychainView {
+                status: "available",
+                hint: None,
+                detail: None,
+            },
+            KeychainStatus::Unavailable { hint, detail } => {
+                tracing::warn!(%detail, "no usable keychain");
+                if let Err(e) = state
+                    .secrets
+                    .replace(Arc::new(NoKeychain::new(hint.clone(), detail.clone())))
+                {
+                    tracing::error!(error = %e, "could not switch away from the keychain");
+                }
+                if let Ok(mut p) = state::lock(&state.providers) {
+                    p.clear();
+                }
+                state::KeychainView {
+                    status: "unavailable",
+                    hint: Some(hint),
+                    detail: Some(detail),
+                }
+            }
+        };
+        let view = k.clone();
+        drop(k);
+        let _ = app.emit("keychain", view);
+    });
 }
 
 /// The store plugin hands out an `Arc<Store>`; the settings trait is implemented on the store.

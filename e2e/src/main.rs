@@ -108,10 +108,13 @@ async fn run() -> Res<usize> {
         "royalti",
         "desktop",
     ];
+    // Benchmarks run only when named.
+    let benches = ["bench-links"];
     let flows: Vec<&str> = if wanted.is_empty() {
         all.to_vec()
     } else {
         all.iter()
+            .chain(benches.iter())
             .copied()
             .filter(|f| wanted.iter().any(|w| w == f))
             .collect()
@@ -130,6 +133,7 @@ async fn run() -> Res<usize> {
             "netlify" => flows::netlify(&env).await,
             "royalti" => flows::royalti(&env).await,
             "desktop" => flows::desktop(&env).await,
+            "bench-links" => flows::bench_links(&env).await,
             _ => Ok(()),
         }
         .map_err(|e| format!("flow {f}: {e}"))?;

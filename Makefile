@@ -8,7 +8,7 @@ ifdef CI
 export CARGO_INCREMENTAL ?= 0
 endif
 
-.PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean bench-cli
+.PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean bench-cli bench-app bench-window
 
 setup:
 	@scripts/install-deps.sh
@@ -61,6 +61,14 @@ bench: bench-cli
 ## The CLI inviting 1,000 addresses at 50 ms sandbox latency vs a sequential curl loop.
 bench-cli:
 	$(CARGO) bench -p invite-cli --features test-secrets
+
+## Start-up: first paint and idle memory of the release build against a minimal Tauri 2 app.
+bench-app: setup
+	scripts/bench-app.sh
+
+## A 2,000-address links batch through the window (lag, memory) and the same batch headless.
+bench-window: setup
+	scripts/bench-window.sh
 
 clean:
 	$(CARGO) clean

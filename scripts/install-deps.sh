@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libdbus-1-dev
   # tests: real window, real keychain
   xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools dbus dbus-x11 imagemagick
+  # tests: another program reads what the app put on the clipboard
+  xclip
   # official-client contract tests
   nodejs npm python3 python3-venv
 )

@@ -249,42 +249,51 @@ pub struct ParsedView {
     pub checked_against_list: bool,
 }
 
+/// Parses a paste; the result stays in Rust (see [`crate::paste`]): the page gets the counts and
+/// the first `limit` rows.
 #[tauri::command]
 pub fn parse_recipients(
     state: State<'_, AppState>,
+    parses: State<'_, crate::paste::Parses>,
     workspace_id: Option<String>,
     text: String,
-) -> CmdResult<ParsedView> {
+    limit: Option<usize>,
+) -> CmdResult<crate::paste::ParsedPage> {
     if text.len() > MAX_PASTE_BYTES {
         return Err(CmdError::invalid(
             "Addresses",
             "this list is too long; split it into lists under 8 MB",
         ));
     }
-    invitations::parsed(
+    let view = invitations::parsed(
         &state,
         workspace_id.as_deref(),
         invite_core::parse::parse_recipients(&text),
-    )
+    )?;
+    Ok(parses.keep(view, limit, false))
 }
 
+/// Reads a CSV or TXT file; like [`parse_recipients`], plus the entries as paste-box lines.
 #[tauri::command]
 pub fn parse_csv(
     state: State<'_, AppState>,
+    parses: State<'_, crate::paste::Parses>,
     workspace_id: Option<String>,
     bytes: Vec<u8>,
-) -> CmdResult<ParsedView> {
+    limit: Option<usize>,
+) -> CmdResult<crate::paste::ParsedPage> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(CmdError::invalid(
             "File",
             "this file is too large; use a file under 16 MB",
         ));
     }
-    invitations::parsed(
+    let view = invitations::parsed(
         &state,
         workspace_id.as_deref(),
         invite_core::parse::parse_csv(&bytes),
-    )
+    )?;
+    Ok(parses.keep(view, limit, true))
 }
 
 // ---------------------------------------------------------------- invitations

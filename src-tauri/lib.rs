@@ -6,11 +6,13 @@
 //! - [`logging`]: the log file and the diagnostics text; [`notice`]: desktop notifications.
 
 pub mod commands;
+pub mod desktop;
 pub mod error;
 pub mod files;
 pub mod invitations;
 pub mod logging;
 pub mod notice;
+pub mod paste;
 pub mod royalti;
 pub mod send;
 pub mod settings;
@@ -20,7 +22,7 @@ pub mod workspaces;
 use std::sync::Arc;
 
 use invite_core::secret::{probe_keychain, KeychainStatus, KeyringStore, SecretStore};
-use tauri::{Manager, Runtime};
+use tauri::{Emitter, Manager, Runtime};
 use tauri_plugin_store::StoreExt;
 
 use crate::state::{AppConfig, AppState, NoKeychain, Paths};
@@ -30,6 +32,8 @@ use crate::state::{AppConfig, AppState, NoKeychain, Paths};
 pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
+        .manage(desktop::SavedFiles::default())
+        .manage(paste::Parses::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::use_session_store,
@@ -70,6 +74,14 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             send::outbox_notice,
             royalti::royalti_sign_in,
             royalti::royalti_add,
+            desktop::copy_text,
+            desktop::copy_invite_link,
+            desktop::export_history_as,
+            desktop::save_netlify_function_as,
+            desktop::show_in_folder,
+            desktop::page_painted,
+            paste::parsed_entries,
+            paste::enqueue_parsed,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }
@@ -84,18 +96,11 @@ pub fn init_state<R: Runtime>(
     std::fs::create_dir_all(&paths.data_dir)?;
     logging::init(&paths.log_dir);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Invite Desk starting");
+    // The keychain probe (a write, a read and a delete over D-Bus or the OS API) runs after the
+    // window is up: see `probe_keychain_later`. Until it answers, the keychain is assumed.
     let (secrets, keychain): (Arc<dyn SecretStore>, KeychainStatus) = match &config.secrets {
         Some(s) => (s.clone(), KeychainStatus::Available),
-        None => match probe_keychain() {
-            KeychainStatus::Available => (Arc::new(KeyringStore::new()), KeychainStatus::Available),
-            KeychainStatus::Unavailable { hint, detail } => {
-                tracing::warn!(%detail, "no usable keychain");
-                (
-                    Arc::new(NoKeychain::new(hint.clone(), detail.clone())),
-                    KeychainStatus::Unavailable { hint, detail },
-                )
-            }
-        },
+        None => (Arc::new(KeyringStore::new()), KeychainStatus::Available),
     };
     let store = app.store(paths.data_dir.join("settings.json"))?;
     let state = AppState::new(
@@ -106,10 +111,61 @@ pub fn init_state<R: Runtime>(
         keychain,
     )
     .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
+    if config.secrets.is_none() {
+        if let Ok(mut k) = state::lock(&state.keychain) {
+            k.status = "checking";
+        }
+    }
     app.manage(state);
     app.manage(royalti::RoyaltiSignIns::default());
     send::init(app)?;
+    if config.secrets.is_none() {
+        probe_keychain_later(app.clone());
+    }
     Ok(())
+}
+
+/// Probes the keychain on its own thread, so the page paints without waiting for it, then
+/// settles the state and tells the page (`keychain` event, the same view as `app_info`'s).
+fn probe_keychain_later<R: Runtime>(app: tauri::AppHandle<R>) {
+    std::thread::spawn(move || {
+        let status = probe_keychain();
+        let state = app.state::<AppState>();
+        let Ok(mut k) = state::lock(&state.keychain) else {
+            return;
+        };
+        // The owner may already have chosen "this session only": that choice stands.
+        if k.status != "checking" {
+            return;
+        }
+        *k = match status {
+            KeychainStatus::Available => state::KeychainView {
+                status: "available",
+                hint: None,
+                detail: None,
+            },
+            KeychainStatus::Unavailable { hint, detail } => {
+                tracing::warn!(%detail, "no usable keychain");
+                if let Err(e) = state
+                    .secrets
+                    .replace(Arc::new(NoKeychain::new(hint.clone(), detail.clone())))
+                {
+                    tracing::error!(error = %e, "could not switch away from the keychain");
+                }
+                if let Ok(mut p) = state::lock(&state.providers) {
+                    p.clear();
+                }
+                state::KeychainView {
+                    status: "unavailable",
+                    hint: Some(hint),
+                    detail: Some(detail),
+                }
+            }
+        };
+        let view = k.clone();
+        drop(k);
+        let _ = app.emit("keychain", view);
+    });
 }
 
 /// The store plugin hands out an `Arc<Store>`; the settings trait is implemented on the store.
@@ -142,7 +198,8 @@ fn resolve_paths<R: Runtime>(
 
 #[allow(clippy::expect_used)] // start-up: without a context there is no app to show an error in
 pub fn run() {
-    build(tauri::Builder::default(), AppConfig::from_env())
+    let config = AppConfig::from_env();
+    build(desktop::plugins(tauri::Builder::default(), &config), config)
         .run(tauri::generate_context!())
         .expect("error while running Invite Desk");
 }

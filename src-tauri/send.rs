@@ -31,6 +31,13 @@ pub struct SendState {
     notice: Option<OutboxNotice>,
 }
 
+impl SendState {
+    /// The outbox, for commands outside this module (the Save-dialog export).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+}
+
 impl std::fmt::Debug for SendState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SendState").finish_non_exhaustive()

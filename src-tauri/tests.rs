@@ -828,4 +828,53 @@ fn the_demo_answers_only_the_app_and_stops_when_removed() {
     t.call("remove_workspace", json!({"id": id})).unwrap();
     assert_eq!(raw_status(&addr, "GET", "/health", "", ""), 0);
     assert!(std::net::TcpStream::connect(&addr).is_err());
+
+#[test]
+fn a_parse_stays_in_rust_and_is_paged_and_invited_by_id() {
+    let t = app();
+    let text: String = (0..5_000).map(|i| format!("p{i}@example.com\n")).collect();
+    let r = t
+        .call(
+            "parse_recipients",
+            json!({"workspaceId": null, "text": text, "limit": 50}),
+        )
+        .unwrap();
+    assert_eq!(r["total"], 5_000);
+    assert_eq!(r["counts"]["valid"], 5_000);
+    assert_eq!(r["entries"].as_array().unwrap().len(), 50);
+    let id = r["parseId"].as_u64().unwrap();
+    let more = t
+        .call(
+            "parsed_entries",
+            json!({"parseId": id, "offset": 4_998, "limit": 10}),
+        )
+        .unwrap();
+    let more: Vec<&str> = more
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(more, ["p4998@example.com", "p4999@example.com"]);
+    // Inviting names the parse; an unknown parse or workspace is refused in plain words.
+    assert_eq!(
+        t.kind_of(
+            "enqueue_parsed",
+            json!({"workspaceId": "nope", "parseId": id, "options": {}})
+        ),
+        "unknown_workspace"
+    );
+    assert_eq!(
+        t.kind_of(
+            "enqueue_parsed",
+            json!({"workspaceId": "nope", "parseId": 999_999, "options": {}})
+        ),
+        "invalid_input"
+    );
+    // A file comes back as paste-box lines as well.
+    let csv = b"name,email\n\"Smith, Ann\",ann@example.com\n".to_vec();
+    let r = t
+        .call("parse_csv", json!({"workspaceId": null, "bytes": csv}))
+        .unwrap();
+    assert_eq!(r["lines"], "\"Smith, Ann\" <ann@example.com>");
 }

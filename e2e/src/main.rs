@@ -2,9 +2,10 @@
 //! WebKitWebDriver. Run by `scripts/e2e.sh` under Xvfb, a private D-Bus session and an unlocked
 //! gnome-keyring, with its own HOME. Screenshots of every step go to target/e2e-screenshots/.
 //!
-//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`, `netlify`, `royalti`.
+//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`, `netlify`, `royalti`, `desktop`.
 
 mod driver;
+mod filemanager;
 mod flows;
 mod leak;
 mod notifications;
@@ -17,7 +18,7 @@ use std::time::Instant;
 use driver::{Ctx, Res, Shots};
 
 /// Where the workspace lives (e2e/..).
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(PathBuf::from)
@@ -112,6 +113,11 @@ async fn run() -> Res<usize> {
     let home = PathBuf::from(std::env::var("HOME").ctx("HOME")?);
     let started = std::time::SystemTime::now();
     let app = capture_output(&app, &home)?;
+    // A native Save dialog can't be driven through WebDriver: the debug build answers it with
+    // this folder (src-tauri/desktop.rs, SAVE_DIALOG_SEAM). The apps inherit it via tauri-driver.
+    let saved = home.join("Saved");
+    std::fs::create_dir_all(&saved).ctx("creating the Save dialog's folder")?;
+    std::env::set_var("INVITE_DESK_TEST_SAVE_DIR", &saved);
     let env = Env {
         app,
         started,
@@ -133,11 +139,15 @@ async fn run() -> Res<usize> {
         "demo",
         "netlify",
         "royalti",
+        "desktop",
     ];
+    // Benchmarks run only when named.
+    let benches = ["bench-links"];
     let flows: Vec<&str> = if wanted.is_empty() {
         all.to_vec()
     } else {
         all.iter()
+            .chain(benches.iter())
             .copied()
             .filter(|f| wanted.iter().any(|w| w == f))
             .collect()
@@ -155,6 +165,8 @@ async fn run() -> Res<usize> {
             "demo" => flows::demo(&env).await,
             "netlify" => flows::netlify(&env).await,
             "royalti" => flows::royalti(&env).await,
+            "desktop" => flows::desktop(&env).await,
+            "bench-links" => flows::bench_links(&env).await,
             _ => Ok(()),
         }
         .map_err(|e| format!("flow {f}: {e}"))?;

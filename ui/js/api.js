@@ -83,8 +83,12 @@ export const royaltiSignIn = (baseUrl, email, password) => call('royalti_sign_in
 export const royaltiAdd = (signInId, picks, keepSignedIn) => call('royalti_add', { signInId, picks, keepSignedIn });
 
 // ---- invite ----
-export const parseRecipients = (workspaceId, text) => call('parse_recipients', { workspaceId, text });
-export const parseCsv = (workspaceId, bytes) => call('parse_csv', { workspaceId, bytes });
+/** Counts plus the first `limit` rows; the whole result stays in Rust under `parseId`. */
+export const parseRecipients = (workspaceId, text, limit = null) => call('parse_recipients', { workspaceId, text, limit });
+export const parseCsv = (workspaceId, bytes, limit = null) => call('parse_csv', { workspaceId, bytes, limit });
+export const parsedEntries = (parseId, offset, limit) => call('parsed_entries', { parseId, offset, limit });
+/** Invites the valid addresses of a parse with {message, redirectUrl, sendEmail}. */
+export const enqueueParsed = (workspaceId, parseId, options) => call('enqueue_parsed', { workspaceId, parseId, options });
 export const enqueueInvites = (workspaceId, requests) => call('enqueue_invites', { workspaceId, requests });
 export const batchStatus = (batchId) => call('batch_status', { batchId });
 export const stopBatch = (batchId) => call('stop_batch', { batchId });
@@ -100,6 +104,19 @@ export const queryInvitations = (workspaceId, query) => call('query_invitations'
 export const resendInvite = (workspaceId, invite) => call('resend_invite', { workspaceId, invite });
 export const cancelInvite = (workspaceId, invite) => call('cancel_invite', { workspaceId, invite });
 export const inviteLink = (workspaceId, invite) => call('invite_link', { workspaceId, invite });
+/** Fetches the link and puts it on the clipboard in Rust: the link never passes through the page. */
+export const copyInviteLink = (workspaceId, invite) => call('copy_invite_link', { workspaceId, invite });
+
+// ---- desktop ----
+/** The system clipboard, written from Rust (works after an await, on every OS). */
+export const copyText = (text) => call('copy_text', { text });
+/** Native Save dialog; resolves {path, name}, or null when the owner cancelled. */
+export const exportHistoryAs = (filter) => call('export_history_as', { filter });
+export const saveNetlifyFunctionAs = () => call('save_netlify_function_as');
+/** Opens the file manager on a file Invite Desk saved, with the file selected. */
+export const showInFolder = (path) => call('show_in_folder', { path });
+/** Tells Rust when the first frame with content was drawn (the start-up benchmark reads it). */
+export const pagePainted = (at) => call('page_painted', { at });
 
 // ---- history ----
 export const history = (filter) => call('history', { filter });

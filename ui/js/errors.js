@@ -3,13 +3,14 @@
 // headline; this table adds the next step; the server's words go in a "Details" disclosure.
 
 import { el } from './ui.js';
+import { app } from './store.js';
 
 const NEXT = {
   invalid_input: 'Check the highlighted field and try again.',
   invalid_email: 'Correct the address, or remove it from the list.',
   invalid_url: 'Use the full address that starts with https:// (plain http:// only works for this computer).',
-  not_admin: 'Use a key or account that is allowed to invite people. For Supabase, that is the secret (service_role) key from Project Settings → API.',
-  wrong_key: 'Copy the other key from the same page and paste it here.',
+  not_admin: 'Use a key or account that is allowed to invite people.',
+  wrong_key: 'Check which key the service asks for and paste that one here.',
   signed_out: 'Sign in again in Workspaces. Nothing you were doing is lost: waiting invitations are sent after you sign in.',
   already_member: 'Nothing to do: this person can already sign in.',
   not_pending: 'Refresh the list to see where this invitation stands now.',
@@ -30,22 +31,63 @@ const NEXT = {
   internal: 'Try again. If it keeps happening, restart Invite Desk and copy the diagnostics for support.',
 };
 
+// Where the next step depends on the service, its own words: a Netlify owner must never be told
+// about Supabase's service_role key.
+const BY_SERVICE = {
+  not_admin: {
+    supabase: 'Use the secret key (starts with sb_secret_) or the legacy service_role key from Project Settings → API Keys; the anon or publishable key can’t invite.',
+    gotrue: 'Use the server’s GOTRUE_JWT_SECRET (or its operator token); on Supabase’s GoTrue, the admin role must be one listed in GOTRUE_JWT_ADMIN_ROLES.',
+    netlify: 'Sign in with an Identity user that has the role “admin” on this site, and check that the Invite Desk function is deployed.',
+    royalti: 'Use a workspace API key (starts with RWAK) or an account that is an owner or admin of this workspace.',
+  },
+  wrong_key: {
+    supabase: 'Copy the secret key (sb_secret_…) or the service_role key from Project Settings → API Keys and paste it here.',
+    gotrue: 'Paste the GOTRUE_JWT_SECRET value from the server’s environment, not a token made from it.',
+    netlify: 'Enter the email and password of your Identity user on this site.',
+    royalti: 'Paste a workspace API key from Settings → API keys (it starts with RWAK).',
+  },
+  secret_missing: {
+    netlify: 'Open Workspaces and sign in to this site again.',
+    royalti: 'Open Workspaces and sign in to this workspace again.',
+  },
+  rate_limited: {
+    supabase: 'Nothing is lost: the waiting invitations are sent automatically when Supabase allows (its built-in email service sends only a few emails an hour). You can create links to copy instead.',
+    netlify: 'Nothing is lost: the waiting invitations are sent automatically when Netlify allows.',
+    royalti: 'Nothing is lost: the waiting invitations are sent automatically when Royalti allows.',
+  },
+  wrong_server: {
+    supabase: 'Check the Project URL: Project Settings → Data API in the Supabase dashboard.',
+    gotrue: 'Check the server address: GoTrue’s /health page should load there.',
+    netlify: 'Check the site address: Site configuration → General → Site details in Netlify.',
+  },
+};
+
+/** The service the error is about: the one the caller names, else the current workspace's. */
+function serviceOf(service) {
+  if (service) return service;
+  const ws = app.current();
+  return ws ? ws.kind : null;
+}
+
 const FALLBACK_TITLE = {
   internal: 'Something went wrong inside Invite Desk.',
 };
 
-/** The plain sentence and the next step for an error from api.js. */
-export function explain(err) {
+/** The plain sentence and the next step for an error from api.js. `service` (supabase, gotrue,
+ *  netlify, royalti) picks that service's next step; by default the current workspace's. */
+export function explain(err, service = null) {
   const e = err && typeof err === 'object' ? err : { kind: 'internal', message: String(err) };
   const kind = NEXT[e.kind] ? e.kind : 'internal';
   const title = e.message || FALLBACK_TITLE[kind] || FALLBACK_TITLE.internal;
-  return { kind: e.kind || 'internal', title, next: NEXT[kind], detail: e.detail || null };
+  const svc = serviceOf(service);
+  const next = (BY_SERVICE[kind] && svc && BY_SERVICE[kind][svc]) || NEXT[kind];
+  return { kind: e.kind || 'internal', title, next, detail: e.detail || null, service: svc };
 }
 
 /** A box with the sentence, the next step and a Details disclosure. */
-export function errorBox(err, { compact = false, retry = null } = {}) {
-  const x = explain(err);
-  const box = el('div', { class: 'error-box', role: 'alert', 'data-kind': x.kind });
+export function errorBox(err, { compact = false, retry = null, service = null } = {}) {
+  const x = explain(err, service);
+  const box = el('div', { class: 'error-box', role: 'alert', 'data-kind': x.kind, 'data-service': x.service || undefined });
   box.append(el('p', { class: 'err-title' }, x.title));
   if (!compact || x.kind !== 'invalid_input') box.append(el('p', { class: 'err-next' }, x.next));
   if (retry) {

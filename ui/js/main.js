@@ -56,6 +56,13 @@ function renderSwitcher() {
 
 async function start() {
   const nav = { show, current: () => current };
+  // The keychain is probed after the window is up; its answer comes as an event. Listening
+  // before asking app_info means the answer can't slip between the two.
+  await api.on('keychain', (k) => {
+    if (!app.info) return;
+    app.info.keychain = k;
+    banners.refreshKeychain();
+  });
   try {
     app.info = await api.appInfo();
   } catch (e) {
@@ -92,6 +99,8 @@ async function start() {
     document.getElementById('banners').append(errorBox(e));
     show(current);
   }
+  // The first screen is built: report the frame that shows it (start-up benchmark, log).
+  requestAnimationFrame(() => requestAnimationFrame(() => api.pagePainted(Date.now()).catch(() => {})));
   await watchOutbox();
   document.body.dataset.ready = 'true';
 }

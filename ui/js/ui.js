@@ -1,6 +1,8 @@
 // Small DOM helpers shared by the views. No framework: elements are built with `el` and text is
 // always set as text (never innerHTML), so nothing from a server or a paste can inject markup.
 
+import * as api from './api.js';
+
 /** Creates an element: el('button', {class: 'btn', onclick: f}, 'Text', child…). */
 /** The services by the names owners know them. */
 export const KIND_LABEL = { supabase: 'Supabase', gotrue: 'Self-hosted GoTrue', netlify: 'Netlify Identity', royalti: 'Royalti' };
@@ -28,13 +30,19 @@ export function clear(node) {
 }
 
 let toastTimer = null;
-/** A short, polite message at the bottom of the window. */
-export function toast(text) {
+/** A short, polite message at the bottom of the window; with `action` ({label, run}) a button
+ *  beside it, and the toast stays long enough to reach it with the keyboard. */
+export function toast(text, action = null) {
   const t = document.getElementById('toast');
-  t.textContent = text;
+  clear(t);
+  t.append(el('span', { class: 'toast-text' }, text));
+  t.classList.toggle('has-action', !!action);
+  if (action) {
+    t.append(el('button', { type: 'button', class: 'btn small toast-action', onclick: () => { t.classList.remove('show'); action.run(); } }, action.label));
+  }
   t.classList.add('show');
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => t.classList.remove('show'), 2600);
+  toastTimer = setTimeout(() => t.classList.remove('show'), action ? 10000 : 2600);
 }
 
 /** Asks a yes/no question in a modal; resolves true on confirm. Esc = keep. */
@@ -78,20 +86,14 @@ export function promptDialog({ title, label, value = '', hint = '', ok = 'OK', t
   });
 }
 
-/** Copies text to the clipboard; falls back to a hidden textarea where the async API is refused. */
+/** Copies text to the system clipboard through Rust: WebKit refuses a page's clipboard write
+ *  that is not directly in the click (macOS), and Rust's works on every OS. */
 export async function copyText(text) {
   try {
-    await navigator.clipboard.writeText(text);
+    await api.copyText(text);
     return true;
   } catch {
-    const ta = el('textarea', { class: 'visually-hidden', 'aria-hidden': 'true' });
-    ta.value = text;
-    document.body.append(ta);
-    ta.select();
-    let ok = false;
-    try { ok = document.execCommand('copy'); } catch { ok = false; }
-    ta.remove();
-    return ok;
+    return false;
   }
 }
 

@@ -91,6 +91,33 @@ impl ParseResult {
             .collect()
     }
 
+    /// The entries as the lines of a paste box that [`parse_recipients`] reads back to the same
+    /// addresses and names: `Name <address>` (the name quoted when it holds a comma, a quote or
+    /// an angle bracket) or the address alone for usable entries, the text as given for entries
+    /// that are not addresses. Repeats and addresses already invited or members are left out.
+    /// Used to show an imported file in the paste box.
+    pub fn to_lines(&self) -> String {
+        let mut out = String::new();
+        for e in &self.entries {
+            let line = match (&e.status, &e.email) {
+                (EntryStatus::Valid, Some(email)) => match &e.name {
+                    Some(name) if name.contains([',', ';', '"', '<', '>', '(', ')', ':']) => {
+                        format!("\"{}\" <{email}>", name.replace('"', "'"))
+                    }
+                    Some(name) => format!("{name} <{email}>"),
+                    None => email.clone(),
+                },
+                (EntryStatus::Invalid { .. }, _) => e.input.clone(),
+                _ => continue,
+            };
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&line);
+        }
+        out
+    }
+
     /// How many entries have each status.
     pub fn counts(&self) -> ParseCounts {
         let mut c = ParseCounts::default();
@@ -126,7 +153,7 @@ pub fn parse_recipients(text: &str) -> ParseResult {
     b.finish()
 }
 
-/// Reads a CSV or TXT file: a UTF-8 (BOM or not), UTF-16 or Latin-1 file, with `,`, `;` or tab
+/// Reads a CSV or TXT file: UTF-8 (BOM or not), UTF-16 or Windows-1252 (see [`decode`]), with `,`, `;` or tab
 /// between cells (sniffed from the first line, or Excel's `sep=` line).
 ///
 /// The address column is the one named email / e-mail / mail / "email address" (any case);
@@ -1037,34 +1064,49 @@ fn push_ascii_domain(domain: &str, out: &mut String) -> std::result::Result<(), 
 // ----------------------------------------------------------------------------------------------
 // CSV
 
-/// Text from a file: UTF-8 (with or without BOM), UTF-16 with BOM, or else Latin-1.
-fn decode(bytes: &[u8]) -> String {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return String::from_utf8_lossy(rest).into_owned();
+/// Text from a file, as Excel, Numbers and text editors write it: a BOM decides (UTF-8, UTF-16
+/// LE/BE: Excel's "Unicode Text"); without one, valid UTF-8 is UTF-8, text with a NUL in most
+/// ASCII positions is UTF-16 without its BOM, and anything else is Windows-1252 (Excel's "CSV"
+/// on Windows in Western locales; a superset of Latin-1 that also has €, ’ and Š).
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        return text.into_owned();
     }
-    let utf16 = |rest: &[u8], le: bool| {
-        let units = rest.chunks_exact(2).map(|c| {
-            if le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            }
-        });
-        char::decode_utf16(units)
-            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect::<String>()
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    let encoding = match utf16_without_bom(bytes) {
+        Some(true) => encoding_rs::UTF_16LE,
+        Some(false) => encoding_rs::UTF_16BE,
+        None => encoding_rs::WINDOWS_1252,
     };
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return utf16(rest, true);
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    text.into_owned()
+}
+
+/// `Some(true)` for UTF-16 LE, `Some(false)` for BE, judged on the first 1,024 bytes: in a CSV of
+/// addresses nearly every character is ASCII, so one byte of each pair is NUL.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let head = &bytes[..bytes.len().min(1024) & !1];
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
     }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return utf16(rest, false);
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        // Excel on Windows saves "CSV" in the ANSI code page; Latin-1 gets names mostly right
-        // and addresses entirely right.
-        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+    let odd_nuls = head
+        .chunks_exact(2)
+        .filter(|p| p[1] == 0 && p[0] != 0)
+        .count();
+    let even_nuls = head
+        .chunks_exact(2)
+        .filter(|p| p[0] == 0 && p[1] != 0)
+        .count();
+    if odd_nuls * 10 >= pairs * 9 {
+        Some(true)
+    } else if even_nuls * 10 >= pairs * 9 {
+        Some(false)
+    } else {
+        None
     }
 }
 

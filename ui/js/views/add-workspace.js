@@ -176,8 +176,10 @@ function netlifyFunctionPanel() {
   const actions = el('div', { class: 'file-row' },
     el('button', { type: 'button', class: 'btn', id: 'fn-save', onclick: async () => {
       try {
-        const path = await api.saveNetlifyFunction('invite-desk.mjs');
-        status.textContent = `Saved to ${path}`;
+        const saved = await api.saveNetlifyFunctionAs();
+        if (!saved) return;
+        status.textContent = `Saved to ${saved.path}`;
+        toast(`Saved ${saved.name}`, { label: 'Show in folder', run: () => api.showInFolder(saved.path).catch((e) => clear(status).append(errorBox(e))) });
       } catch (e) { clear(status).append(errorBox(e)); }
     } }, 'Save function file…'),
     el('button', { type: 'button', class: 'btn', onclick: async () => {
@@ -267,7 +269,7 @@ function renderDetails(kind) {
         show(answer, okAnswer(report));
       } catch (e) {
         checked = null;
-        show(answer, errorBox(e));
+        show(answer, errorBox(e, { service: svc.kind }));
       } finally { busy(false); }
     });
     form.addEventListener('submit', async (ev) => {
@@ -284,7 +286,7 @@ function renderDetails(kind) {
         await reloadWorkspaces();
         onDone?.(ws);
       } catch (e) {
-        show(answer, errorBox(e));
+        show(answer, errorBox(e, { service: svc.kind }));
         busy(false);
       }
     });

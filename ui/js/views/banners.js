@@ -56,6 +56,11 @@ function renderKeychain() {
   box.prepend(b);
 }
 
+/** The keychain probe answered after start-up (or the owner's choice changed it): redraw. */
+export function refreshKeychain() {
+  if (box) renderKeychain();
+}
+
 /** Shows (or updates) "Resuming N invitations for X" with Pause / Resume / Cancel. */
 export function showResume({ batchId, workspaceId, workspaceName, remaining, paused }) {
   let b = resumeBanners.get(batchId);

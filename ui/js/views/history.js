@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
-import { el, clear, when, plural, debounce, promptDialog } from '../ui.js';
+import { el, clear, when, plural, debounce, toast } from '../ui.js';
 import { errorBox } from '../errors.js';
 
 const PAGE = 100;
@@ -93,12 +93,13 @@ async function render() {
       el('button', { type: 'button', class: 'btn small', disabled: to >= r.total, onclick: () => { f.offset += PAGE; render(); } }, 'Next')));
 }
 
+// The native Save dialog opens on Downloads with a dated name; the file opens in Excel, Numbers
+// or Google Sheets (UTF-8 with a BOM, so accented names survive Excel).
 async function exportCsv() {
-  const stamp = new Date().toISOString().slice(0, 10);
-  const name = await promptDialog({ title: 'Export history as CSV', label: 'File name', value: `invite-desk-history-${stamp}.csv`, ok: 'Export', hint: 'Saved in your Downloads folder. Opens in Excel, Numbers or Google Sheets.' });
-  if (name === null) return;
   try {
-    const path = await api.exportHistory({ ...filter(), offset: 0, limit: null }, name);
-    clear(status).append(`Saved ${path}`);
+    const saved = await api.exportHistoryAs({ ...filter(), offset: 0, limit: null });
+    if (!saved) return;
+    clear(status).append(`Saved ${saved.path}`);
+    toast(`Saved ${saved.name}`, { label: 'Show in folder', run: () => api.showInFolder(saved.path).catch((e) => clear(status).append(errorBox(e))) });
   } catch (e) { clear(status).append(errorBox(e)); }
 }

@@ -4,7 +4,7 @@
 
 import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
-import { el, clear, toast, confirmDialog, copyText, when, plural, debounce } from '../ui.js';
+import { el, clear, toast, confirmDialog, when, plural, debounce } from '../ui.js';
 import { errorBox, explain } from '../errors.js';
 
 const PAGE = 50;
@@ -177,8 +177,8 @@ async function resend(ws, inv) {
 
 async function copyLink(ws, inv) {
   try {
-    const link = await api.inviteLink(ws.id, ref(inv));
-    if (await copyText(link)) toast(`Link for ${inv.email} copied`);
+    await api.copyInviteLink(ws.id, ref(inv));
+    toast(`Link for ${inv.email} copied`);
   } catch (e) { clear(status).append(errorBox(e)); }
 }
 

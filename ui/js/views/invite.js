@@ -5,6 +5,7 @@ import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
 import { el, clear, toast, copyText, clock, plural, debounce, KIND_LABEL } from '../ui.js';
 import { errorBox, explain } from '../errors.js';
+import { windowedList } from '../windowed.js';
 
 const MAX_CHIPS = 400;
 
@@ -23,6 +24,12 @@ let capsFor = null;
 let batch = null; // {batchId, workspaceId}
 let lastStatus = null;
 let statusTimer = null;
+let fetching = false; // one batch_status in flight at a time
+let dirty = false; // an event came since the last read
+let lastFetch = 0;
+let card = null; // the results card's parts, built once per batch and updated in place
+let live; // the aria-live region: a short summary, never the list
+let lastAnnounced = { text: '', at: 0 };
 
 export function mount(sec) {
   section = sec;
@@ -40,6 +47,7 @@ export function mount(sec) {
   optionsBox = el('div', { id: 'invite-options' });
   sendBtn = el('button', { type: 'submit', class: 'btn primary big', id: 'invite-send', disabled: true }, 'Invite people');
   resultsCard = el('section', { class: 'card', id: 'results-card', 'aria-labelledby': 'results-title', hidden: true });
+  live = el('p', { class: 'visually-hidden', id: 'results-live', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
 
   const form = el('form', { id: 'invite-form', class: 'card', novalidate: true },
     el('label', { for: 'invite-text', class: 'label' }, el('h2', { class: 'flush' }, 'Who do you want to invite?')),
@@ -58,6 +66,7 @@ export function mount(sec) {
     el('div', { class: 'view-head' }, el('div', {}, el('h1', { id: 'invite-title' }, 'Invite people'), subtitle)),
     form,
     resultsCard,
+    live,
   );
 
   const reparse = debounce(() => parseText(), 150);
@@ -123,7 +132,7 @@ async function parseText() {
   const value = text.value;
   if (!value.trim()) { parsed = null; renderChips(); return; }
   try {
-    const r = await api.parseRecipients(ws ? ws.id : null, value);
+    const r = await api.parseRecipients(ws ? ws.id : null, value, MAX_CHIPS);
     if (text.value !== value) return; // a newer parse is on its way
     parsed = r;
     renderChips();
@@ -137,9 +146,8 @@ async function readFile(file) {
   try {
     const buf = new Uint8Array(await file.arrayBuffer());
     const r = await api.parseCsv(ws ? ws.id : null, Array.from(buf));
-    const valid = r.entries.filter((e) => e.email && e.status.kind === 'valid').map((e) => (e.name ? `${e.name} <${e.email}>` : e.email));
-    const others = r.entries.filter((e) => e.status.kind !== 'valid' && e.status.kind !== 'duplicate').map((e) => e.input);
-    text.value = [...valid, ...others].join('\n');
+    // Rust gives the file back as paste-box lines ("Name <address>"), read again like a paste.
+    text.value = r.lines || '';
     toast(`Read ${file.name}: ${plural(r.counts.valid, 'address', 'addresses')}`);
     await parseText();
   } catch (e) {
@@ -158,18 +166,46 @@ function chipClass(kind) {
   return { valid: 'valid', invalid: 'invalid', duplicate: 'duplicate', alreadyMember: 'member', alreadyInvited: 'invited' }[kind] || 'valid';
 }
 
+function chip(e) {
+  const kind = e.status.kind;
+  const note = NOTE[kind] ? NOTE[kind](e.status) : '';
+  return el('li', { class: `chip ${chipClass(kind)}`, 'data-status': kind, title: e.input },
+    el('span', { class: 'chip-addr' }, e.email || e.input),
+    note ? el('span', { class: 'chip-note' }, `— ${note}`) : el('span', { class: 'visually-hidden' }, ', valid'));
+}
+
 function renderChips() {
   clear(chipsBox);
   const entries = parsed ? parsed.entries : [];
-  for (const e of entries.slice(0, MAX_CHIPS)) {
-    const kind = e.status.kind;
-    const note = NOTE[kind] ? NOTE[kind](e.status) : '';
-    chipsBox.append(el('li', { class: `chip ${chipClass(kind)}`, 'data-status': kind, title: e.input },
-      el('span', { class: 'chip-addr' }, e.email || e.input),
-      note ? el('span', { class: 'chip-note' }, `— ${note}`) : el('span', { class: 'visually-hidden' }, ', valid')));
-  }
-  if (entries.length > MAX_CHIPS) chipsBox.append(el('li', { class: 'chip duplicate' }, `+ ${entries.length - MAX_CHIPS} more`));
+  for (const e of entries) chipsBox.append(chip(e));
+  moreChips();
   renderSummary();
+}
+
+// Rust sends the first rows only (a 100,000-line paste stays in Rust); more come on demand,
+// a page at a time.
+function moreChips() {
+  const total = parsed ? parsed.total ?? parsed.entries.length : 0;
+  const shown = parsed ? parsed.entries.length : 0;
+  if (total <= shown) return;
+  const forParse = parsed.parseId;
+  const btn = el('button', { type: 'button', class: 'btn small', id: 'chips-more' }, `Show ${Math.min(MAX_CHIPS, total - shown)} more of ${total - shown}`);
+  const item = el('li', { class: 'chip-more' }, btn);
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      const next = await api.parsedEntries(forParse, shown, MAX_CHIPS);
+      if (!parsed || parsed.parseId !== forParse) return;
+      parsed.entries = parsed.entries.concat(next);
+      item.remove();
+      for (const e of next) chipsBox.append(chip(e));
+      moreChips();
+      document.getElementById('chips-more')?.focus(); // the keyboard stays where it was
+    } catch (e) {
+      item.replaceChildren(errorBox(e, { compact: true }));
+    }
+  });
+  chipsBox.append(item);
 }
 
 function renderSummary() {
@@ -227,11 +263,11 @@ function renderOptions() {
   optionsBox.append(fs);
 }
 
-function requestsFor(emails) {
+function inviteOptions() {
   const message = document.getElementById('invite-message')?.value.trim() || null;
   const redirectUrl = document.getElementById('invite-redirect')?.value.trim() || null;
   const sendEmail = !document.getElementById('delivery-link')?.checked;
-  return emails.map((email) => ({ email, message, redirectUrl, sendEmail }));
+  return { message, redirectUrl, sendEmail };
 }
 
 // ---------------------------------------------------------------- sending
@@ -240,13 +276,15 @@ async function send() {
   const ws = app.current();
   if (!ws || !parsed) return;
   if (lastStatus && !lastStatus.finished) return;
-  const emails = parsed.entries.filter((e) => e.status.kind === 'valid' && e.email).map((e) => e.email);
-  if (!emails.length) { toast('No valid addresses to invite'); return; }
+  if (!parsed.counts.valid) { toast('No valid addresses to invite'); return; }
   sendBtn.disabled = true;
   try {
-    const r = await api.enqueueInvites(ws.id, requestsFor(emails));
+    // The addresses stay in Rust: the page names the parse and the options.
+    const r = await api.enqueueParsed(ws.id, parsed.parseId, inviteOptions());
     batch = { batchId: r.batchId, workspaceId: ws.id };
     lastStatus = r;
+    card = null;
+    lastAnnounced = { text: '', at: 0 };
     renderResults();
     text.value = '';
     parsed = null;
@@ -255,22 +293,44 @@ async function send() {
     resultsCard.scrollIntoView({ block: 'start', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
   } catch (e) {
     resultsCard.hidden = false;
+    card = null;
     clear(resultsCard).append(el('h2', { id: 'results-title' }, 'Results'), errorBox(e));
     sendBtn.disabled = false;
   }
 }
 
+// Events come per job (dozens a second in a big batch): they only mark the batch dirty. It is
+// read at most every 200 ms, one read in flight, drawn on the next animation frame.
 function onOutboxEvent(ev) {
   if (!batch || !ev || (ev.batchId && ev.batchId !== batch.batchId)) return;
-  // Events arrive a few times a second; read the batch once per frame at most.
-  if (statusTimer) return;
-  statusTimer = setTimeout(async () => {
-    statusTimer = null;
-    try {
-      lastStatus = await api.batchStatus(batch.batchId);
+  dirty = true;
+  scheduleStatus();
+}
+
+function scheduleStatus() {
+  if (fetching || statusTimer) return;
+  const wait = Math.max(0, 200 - (performance.now() - lastFetch));
+  statusTimer = setTimeout(() => { statusTimer = null; requestAnimationFrame(readStatus); }, wait);
+}
+
+async function readStatus() {
+  if (!dirty || !batch || fetching) return;
+  dirty = false;
+  fetching = true;
+  lastFetch = performance.now();
+  const id = batch.batchId;
+  try {
+    const s = await api.batchStatus(id);
+    if (batch && batch.batchId === id) {
+      lastStatus = s;
       renderResults();
-    } catch (e) { console.warn('batch status', e); }
-  }, 100);
+    }
+  } catch (e) {
+    console.warn('batch status', e);
+  } finally {
+    fetching = false;
+    if (dirty) scheduleStatus();
+  }
 }
 
 // Why a job waits, from its last error: offline, the email limit, or another limit.
@@ -298,55 +358,100 @@ const PILL_TEXT = { invited: 'Invited', linked: 'Link', updated: 'Re-sent', alre
 
 const UNSENT = new Set(['queued', 'sending', 'waiting', 'uncertain', 'paused']);
 
+// What changes a row's look: a row is rebuilt only when this changes.
+const rowKey = (j) => `${j.state}|${j.link || ''}|${j.error ? `${j.error.kind}|${j.error.message}|${j.error.detail || ''}` : ''}|${j.nextAttemptAt || ''}`;
+
+function renderRow(j, i, n) {
+  const outcome = (OUTCOME[j.state] || (() => j.state))(j);
+  const actions = el('div', { class: 'row-actions' });
+  if (j.link) actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'copy', onclick: async () => { if (await copyText(j.link)) toast(`Link for ${j.email} copied`); } }, 'Copy link'));
+  if (j.state === 'failed' || j.state === 'cancelled') {
+    actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'retry', onclick: () => retry(j) }, 'Retry'));
+  } else if (j.state === 'paused') {
+    // The whole workspace waits (signed out, or paused by hand): resuming it lets this go too.
+    actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'resume', onclick: () => resume() }, 'Resume'));
+  }
+  const row = el('li', { 'data-email': j.email, 'data-state': j.state, 'aria-posinset': String(i + 1), 'aria-setsize': String(n) },
+    el('span', { class: 'addr' }, j.email),
+    el('span', { class: 'outcome' }, el('span', { class: `pill ${PILL[j.state] || ''}` }, PILL_TEXT[j.state] || j.state), ' ', outcome),
+    actions);
+  if (j.error && j.error.detail && j.state !== 'waiting') {
+    const d = el('details', { class: 'hint' }, el('summary', {}, 'Details'), el('pre', {}, j.error.detail));
+    row.querySelector('.outcome').append(d);
+  }
+  return row;
+}
+
+/** The card's parts, built once per batch; later updates change text and the visible rows only. */
+function buildCard() {
+  resultsCard.hidden = false;
+  clear(resultsCard);
+  const c = {};
+  c.title = el('h2', { id: 'results-title', class: 'flush' });
+  c.stopSlot = el('span');
+  c.bar = el('div', { class: 'bar' });
+  c.progress = el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-label': 'Progress' }, c.bar);
+  c.counts = el('span', { class: 'progress-counts', id: 'progress-counts' });
+  c.bannerSlot = el('div');
+  c.viewport = el('div', { class: 'results-viewport', tabindex: '-1' });
+  c.ul = el('ul', { class: 'results', id: 'results', role: 'list', 'aria-labelledby': 'results-title' });
+  c.viewport.append(c.ul);
+  c.list = windowedList(c.viewport, c.ul, { key: (j) => j.id, version: rowKey, render: renderRow });
+  c.stopBtn = el('button', { type: 'button', class: 'btn', id: 'invite-stop', onclick: stop }, 'Stop');
+  c.banner = el('div', { class: 'banner warn', role: 'status' },
+    el('span', { class: 'banner-text' }, 'The server only sends a few invitation emails per hour. The rest wait and go out by themselves — or create links now and send them yourself.'),
+    el('span', { class: 'banner-actions' }, el('button', { type: 'button', class: 'btn small', id: 'switch-links', onclick: switchLinks }, 'Create links instead')));
+  resultsCard.append(
+    el('div', { class: 'toolbar' }, c.title, el('span', { class: 'spacer' }), c.stopSlot),
+    el('div', { class: 'progress-row' }, c.progress, c.counts),
+    c.bannerSlot,
+    c.viewport,
+  );
+  return c;
+}
+
+function setChild(slot, node) {
+  if (node ? slot.firstChild !== node : slot.firstChild) {
+    clear(slot);
+    if (node) slot.append(node);
+  }
+}
+
 function renderResults() {
   const s = lastStatus;
   if (!s) return;
-  resultsCard.hidden = false;
-  clear(resultsCard);
+  if (!card) card = buildCard();
   const done = s.total - s.counts.queued - s.counts.sending - s.counts.waiting - s.counts.uncertain - s.counts.paused;
   const pct = s.total ? Math.round((done / s.total) * 100) : 0;
+  card.title.textContent = s.finished ? 'Results' : `Inviting ${plural(s.total, 'person', 'people')}…`;
   // A paused batch is not running, but it is not done either: it can still be stopped.
   const stoppable = s.jobs.some((j) => UNSENT.has(j.state));
-  const stopBtn = el('button', { type: 'button', class: 'btn', id: 'invite-stop', onclick: stop }, 'Stop');
-  const waiting = s.jobs.some((j) => j.state === 'waiting');
-  resultsCard.append(
-    el('div', { class: 'toolbar' }, el('h2', { id: 'results-title', class: 'flush' }, s.finished ? 'Results' : `Inviting ${plural(s.total, 'person', 'people')}…`),
-      el('span', { class: 'spacer' }), stoppable ? stopBtn : null),
-    el('div', { class: 'progress-row' },
-      el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(s.total), 'aria-valuenow': String(done), 'aria-label': 'Progress' },
-        el('div', { class: 'bar', 'data-pct': String(pct) })),
-      el('span', { class: 'progress-counts', id: 'progress-counts' }, `${done} of ${s.total} done`)),
-  );
+  setChild(card.stopSlot, stoppable ? card.stopBtn : null);
+  card.progress.setAttribute('aria-valuemax', String(s.total));
+  card.progress.setAttribute('aria-valuenow', String(done));
+  card.bar.dataset.pct = String(pct);
   // Width through CSSOM (allowed by the CSP, unlike a style attribute).
-  resultsCard.querySelector('.bar').style.width = `${pct}%`;
-  if (waiting && caps && caps.copyLink && !s.finished) {
-    resultsCard.append(el('div', { class: 'banner warn', role: 'status' },
-      el('span', { class: 'banner-text' }, 'The server only sends a few invitation emails per hour. The rest wait and go out by themselves — or create links now and send them yourself.'),
-      el('span', { class: 'banner-actions' }, el('button', { type: 'button', class: 'btn small', id: 'switch-links', onclick: switchLinks }, 'Create links instead'))));
-  }
-  const ul = el('ul', { class: 'results', id: 'results', 'aria-live': 'polite', 'aria-relevant': 'additions text' });
-  for (const j of s.jobs) {
-    const outcome = (OUTCOME[j.state] || (() => j.state))(j);
-    const actions = el('div', { class: 'row-actions' });
-    if (j.link) actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'copy', onclick: async () => { if (await copyText(j.link)) toast(`Link for ${j.email} copied`); } }, 'Copy link'));
-    if (j.state === 'failed' || j.state === 'cancelled') {
-      actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'retry', onclick: () => retry(j) }, 'Retry'));
-    } else if (j.state === 'paused') {
-      // The whole workspace waits (signed out, or paused by hand): resuming it lets this go too.
-      actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'resume', onclick: () => resume() }, 'Resume'));
-    }
-    const row = el('li', { 'data-email': j.email, 'data-state': j.state },
-      el('span', { class: 'addr' }, j.email),
-      el('span', { class: 'outcome' }, el('span', { class: `pill ${PILL[j.state] || ''}` }, PILL_TEXT[j.state] || j.state), ' ', outcome),
-      actions);
-    if (j.error && j.error.detail && j.state !== 'waiting') {
-      const d = el('details', { class: 'hint' }, el('summary', {}, 'Details'), el('pre', {}, j.error.detail));
-      row.querySelector('.outcome').append(d);
-    }
-    ul.append(row);
-  }
-  resultsCard.append(ul);
+  card.bar.style.width = `${pct}%`;
+  card.counts.textContent = `${done} of ${s.total} done`;
+  const waiting = s.counts.waiting > 0 || s.jobs.some((j) => j.state === 'waiting');
+  setChild(card.bannerSlot, waiting && caps && caps.copyLink && !s.finished ? card.banner : null);
+  card.list.update(s.jobs);
+  announce(s, done);
   renderSummary();
+}
+
+// The live region says where the batch stands in one sentence: at most every 5 s while it runs,
+// and once at the end. The list itself is not live (a screen reader would read every row).
+function announce(s, done) {
+  const failed = s.counts.failed || 0;
+  const sentence = s.finished
+    ? `Done: ${done} of ${s.total} finished${failed ? `, ${failed} failed` : ''}.`
+    : `${done} of ${s.total} done${failed ? `, ${failed} failed` : ''}.`;
+  const now = performance.now();
+  if (sentence === lastAnnounced.text) return;
+  if (!s.finished && lastAnnounced.text && now - lastAnnounced.at < 5000) return;
+  live.textContent = sentence;
+  lastAnnounced = { text: sentence, at: now };
 }
 
 async function stop() {

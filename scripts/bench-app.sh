@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Start-up benchmark: Invite Desk's release build against a minimal Tauri 2 app built in the same
+# run (generated under target/bench-app/, not committed), each started RUNS times under Xvfb.
+#
+#   time to first paint  launch → the page's first frame with its content, as the page reports it
+#                        (two animation frames after the first screen is built; both apps post
+#                        Date.now() to a `page_painted` command that prints it when INVITE_DESK_BENCH=1)
+#   idle memory          PSS summed over the app and every process it started (WebKit's web and
+#                        network processes), /proc/PID/smaps_rollup, 3 s after the paint
+#
+# Prints both, the medians and the ratios. Targets: first paint within 1.15x, memory within 1.1x.
+# Usage: scripts/bench-app.sh [RUNS]   (default 7)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-7}
+ROOT=$PWD
+MIN=$ROOT/target/bench-app/minimal
+
+echo "==> building Invite Desk (release, front end embedded)"
+cargo build --release --features custom-protocol --bin invite-desk -p invite-desk
+
+echo "==> generating and building the minimal Tauri 2 app in $MIN"
+mkdir -p "$MIN/src" "$MIN/ui" "$MIN/icons"
+cp icons/32x32.png icons/128x128.png icons/icon.png "$MIN/icons/"
+# Same lock file: the same versions of Tauri and WebKit bindings, and most artifacts are reused.
+cp Cargo.lock "$MIN/Cargo.lock"
+TAURI_VERSION=$(awk '/^name = "tauri"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+cat > "$MIN/Cargo.toml" <<EOF
+[package]
+name = "minimal-tauri"
+version = "0.1.0"
+edition = "2021"
+
+[workspace]
+
+[build-dependencies]
+tauri-build = { version = "2", features = [] }
+
+[dependencies]
+tauri = { version = "=$TAURI_VERSION", features = [] }
+
+[features]
+custom-protocol = ["tauri/custom-protocol"]
+
+[profile.release]
+strip = "symbols"
+EOF
+cat > "$MIN/build.rs" <<'EOF'
+fn main() {
+    tauri_build::build()
+}
+EOF
+cat > "$MIN/src/main.rs" <<'EOF'
+#[tauri::command]
+fn page_painted(at: f64) {
+    println!("PAINTED {at:.0}");
+}
+
+fn main() {
+    tauri::Builder::default()
+        .invoke_handler(tauri::generate_handler![page_painted])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| eprintln!("{e}"));
+}
+EOF
+cat > "$MIN/ui/index.html" <<'EOF'
+<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Minimal</title></head>
+<body>
+  <h1>Hello</h1>
+  <p>A minimal Tauri 2 page.</p>
+  <script>
+    requestAnimationFrame(() => requestAnimationFrame(() =>
+      window.__TAURI__.core.invoke('page_painted', { at: Date.now() })));
+  </script>
+</body>
+</html>
+EOF
+cat > "$MIN/tauri.conf.json" <<'EOF'
+{
+  "$schema": "https://schema.tauri.app/config/2",
+  "productName": "Minimal",
+  "version": "0.1.0",
+  "identifier": "io.invitedesk.bench.minimal",
+  "build": { "frontendDist": "ui" },
+  "app": {
+    "withGlobalTauri": true,
+    "windows": [{ "label": "main", "title": "Minimal", "width": 1100, "height": 760, "center": true }],
+    "security": {
+      "csp": null,
+      "capabilities": [{ "identifier": "main", "windows": ["main"], "permissions": ["core:default"] }]
+    }
+  },
+  "bundle": { "active": false, "icon": ["icons/32x32.png", "icons/128x128.png", "icons/icon.png"] }
+}
+EOF
+(cd "$MIN" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --features custom-protocol)
+
+APP_BIN=$ROOT/target/release/invite-desk
+MIN_BIN=$ROOT/target/release/minimal-tauri
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+# One run: start the app under the current X display, wait for PAINTED, wait 3 s, read PSS of
+# the whole process tree, stop it. Prints "paint_ms pss_kib".
+cat > "$OUT/one.sh" <<'EOF'
+#!/usr/bin/env bash
+set -euo pipefail
+bin=$1; log=$2
+tree() { # the pid and every descendant
+  local p=$1; echo "$p"
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree "$c"; done
+}
+start=$(date +%s%3N)
+INVITE_DESK_BENCH=1 "$bin" >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 400); do
+  grep -q '^PAINTED ' "$log" 2>/dev/null && break
+  sleep 0.025
+done
+painted=$(grep -m1 '^PAINTED ' "$log" | awk '{print $2}')
+if [ -z "$painted" ]; then echo "no paint reported; log:" >&2; cat "$log" >&2; kill "$pid"; exit 1; fi
+sleep 3
+pss=0
+for p in $(tree "$pid"); do
+  k=$(awk '/^Pss:/{print $2}' /proc/"$p"/smaps_rollup 2>/dev/null || echo 0)
+  pss=$((pss + ${k:-0}))
+done
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+echo "$((painted - start)) $pss"
+EOF
+chmod +x "$OUT/one.sh"
+
+# Both apps get a fresh HOME (no settings, no window state) and a private session bus with an
+# unlocked keyring, as a first start on a desktop; runs alternate so drift hits both alike.
+cat > "$OUT/all.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# A warm-up of each (disk cache, fontconfig cache), not counted.
+"$OUT/one.sh" "$APP_BIN" "$OUT/warm-app.log" >/dev/null
+"$OUT/one.sh" "$MIN_BIN" "$OUT/warm-min.log" >/dev/null
+for i in \$(seq 1 $RUNS); do
+  echo "app \$("$OUT/one.sh" "$APP_BIN" "$OUT/app-\$i.log")"
+  echo "min \$("$OUT/one.sh" "$MIN_BIN" "$OUT/min-\$i.log")"
+done
+EOF
+chmod +x "$OUT/all.sh"
+echo "==> $RUNS runs of each under Xvfb"
+HOME=$OUT/home
+mkdir -p "$HOME"
+HOME=$HOME xvfb-run -a -s "-screen 0 1400x1000x24" dbus-run-session -- "$OUT/all.sh" | tee "$OUT/results"
+
+python3 - "$OUT/results" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+def col(who, i): return [int(r[i]) for r in rows if r[0] == who]
+pa, pm = col("app", 1), col("min", 1)
+ma, mm = col("app", 2), col("min", 2)
+med = statistics.median
+print()
+print(f"first paint (ms)   Invite Desk {med(pa):7.0f}  minimal {med(pm):7.0f}  ratio {med(pa)/med(pm):.2f}  (target <= 1.15)")
+print(f"idle PSS (MiB)     Invite Desk {med(ma)/1024:7.1f}  minimal {med(mm)/1024:7.1f}  ratio {med(ma)/med(mm):.2f}  (target <= 1.10)")
+print(f"runs: {len(pa)} each; all paint ms app={pa} min={pm}")
+EOF

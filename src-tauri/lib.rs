@@ -1,27 +1,28 @@
 //! The Tauri shell: thin commands over `invite-core`.
 //!
 //! - [`commands`]: what the web view calls; [`error`]: how failures reach it.
-//! - [`state`]: what the commands share; [`settings`]: the settings file.
-//! - [`workspaces`], [`invitations`]: the steps between a form and the core.
-//! - [`logging`]: the log file and the diagnostics text; [`notice`]: desktop notifications.
+//! - [`state`]: what the commands share: the core's `Desk`, which does the work.
+//! - [`send`]: the outbox commands, the desk's events to the web view, the demo sandbox.
+//! - [`logging`]: the log file; [`notice`]: desktop notifications.
+//!
+//! The workspace list lives in `settings.json`, read and written by the core
+//! (`invite_core::desk::settings`), not by the store plugin: the plugin would read a damaged
+//! file as empty and write that back, and could not share the file with the command-line tool.
 
 pub mod commands;
 pub mod error;
 pub mod files;
-pub mod invitations;
 pub mod logging;
 pub mod notice;
 pub mod royalti;
 pub mod send;
-pub mod settings;
 pub mod state;
-pub mod workspaces;
 
 use std::sync::Arc;
 
+use invite_core::desk::{Desk, DeskConfig};
 use invite_core::secret::{probe_keychain, KeychainStatus, KeyringStore, SecretStore};
 use tauri::{Manager, Runtime};
-use tauri_plugin_store::StoreExt;
 
 use crate::state::{AppConfig, AppState, NoKeychain, Paths};
 
@@ -79,7 +80,8 @@ pub fn init_state<R: Runtime>(
     config: &AppConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let paths = resolve_paths(app, config)?;
-    std::fs::create_dir_all(&paths.data_dir)?;
+    invite_core::desk::files::private_dir(&paths.data_dir)?;
+    invite_core::desk::files::private_dir(&paths.log_dir)?;
     logging::init(&paths.log_dir);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Invite Desk starting");
     let (secrets, keychain): (Arc<dyn SecretStore>, KeychainStatus) = match &config.secrets {
@@ -95,31 +97,26 @@ pub fn init_state<R: Runtime>(
             }
         },
     };
-    let store = app.store(paths.data_dir.join("settings.json"))?;
-    let state = AppState::new(
-        config.clone(),
-        paths,
-        Box::new(StoreHandle(store)),
+    let http = invite_core::http::Http::new()?;
+    let desk = Desk::open(DeskConfig {
+        data_dir: paths.data_dir.clone(),
+        log_dir: Some(paths.log_dir.clone()),
         secrets,
         keychain,
-    )
-    .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
-    app.manage(state);
-    app.manage(royalti::RoyaltiSignIns::default());
-    send::init(app)?;
+        known: logging::known().clone(),
+        demo: Some(Arc::new(send::SandboxLauncher::new(http))),
+        app_version: env!("CARGO_PKG_VERSION").to_string(),
+    })?;
+    for n in desk.notices() {
+        tracing::warn!(kind = ?n.kind, "{}", n.message);
+    }
+    app.manage(AppState {
+        config: config.clone(),
+        paths,
+        desk: desk.clone(),
+    });
+    send::init(app, &desk)?;
     Ok(())
-}
-
-/// The store plugin hands out an `Arc<Store>`; the settings trait is implemented on the store.
-struct StoreHandle<R: Runtime>(Arc<tauri_plugin_store::Store<R>>);
-
-impl<R: Runtime> settings::SettingsFile for StoreHandle<R> {
-    fn get(&self, key: &str) -> Option<serde_json::Value> {
-        settings::SettingsFile::get(&*self.0, key)
-    }
-    fn set(&self, key: &str, value: serde_json::Value) -> Result<(), String> {
-        settings::SettingsFile::set(&*self.0, key, value)
-    }
 }
 
 fn resolve_paths<R: Runtime>(

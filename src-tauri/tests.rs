@@ -30,7 +30,15 @@ pub(crate) fn app() -> TestApp {
 
 /// An app whose secrets go to `store` (`secrets` is what the test reads back, when it can).
 pub(crate) fn app_with(secrets: MemoryStore, store: Arc<dyn SecretStore>) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    app_at(tempfile::tempdir().unwrap(), secrets, store)
+}
+
+/// An app on an existing data folder (as a restart finds it).
+pub(crate) fn app_at(
+    dir: tempfile::TempDir,
+    secrets: MemoryStore,
+    store: Arc<dyn SecretStore>,
+) -> TestApp {
     let config = AppConfig {
         data_dir: Some(dir.path().to_path_buf()),
         theme: None,
@@ -236,7 +244,7 @@ fn parse_commands_check_size_and_mark_nothing_without_a_list() {
     assert_eq!(r["counts"]["duplicate"], 1);
     assert_eq!(r["counts"]["invalid"], 1);
     assert_eq!(r["checkedAgainstList"], false);
-    let big = "x".repeat(crate::commands::MAX_PASTE_BYTES + 1);
+    let big = "x".repeat(invite_core::desk::invitations::MAX_PASTE_BYTES + 1);
     assert_eq!(
         t.kind_of(
             "parse_recipients",
@@ -436,6 +444,7 @@ fn saved_workspace(t: &TestApp, id: &str) {
     use tauri::Manager;
     let state = t.webview.state::<crate::state::AppState>();
     state
+        .desk
         .edit_workspaces(|list| {
             list.add(Workspace {
                 id: id.into(),
@@ -487,7 +496,11 @@ fn without_a_keychain_nothing_claims_keys_were_read_or_deleted() {
     t.call("use_session_store", json!({})).unwrap();
     saved_workspace(&t, "w2");
     use tauri::Manager;
-    let store = t.webview.state::<crate::state::AppState>().secret_store();
+    let store = t
+        .webview
+        .state::<crate::state::AppState>()
+        .desk
+        .secret_store();
     store
         .set("w2", "secret_key", &Sensitive::new("sb_secret_x".into()))
         .unwrap();
@@ -638,13 +651,47 @@ fn edit_connection_checks_before_it_saves() {
             ),
         )
         .unwrap();
+    // Another server (new origin): the kept key is not sent there; it must be typed again.
     assert_eq!(
         t.kind_of(
             "edit_connection",
             json!({"id": "w1", "settings": {"baseUrl": "http://127.0.0.1:9"}})
         ),
+        "secret_needed"
+    );
+    assert_eq!(
+        t.kind_of(
+            "edit_connection",
+            json!({"id": "w1", "settings": {"baseUrl": "http://127.0.0.1:9"},
+                   "secrets": {"secret_key": "sb_secret_zyxwvutsrqponmlkjihgfedcba9876"}})
+        ),
         "network"
+    );
+    // Refused: the kept key is the one it was.
+    assert_eq!(
+        t.secrets.get("w1", "secret_key").unwrap().unwrap().expose(),
+        "sb_secret_0123456789abcdefghijklmnopqrstuv"
     );
     let r = t.call("list_workspaces", json!({})).unwrap();
     assert_eq!(r["workspaces"][0]["baseUrl"], "https://abc.supabase.co");
+}
+
+/// A settings file damaged between two runs: the app starts with the last good copy, the same
+/// workspace ids (so their keys are found), and tells the owner through `app_info`.
+#[test]
+fn a_damaged_settings_file_is_restored_and_reported() {
+    let t = app();
+    saved_workspace(&t, "w1");
+    let secrets = t.secrets.clone();
+    let TestApp { dir, _app, .. } = t;
+    drop(_app);
+    let path = dir.path().join("settings.json");
+    let good = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+    let t = app_at(dir, secrets.clone(), Arc::new(secrets));
+    assert_eq!(listed(&t), ["w1"]);
+    let info = t.call("app_info", json!({})).unwrap();
+    assert_eq!(info["notices"][0]["kind"], "restored", "{info}");
+    let kept = info["notices"][0]["keptCopy"].as_str().unwrap();
+    assert_eq!(std::fs::read(kept).unwrap(), &good[..good.len() / 2]);
 }

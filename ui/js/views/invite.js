@@ -274,9 +274,10 @@ function onOutboxEvent(ev) {
 }
 
 // Why a job waits, from its last error: offline, the email limit, or another limit.
+// Rust decides which (`offline`, `emailLimit` on the job's error); nothing is guessed here.
 const WAIT_REASON = (e) => {
-  if (e && e.kind === 'network') return 'No connection to the server';
-  if (e && /email/i.test(`${e.detail || ''}`)) return 'Waiting for the server’s email limit';
+  if (e && e.offline) return 'No connection to the server';
+  if (e && e.emailLimit) return 'Waiting for the server’s email limit';
   return 'Waiting for the server’s limit';
 };
 const OUTCOME = {
@@ -285,7 +286,7 @@ const OUTCOME = {
   invited: () => '', // the pill says it
   linked: () => 'Link created',
   updated: () => 'Invitation updated and sent again',
-  already_member: () => 'Already a member',
+  alreadyMember: () => 'Already a member',
   failed: (j) => (j.error ? explain(j.error).title : 'Failed'),
   waiting: (j) => `${WAIT_REASON(j.error)}${j.nextAttemptAt ? ` — next try ${clock(j.nextAttemptAt)}` : ''}`,
   uncertain: () => 'Checking whether it went through…',
@@ -293,22 +294,21 @@ const OUTCOME = {
   cancelled: () => 'Stopped: not sent',
 };
 
-const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', already_member: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
-const PILL_TEXT = { invited: 'Invited', linked: 'Link', updated: 'Re-sent', already_member: 'Member', failed: 'Failed', waiting: 'Waiting', uncertain: 'Checking', paused: 'Paused', cancelled: 'Stopped', queued: 'Queued', sending: 'Sending' };
-
-const UNSENT = new Set(['queued', 'sending', 'waiting', 'uncertain', 'paused']);
+const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', alreadyMember: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
+const PILL_TEXT = { invited: 'Invited', linked: 'Link', updated: 'Re-sent', alreadyMember: 'Member', failed: 'Failed', waiting: 'Waiting', uncertain: 'Checking', paused: 'Paused', cancelled: 'Stopped', queued: 'Queued', sending: 'Sending' };
 
 function renderResults() {
   const s = lastStatus;
   if (!s) return;
   resultsCard.hidden = false;
   clear(resultsCard);
-  const done = s.total - s.counts.queued - s.counts.sending - s.counts.waiting - s.counts.uncertain - s.counts.paused;
+  // Counts and flags come from Rust (BatchStatus): no state word is compared here.
+  const done = s.settled;
   const pct = s.total ? Math.round((done / s.total) * 100) : 0;
   // A paused batch is not running, but it is not done either: it can still be stopped.
-  const stoppable = s.jobs.some((j) => UNSENT.has(j.state));
+  const stoppable = s.stoppable;
   const stopBtn = el('button', { type: 'button', class: 'btn', id: 'invite-stop', onclick: stop }, 'Stop');
-  const waiting = s.jobs.some((j) => j.state === 'waiting');
+  const waiting = s.counts.waiting > 0;
   resultsCard.append(
     el('div', { class: 'toolbar' }, el('h2', { id: 'results-title', class: 'flush' }, s.finished ? 'Results' : `Inviting ${plural(s.total, 'person', 'people')}…`),
       el('span', { class: 'spacer' }), stoppable ? stopBtn : null),
@@ -329,9 +329,9 @@ function renderResults() {
     const outcome = (OUTCOME[j.state] || (() => j.state))(j);
     const actions = el('div', { class: 'row-actions' });
     if (j.link) actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'copy', onclick: async () => { if (await copyText(j.link)) toast(`Link for ${j.email} copied`); } }, 'Copy link'));
-    if (j.state === 'failed' || j.state === 'cancelled') {
+    if (j.canRetry) {
       actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'retry', onclick: () => retry(j) }, 'Retry'));
-    } else if (j.state === 'paused') {
+    } else if (j.held) {
       // The whole workspace waits (signed out, or paused by hand): resuming it lets this go too.
       actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'resume', onclick: () => resume() }, 'Resume'));
     }
@@ -339,7 +339,7 @@ function renderResults() {
       el('span', { class: 'addr' }, j.email),
       el('span', { class: 'outcome' }, el('span', { class: `pill ${PILL[j.state] || ''}` }, PILL_TEXT[j.state] || j.state), ' ', outcome),
       actions);
-    if (j.error && j.error.detail && j.state !== 'waiting') {
+    if (j.error && j.error.detail && !j.waiting) {
       const d = el('details', { class: 'hint' }, el('summary', {}, 'Details'), el('pre', {}, j.error.detail));
       row.querySelector('.outcome').append(d);
     }

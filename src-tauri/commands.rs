@@ -1,46 +1,21 @@
-//! The commands the web view calls. Each one checks its arguments, calls the core (or a shell
-//! module that strings core calls together) and maps the error. Commands take a workspace id
-//! and never return a secret.
+//! The commands the web view calls. Each one is a line over [`invite_core::desk::Desk`]: take
+//! the arguments, call the desk, map the error. Commands take a workspace id and never return
+//! a secret.
 
 use serde::Serialize;
 use tauri::State;
 
+use invite_core::desk::{
+    BatchStatus, ErrorView, InvitationQuery, InvitationView, InviteOptions, KeychainView,
+    ParsedPage, SecretsIn, SettingsNotice, Tested, WorkspaceDetails, WorkspaceDraft,
+    WorkspaceListView,
+};
 use invite_core::model::{Invite, InviteRef};
-use invite_core::parse::{ParseCounts, ParseResult};
+use invite_core::parse::Entry;
 use invite_core::workspace::{ConnectionSettings, Workspace, WorkspaceSettings};
 
-use crate::error::{CmdError, CmdResult};
-use crate::invitations::{self, InvitationQuery, InvitationView};
-use crate::state::{lock, AppState, KeychainView};
-use crate::workspaces::{self, SecretsIn, WorkspaceDraft};
-
-/// Largest paste accepted (about 100,000 lines of addresses).
-pub const MAX_PASTE_BYTES: usize = 8 * 1024 * 1024;
-/// Largest file accepted.
-pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
-
-fn check_id(id: &str) -> CmdResult<()> {
-    if id.trim().is_empty() {
-        return Err(CmdError::invalid("Workspace", "no workspace was chosen"));
-    }
-    if id.len() > 100 || id.chars().any(|c| c.is_control() || c == '/') {
-        return Err(CmdError::invalid("Workspace", "this is not a workspace id"));
-    }
-    Ok(())
-}
-
-fn check_invite_ref(r: &InviteRef) -> CmdResult<()> {
-    if r.id.trim().is_empty() || r.id.len() > 200 {
-        return Err(CmdError::invalid("Invitation", "no invitation was chosen"));
-    }
-    if r.email.trim().is_empty() || r.email.len() > 320 {
-        return Err(CmdError::invalid(
-            "Invitation",
-            "the invitation has no address",
-        ));
-    }
-    Ok(())
-}
+use crate::error::CmdResult;
+use crate::state::AppState;
 
 // ---------------------------------------------------------------- app
 
@@ -57,7 +32,9 @@ pub struct AppInfo {
     /// Where secrets are kept.
     pub keychain: KeychainView,
     /// Why the saved workspace list could not be read, if it could not.
-    pub load_error: Option<CmdError>,
+    pub load_error: Option<ErrorView>,
+    /// What happened to the settings file (repaired, newer, a workspace that fails checks).
+    pub notices: Vec<SettingsNotice>,
 }
 
 #[tauri::command]
@@ -66,70 +43,39 @@ pub fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         theme: state.config.theme.clone(),
         record_ipc: state.config.record_ipc,
-        keychain: lock(&state.keychain)?.clone(),
-        load_error: state.load_error.clone(),
+        keychain: state.desk.keychain()?,
+        load_error: state.desk.load_error(),
+        notices: state.desk.notices(),
     })
 }
 
 /// "Use for this session only" on the no-keychain banner.
 #[tauri::command]
 pub fn use_session_store(state: State<'_, AppState>) -> CmdResult<KeychainView> {
-    state.use_session_store()?;
-    Ok(lock(&state.keychain)?.clone())
+    Ok(state.desk.use_session_store()?)
 }
 
 /// The support bundle for "Copy diagnostics" (no secret in it).
 #[tauri::command]
 pub fn diagnostics(state: State<'_, AppState>) -> CmdResult<String> {
-    crate::logging::support_text(&state)
+    Ok(state.desk.diagnostics()?)
 }
 
 // ---------------------------------------------------------------- workspaces
 
-/// The workspace list for the UI.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkspaceListView {
-    /// Every workspace (no secrets: [`Workspace`] has none).
-    pub workspaces: Vec<Workspace>,
-    /// The current one.
-    pub current_id: Option<String>,
-}
-
 #[tauri::command]
 pub fn list_workspaces(state: State<'_, AppState>) -> CmdResult<WorkspaceListView> {
-    let list = lock(&state.workspaces)?;
-    Ok(WorkspaceListView {
-        workspaces: list.workspaces.clone(),
-        current_id: list.current.clone(),
-    })
-}
-
-/// What the Invite and Invitations screens need to know about a workspace.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkspaceDetails {
-    /// The workspace.
-    pub workspace: Workspace,
-    /// What its back end can do (options not offered are not shown).
-    pub capabilities: invite_core::model::Capabilities,
+    Ok(state.desk.workspaces()?)
 }
 
 #[tauri::command]
 pub fn workspace_details(state: State<'_, AppState>, id: String) -> CmdResult<WorkspaceDetails> {
-    check_id(&id)?;
-    let workspace = state.workspace(&id)?;
-    let capabilities = state.provider(&id)?.capabilities();
-    Ok(WorkspaceDetails {
-        workspace,
-        capabilities,
-    })
+    Ok(state.desk.workspace_details(&id)?)
 }
 
 #[tauri::command]
 pub fn set_current_workspace(state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    check_id(&id)?;
-    state.edit_workspaces(|list| list.set_current(&id))
+    Ok(state.desk.set_current_workspace(&id)?)
 }
 
 #[tauri::command]
@@ -138,9 +84,7 @@ pub fn rename_workspace(
     id: String,
     name: String,
 ) -> CmdResult<Workspace> {
-    check_id(&id)?;
-    state.edit_workspaces(|list| list.rename(&id, &name))?;
-    state.workspace(&id)
+    Ok(state.desk.rename_workspace(&id, &name)?)
 }
 
 /// Changes a workspace's settings (default redirect, link lifetime, requests at once).
@@ -150,41 +94,25 @@ pub fn edit_workspace(
     id: String,
     settings: WorkspaceSettings,
 ) -> CmdResult<Workspace> {
-    check_id(&id)?;
-    state.edit_workspaces(|list| {
-        let mut ws = list
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| invite_core::Error::UnknownWorkspace { id: id.clone() })?;
-        ws.apply_settings(&settings)?;
-        list.update(ws)
-    })?;
-    state.forget(&id)?;
-    state.workspace(&id)
+    Ok(state.desk.edit_workspace(&id, &settings)?)
 }
 
-/// Corrects where and how a saved workspace reaches its server. The change is checked against
-/// the server with the keys already in the keychain, and saved only if they can still invite.
+/// Corrects where and how a saved workspace reaches its server: checked before it is saved;
+/// a new server (scheme, host, port) needs `secrets` again.
 #[tauri::command]
 pub async fn edit_connection(
     state: State<'_, AppState>,
     id: String,
     settings: ConnectionSettings,
+    secrets: Option<SecretsIn>,
 ) -> CmdResult<Workspace> {
-    check_id(&id)?;
-    workspaces::edit_connection(&state, &id, &settings).await
+    let secrets = secrets.unwrap_or_default();
+    Ok(state.desk.edit_connection(&id, &settings, &secrets).await?)
 }
 
 #[tauri::command]
-pub async fn remove_workspace(
-    state: State<'_, AppState>,
-    send: State<'_, crate::send::SendState>,
-    id: String,
-) -> CmdResult<()> {
-    check_id(&id)?;
-    workspaces::remove(&state, &id)?;
-    // A removed demo's server must not keep listening.
-    crate::send::stop_demo(&send, &id).await;
+pub async fn remove_workspace(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+    state.desk.remove_workspace(&id).await?;
     Ok(())
 }
 
@@ -193,8 +121,8 @@ pub async fn test_connection(
     state: State<'_, AppState>,
     draft: WorkspaceDraft,
     secrets: SecretsIn,
-) -> CmdResult<workspaces::Tested> {
-    workspaces::test_connection(&state, &draft, &secrets).await
+) -> CmdResult<Tested> {
+    Ok(state.desk.test_workspace(&draft, &secrets).await?)
 }
 
 #[tauri::command]
@@ -204,7 +132,10 @@ pub async fn add_workspace(
     secrets: SecretsIn,
     check_id: Option<String>,
 ) -> CmdResult<Workspace> {
-    workspaces::add(&state, &draft, &secrets, check_id.as_deref()).await
+    Ok(state
+        .desk
+        .add_workspace(&draft, &secrets, check_id.as_deref())
+        .await?)
 }
 
 /// The Netlify function's source, shown in the add flow.
@@ -219,81 +150,64 @@ pub fn save_netlify_function<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     file_name: String,
 ) -> CmdResult<String> {
-    let name = crate::files::clean_file_name(&file_name, "mjs")?;
-    let dir = downloads(&app)?;
-    let path = crate::files::save_into(&dir, &name, crate::files::NETLIFY_FUNCTION.as_bytes())?;
+    use invite_core::desk::files;
+    let name = files::clean_file_name(&file_name, "mjs")?;
+    let dir = crate::files::downloads(&app)?;
+    let path = files::save_new(&dir, &name, crate::files::NETLIFY_FUNCTION.as_bytes())?;
     Ok(path.display().to_string())
-}
-
-/// The Downloads folder (or the home folder where there is none).
-pub fn downloads<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> CmdResult<std::path::PathBuf> {
-    use tauri::Manager;
-    app.path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir())
-        .map_err(CmdError::internal)
 }
 
 // ---------------------------------------------------------------- parsing
 
-/// A parse result with its counts, for the chips.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ParsedView {
-    /// Every piece, in order.
-    #[serde(flatten)]
-    pub result: ParseResult,
-    /// How many of each.
-    pub counts: ParseCounts,
-    /// True when the workspace's invitation list was known and used to mark addresses.
-    pub checked_against_list: bool,
-}
-
-/// Parses a paste; the result stays in Rust (see [`crate::paste`]): the page gets the counts and
-/// the first `limit` rows.
+/// Parses a paste; the result stays in Rust (see `invite_core::desk::paste`): the page gets
+/// the counts and the first `limit` rows.
 #[tauri::command]
 pub fn parse_recipients(
     state: State<'_, AppState>,
-    parses: State<'_, crate::paste::Parses>,
     workspace_id: Option<String>,
     text: String,
     limit: Option<usize>,
-) -> CmdResult<crate::paste::ParsedPage> {
-    if text.len() > MAX_PASTE_BYTES {
-        return Err(CmdError::invalid(
-            "Addresses",
-            "this list is too long; split it into lists under 8 MB",
-        ));
-    }
-    let view = invitations::parsed(
-        &state,
-        workspace_id.as_deref(),
-        invite_core::parse::parse_recipients(&text),
-    )?;
-    Ok(parses.keep(view, limit, false))
+) -> CmdResult<ParsedPage> {
+    Ok(state
+        .desk
+        .parse_text_kept(workspace_id.as_deref(), &text, limit)?)
 }
 
 /// Reads a CSV or TXT file; like [`parse_recipients`], plus the entries as paste-box lines.
 #[tauri::command]
 pub fn parse_csv(
     state: State<'_, AppState>,
-    parses: State<'_, crate::paste::Parses>,
     workspace_id: Option<String>,
     bytes: Vec<u8>,
     limit: Option<usize>,
-) -> CmdResult<crate::paste::ParsedPage> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(CmdError::invalid(
-            "File",
-            "this file is too large; use a file under 16 MB",
-        ));
-    }
-    let view = invitations::parsed(
-        &state,
-        workspace_id.as_deref(),
-        invite_core::parse::parse_csv(&bytes),
-    )?;
-    Ok(parses.keep(view, limit, true))
+) -> CmdResult<ParsedPage> {
+    Ok(state
+        .desk
+        .parse_csv_kept(workspace_id.as_deref(), &bytes, limit)?)
+}
+
+/// Entries `offset..offset + limit` of parse `parse_id`.
+#[tauri::command]
+pub fn parsed_entries(
+    state: State<'_, AppState>,
+    parse_id: u64,
+    offset: usize,
+    limit: usize,
+) -> CmdResult<Vec<Entry>> {
+    Ok(state.desk.parsed_entries(parse_id, offset, limit)?)
+}
+
+/// Invites every valid address of parse `parse_id` with `options`.
+#[tauri::command]
+pub fn enqueue_parsed(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    parse_id: u64,
+    options: InviteOptions,
+) -> CmdResult<BatchStatus> {
+    Ok(state
+        .desk
+        .enqueue_parsed(&workspace_id, parse_id, &options)?)
 }
 
 // ---------------------------------------------------------------- invitations
@@ -303,9 +217,7 @@ pub async fn refresh_invitations(
     state: State<'_, AppState>,
     workspace_id: String,
 ) -> CmdResult<InvitationView> {
-    check_id(&workspace_id)?;
-    invitations::refresh(&state, &workspace_id).await?;
-    invitations::query(&state, &workspace_id, &InvitationQuery::default())
+    Ok(state.desk.refresh_invitations(&workspace_id).await?)
 }
 
 #[tauri::command]
@@ -314,8 +226,7 @@ pub fn query_invitations(
     workspace_id: String,
     query: InvitationQuery,
 ) -> CmdResult<InvitationView> {
-    check_id(&workspace_id)?;
-    invitations::query(&state, &workspace_id, &query)
+    Ok(state.desk.query_invitations(&workspace_id, &query)?)
 }
 
 #[tauri::command]
@@ -324,9 +235,7 @@ pub async fn resend_invite(
     workspace_id: String,
     invite: InviteRef,
 ) -> CmdResult<Invite> {
-    check_id(&workspace_id)?;
-    check_invite_ref(&invite)?;
-    invitations::resend(&state, &workspace_id, &invite).await
+    Ok(state.desk.resend_invite(&workspace_id, &invite).await?)
 }
 
 #[tauri::command]
@@ -335,9 +244,7 @@ pub async fn cancel_invite(
     workspace_id: String,
     invite: InviteRef,
 ) -> CmdResult<()> {
-    check_id(&workspace_id)?;
-    check_invite_ref(&invite)?;
-    invitations::cancel(&state, &workspace_id, &invite).await
+    Ok(state.desk.cancel_invite(&workspace_id, &invite).await?)
 }
 
 #[tauri::command]
@@ -346,8 +253,5 @@ pub async fn invite_link(
     workspace_id: String,
     invite: InviteRef,
 ) -> CmdResult<String> {
-    check_id(&workspace_id)?;
-    check_invite_ref(&invite)?;
-    let provider = state.provider(&workspace_id)?;
-    Ok(provider.link(&invite, None).await?)
+    Ok(state.desk.invite_link(&workspace_id, &invite).await?)
 }

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use invite_core::desk::HistoryFilter;
 use invite_core::model::InviteRef;
-use invite_core::outbox::HistoryQuery;
 use tauri::{AppHandle, Manager, Runtime, State, WindowEvent};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_dialog::DialogExt;
@@ -18,7 +18,6 @@ use tauri_plugin_opener::OpenerExt;
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 use crate::error::{CmdError, CmdResult};
-use crate::send::SendState;
 use crate::state::{AppConfig, AppState};
 
 /// The main window's label (tauri.conf.json).
@@ -194,7 +193,8 @@ pub struct Saved {
 #[tauri::command]
 pub async fn export_history_as<R: Runtime>(
     app: AppHandle<R>,
-    filter: Option<HistoryQuery>,
+    state: State<'_, AppState>,
+    filter: Option<HistoryFilter>,
 ) -> CmdResult<Option<Saved>> {
     let name = format!(
         "invite-desk-history-{}.csv",
@@ -203,10 +203,7 @@ pub async fn export_history_as<R: Runtime>(
     let Some(path) = ask_save_path(&app, &name, "CSV", "csv").await? else {
         return Ok(None);
     };
-    let csv = app
-        .state::<SendState>()
-        .outbox()
-        .export_csv(&filter.unwrap_or_default())?;
+    let csv = state.desk.history_csv(&filter.unwrap_or_default())?;
     let bytes = [UTF8_BOM.as_bytes(), csv.as_bytes()].concat();
     write_saved(&app, &path, &bytes).map(Some)
 }
@@ -264,7 +261,7 @@ async fn ask_save_path<R: Runtime>(
     filter_label: &str,
     ext: &str,
 ) -> CmdResult<Option<PathBuf>> {
-    let dir = crate::commands::downloads(app)?;
+    let dir = crate::files::downloads(app)?;
     if let Some(answer) = seam_answer(name) {
         tracing::info!(dir = %dir.display(), name, "save dialog answered by the test seam");
         return Ok(Some(answer));

@@ -1,31 +1,32 @@
 //! The Tauri shell: thin commands over `invite-core`.
 //!
 //! - [`commands`]: what the web view calls; [`error`]: how failures reach it.
-//! - [`state`]: what the commands share; [`settings`]: the settings file.
-//! - [`workspaces`], [`invitations`]: the steps between a form and the core.
-//! - [`logging`]: the log file and the diagnostics text; [`notice`]: desktop notifications.
+//! - [`state`]: what the commands share: the core's `Desk`, which does the work.
+//! - [`send`]: the outbox commands, the desk's events to the web view, the demo sandbox.
+//! - [`logging`]: the log file; [`notice`]: desktop notifications.
+//! - [`desktop`]: single instance, window state, clipboard, Save dialogs, "Show in folder".
+//!
+//! The workspace list lives in `settings.json`, read and written by the core
+//! (`invite_core::desk::settings`), not by the store plugin: the plugin would read a damaged
+//! file as empty and write that back, and could not share the file with the command-line tool.
 
 pub mod commands;
 pub mod desktop;
 pub mod error;
 pub mod files;
-pub mod invitations;
 pub mod logging;
 pub mod notice;
-pub mod paste;
 pub mod royalti;
 pub mod send;
-pub mod settings;
 pub mod state;
-pub mod workspaces;
 
 use std::sync::Arc;
 
+use invite_core::desk::{Desk, DeskConfig};
 use invite_core::secret::{probe_keychain, KeychainStatus, KeyringStore, SecretStore};
 use tauri::{Emitter, Manager, Runtime};
-use tauri_plugin_store::StoreExt;
 
-use crate::state::{AppConfig, AppState, NoKeychain, Paths};
+use crate::state::{AppConfig, AppState, Paths};
 
 /// Registers the plugins, the commands and the state set-up on `builder`. The app and the unit
 /// tests (with `tauri::test::mock_builder()`) share it.
@@ -33,7 +34,6 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .manage(desktop::SavedFiles::default())
-        .manage(paste::Parses::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::use_session_store,
@@ -51,6 +51,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             commands::save_netlify_function,
             commands::parse_recipients,
             commands::parse_csv,
+            commands::parsed_entries,
+            commands::enqueue_parsed,
             commands::refresh_invitations,
             commands::query_invitations,
             commands::resend_invite,
@@ -80,8 +82,6 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             desktop::save_netlify_function_as,
             desktop::show_in_folder,
             desktop::page_painted,
-            paste::parsed_entries,
-            paste::enqueue_parsed,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }
@@ -93,91 +93,52 @@ pub fn init_state<R: Runtime>(
     config: &AppConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let paths = resolve_paths(app, config)?;
-    std::fs::create_dir_all(&paths.data_dir)?;
+    invite_core::desk::files::private_dir(&paths.data_dir)?;
+    invite_core::desk::files::private_dir(&paths.log_dir)?;
     logging::init(&paths.log_dir);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Invite Desk starting");
     // The keychain probe (a write, a read and a delete over D-Bus or the OS API) runs after the
     // window is up: see `probe_keychain_later`. Until it answers, the keychain is assumed.
-    let (secrets, keychain): (Arc<dyn SecretStore>, KeychainStatus) = match &config.secrets {
-        Some(s) => (s.clone(), KeychainStatus::Available),
-        None => (Arc::new(KeyringStore::new()), KeychainStatus::Available),
+    let secrets: Arc<dyn SecretStore> = match &config.secrets {
+        Some(s) => s.clone(),
+        None => Arc::new(KeyringStore::new()),
     };
-    let store = app.store(paths.data_dir.join("settings.json"))?;
-    let state = AppState::new(
-        config.clone(),
-        paths,
-        Box::new(StoreHandle(store)),
+    let http = invite_core::http::Http::new()?;
+    let desk = Desk::open(DeskConfig {
+        data_dir: paths.data_dir.clone(),
+        log_dir: Some(paths.log_dir.clone()),
         secrets,
-        keychain,
-    )
-    .map_err(|e| format!("{}: {}", e.message, e.detail.unwrap_or_default()))?;
-    if config.secrets.is_none() {
-        if let Ok(mut k) = state::lock(&state.keychain) {
-            k.status = "checking";
-        }
+        keychain: KeychainStatus::Available,
+        known: logging::known().clone(),
+        demo: Some(Arc::new(send::SandboxLauncher::new(http))),
+        app_version: env!("CARGO_PKG_VERSION").to_string(),
+    })?;
+    for n in desk.notices() {
+        tracing::warn!(kind = ?n.kind, "{}", n.message);
     }
-    app.manage(state);
-    app.manage(royalti::RoyaltiSignIns::default());
-    send::init(app)?;
+    app.manage(AppState {
+        config: config.clone(),
+        paths,
+        desk: desk.clone(),
+    });
+    send::init(app, &desk)?;
     if config.secrets.is_none() {
-        probe_keychain_later(app.clone());
+        desk.keychain_probe_started()?;
+        probe_keychain_later(app.clone(), desk);
     }
     Ok(())
 }
 
 /// Probes the keychain on its own thread, so the page paints without waiting for it, then
-/// settles the state and tells the page (`keychain` event, the same view as `app_info`'s).
-fn probe_keychain_later<R: Runtime>(app: tauri::AppHandle<R>) {
-    std::thread::spawn(move || {
-        let status = probe_keychain();
-        let state = app.state::<AppState>();
-        let Ok(mut k) = state::lock(&state.keychain) else {
-            return;
-        };
-        // The owner may already have chosen "this session only": that choice stands.
-        if k.status != "checking" {
-            return;
+/// settles the desk and tells the page (`keychain` event, the same view as `app_info`'s).
+fn probe_keychain_later<R: Runtime>(app: tauri::AppHandle<R>, desk: Desk) {
+    std::thread::spawn(move || match desk.keychain_probed(probe_keychain()) {
+        Ok(Some(view)) => {
+            let _ = app.emit("keychain", view);
         }
-        *k = match status {
-            KeychainStatus::Available => state::KeychainView {
-                status: "available",
-                hint: None,
-                detail: None,
-            },
-            KeychainStatus::Unavailable { hint, detail } => {
-                tracing::warn!(%detail, "no usable keychain");
-                if let Err(e) = state
-                    .secrets
-                    .replace(Arc::new(NoKeychain::new(hint.clone(), detail.clone())))
-                {
-                    tracing::error!(error = %e, "could not switch away from the keychain");
-                }
-                if let Ok(mut p) = state::lock(&state.providers) {
-                    p.clear();
-                }
-                state::KeychainView {
-                    status: "unavailable",
-                    hint: Some(hint),
-                    detail: Some(detail),
-                }
-            }
-        };
-        let view = k.clone();
-        drop(k);
-        let _ = app.emit("keychain", view);
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "could not settle the keychain's state"),
     });
-}
-
-/// The store plugin hands out an `Arc<Store>`; the settings trait is implemented on the store.
-struct StoreHandle<R: Runtime>(Arc<tauri_plugin_store::Store<R>>);
-
-impl<R: Runtime> settings::SettingsFile for StoreHandle<R> {
-    fn get(&self, key: &str) -> Option<serde_json::Value> {
-        settings::SettingsFile::get(&*self.0, key)
-    }
-    fn set(&self, key: &str, value: serde_json::Value) -> Result<(), String> {
-        settings::SettingsFile::set(&*self.0, key, value)
-    }
 }
 
 fn resolve_paths<R: Runtime>(

@@ -2,12 +2,13 @@
 //! elsewhere. What to say, and when, is the core's ([`BatchSummary::completion_notice`]); this
 //! only hands it to the OS.
 
-use invite_core::outbox::{BatchSummary, Outbox};
+use invite_core::desk::Desk;
+use invite_core::outbox::BatchSummary;
 use tauri::{AppHandle, Manager, Runtime};
 
 /// Shows the notification for `batch` if it has just finished and the owner would want one.
-pub fn batch_changed<R: Runtime>(app: &AppHandle<R>, outbox: &Outbox, batch: &str) {
-    let Ok(summary) = outbox.batch(batch) else {
+pub fn batch_changed<R: Runtime>(app: &AppHandle<R>, desk: &Desk, batch: &str) {
+    let Ok(summary) = desk.batch_summary(batch) else {
         return;
     };
     if !summary.is_finished() {

@@ -30,11 +30,11 @@ pub(crate) fn app() -> TestApp {
 
 /// An app whose secrets go to `store` (`secrets` is what the test reads back, when it can).
 pub(crate) fn app_with(secrets: MemoryStore, store: Arc<dyn SecretStore>) -> TestApp {
-    app_in(tempfile::tempdir().unwrap(), secrets, store)
+    app_at(tempfile::tempdir().unwrap(), secrets, store)
 }
 
-/// An app whose data folder is `dir` (already holding what the test put there).
-pub(crate) fn app_in(
+/// An app on an existing data folder (as a restart finds it).
+pub(crate) fn app_at(
     dir: tempfile::TempDir,
     secrets: MemoryStore,
     store: Arc<dyn SecretStore>,
@@ -255,7 +255,7 @@ fn parse_commands_check_size_and_mark_nothing_without_a_list() {
     assert_eq!(r["counts"]["duplicate"], 1);
     assert_eq!(r["counts"]["invalid"], 1);
     assert_eq!(r["checkedAgainstList"], false);
-    let big = "x".repeat(crate::commands::MAX_PASTE_BYTES + 1);
+    let big = "x".repeat(invite_core::desk::invitations::MAX_PASTE_BYTES + 1);
     assert_eq!(
         t.kind_of(
             "parse_recipients",
@@ -369,6 +369,7 @@ fn diagnostics_hold_no_secret() {
         use tauri::Manager;
         t.webview
             .state::<crate::state::AppState>()
+            .desk
             .edit_workspaces(|list| {
                 list.add(Workspace {
                     id: "w".into(),
@@ -501,6 +502,7 @@ fn saved_workspace(t: &TestApp, id: &str) {
     use tauri::Manager;
     let state = t.webview.state::<crate::state::AppState>();
     state
+        .desk
         .edit_workspaces(|list| {
             list.add(Workspace {
                 id: id.into(),
@@ -552,7 +554,11 @@ fn without_a_keychain_nothing_claims_keys_were_read_or_deleted() {
     t.call("use_session_store", json!({})).unwrap();
     saved_workspace(&t, "w2");
     use tauri::Manager;
-    let store = t.webview.state::<crate::state::AppState>().secret_store();
+    let store = t
+        .webview
+        .state::<crate::state::AppState>()
+        .desk
+        .secret_store();
     store
         .set("w2", "secret_key", &Sensitive::new("sb_secret_x".into()))
         .unwrap();
@@ -703,12 +709,26 @@ fn edit_connection_checks_before_it_saves() {
             ),
         )
         .unwrap();
+    // Another server (new origin): the kept key is not sent there; it must be typed again.
     assert_eq!(
         t.kind_of(
             "edit_connection",
             json!({"id": "w1", "settings": {"baseUrl": "http://127.0.0.1:9"}})
         ),
+        "secret_needed"
+    );
+    assert_eq!(
+        t.kind_of(
+            "edit_connection",
+            json!({"id": "w1", "settings": {"baseUrl": "http://127.0.0.1:9"},
+                   "secrets": {"secret_key": "sb_secret_zyxwvutsrqponmlkjihgfedcba9876"}})
+        ),
         "network"
+    );
+    // Refused: the kept key is the one it was.
+    assert_eq!(
+        t.secrets.get("w1", "secret_key").unwrap().unwrap().expose(),
+        "sb_secret_0123456789abcdefghijklmnopqrstuv"
     );
     let r = t.call("list_workspaces", json!({})).unwrap();
     assert_eq!(r["workspaces"][0]["baseUrl"], "https://abc.supabase.co");
@@ -722,7 +742,7 @@ fn a_damaged_outbox_is_set_aside_and_the_banner_says_where() {
         .collect();
     std::fs::write(dir.path().join("outbox.sqlite3"), &junk).unwrap();
     let secrets = MemoryStore::new();
-    let t = app_in(dir, secrets.clone(), Arc::new(secrets));
+    let t = app_at(dir, secrets.clone(), Arc::new(secrets));
     let n = t.call("outbox_notice", json!({})).unwrap();
     assert_eq!(n["kind"], "outbox_moved_aside", "{n}");
     assert_eq!(n["blocksSending"], false);
@@ -738,7 +758,7 @@ fn an_outbox_of_a_newer_version_is_left_alone_and_nothing_is_sent() {
     newer_outbox(&path);
     let before = std::fs::read(&path).unwrap();
     let secrets = MemoryStore::new();
-    let t = app_in(dir, secrets.clone(), Arc::new(secrets));
+    let t = app_at(dir, secrets.clone(), Arc::new(secrets));
     let n = t.call("outbox_notice", json!({})).unwrap();
     assert_eq!(n["kind"], "outbox_too_new", "{n}");
     assert_eq!(n["blocksSending"], true);
@@ -828,6 +848,7 @@ fn the_demo_answers_only_the_app_and_stops_when_removed() {
     t.call("remove_workspace", json!({"id": id})).unwrap();
     assert_eq!(raw_status(&addr, "GET", "/health", "", ""), 0);
     assert!(std::net::TcpStream::connect(&addr).is_err());
+}
 
 #[test]
 fn a_parse_stays_in_rust_and_is_paged_and_invited_by_id() {
@@ -877,4 +898,24 @@ fn a_parse_stays_in_rust_and_is_paged_and_invited_by_id() {
         .call("parse_csv", json!({"workspaceId": null, "bytes": csv}))
         .unwrap();
     assert_eq!(r["lines"], "\"Smith, Ann\" <ann@example.com>");
+}
+
+/// A settings file damaged between two runs: the app starts with the last good copy, the same
+/// workspace ids (so their keys are found), and tells the owner through `app_info`.
+#[test]
+fn a_damaged_settings_file_is_restored_and_reported() {
+    let t = app();
+    saved_workspace(&t, "w1");
+    let secrets = t.secrets.clone();
+    let TestApp { dir, _app, .. } = t;
+    drop(_app);
+    let path = dir.path().join("settings.json");
+    let good = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+    let t = app_at(dir, secrets.clone(), Arc::new(secrets));
+    assert_eq!(listed(&t), ["w1"]);
+    let info = t.call("app_info", json!({})).unwrap();
+    assert_eq!(info["notices"][0]["kind"], "restored", "{info}");
+    let kept = info["notices"][0]["keptCopy"].as_str().unwrap();
+    assert_eq!(std::fs::read(kept).unwrap(), &good[..good.len() / 2]);
 }

@@ -71,8 +71,8 @@ export const addWorkspace = (draft, secrets, checkId = null) => call('add_worksp
 export const renameWorkspace = (id, name) => call('rename_workspace', { id, name });
 export const removeWorkspace = (id) => call('remove_workspace', { id });
 export const editWorkspace = (id, settings) => call('edit_workspace', { id, settings });
-/** A new address or connection option, checked with the kept keys before it is saved. */
-export const editConnection = (id, settings) => call('edit_connection', { id, settings });
+/** A new address or connection option, checked before it is saved; a new server needs `secrets` again. */
+export const editConnection = (id, settings, secrets = null) => call('edit_connection', { id, settings, secrets });
 export const updateSecrets = (workspaceId, secrets) => call('update_secrets', { workspaceId, secrets });
 export const startDemo = () => call('start_demo');
 export const demoMailbox = (id) => call('demo_mailbox', { id });

@@ -1,5 +1,7 @@
 // Banners above every screen: no keychain (with the fix and "Use for this session only"),
-// and invitations resuming from an earlier session (with Pause and Cancel).
+// what happened to the settings file (repaired from its last good copy, from a newer version,
+// a workspace whose saved settings fail the checks), and invitations resuming from an earlier
+// session (with Pause and Cancel).
 
 import * as api from '../api.js';
 import { app } from '../store.js';
@@ -13,6 +15,7 @@ export function mount(container) {
   box = container;
   renderKeychain();
   renderOutboxNotice();
+  renderNotices();
 }
 
 /** Says what start-up had to do with the record of invitations, and where the old file is. */
@@ -29,11 +32,25 @@ async function renderOutboxNotice() {
   box.prepend(b);
 }
 
+// The settings notices are the core's sentences (the file's path included); each can be closed.
+function renderNotices() {
+  const info = app.info || {};
+  const notices = [...(info.notices || [])];
+  if (info.loadError && !notices.length) notices.push({ kind: 'newer', message: info.loadError.message });
+  notices.forEach((n, i) => {
+    const b = el('div', { class: 'banner warn', role: 'alert', id: `settings-notice-${i}`, 'data-notice': n.kind },
+      el('span', { class: 'banner-text' }, n.message),
+      el('span', { class: 'banner-actions' },
+        el('button', { type: 'button', class: 'btn small', onclick: () => b.remove() }, 'Close')));
+    box.append(b);
+  });
+}
+
 function renderKeychain() {
   const k = app.info && app.info.keychain;
   const old = document.getElementById('keychain-banner');
   if (old) old.remove();
-  if (!k || k.status === 'available') return;
+  if (!k || k.status === 'available' || k.status === 'checking') return;
   if (k.status === 'session') {
     box.prepend(el('div', { class: 'banner warn', id: 'keychain-banner', role: 'status' },
       el('span', { class: 'banner-text' }, 'Keys are kept for this session only: they are forgotten when Invite Desk closes.')));

@@ -8,10 +8,10 @@ import { errorBox } from '../errors.js';
 
 const PAGE = 100;
 const RESULT_TEXT = {
-  invited: 'Invited', linked: 'Link created', updated: 'Updated and re-sent', already_member: 'Already a member',
+  invited: 'Invited', linked: 'Link created', updated: 'Updated and re-sent', alreadyMember: 'Already a member',
   failed: 'Failed', waiting: 'Waiting', uncertain: 'Checking', paused: 'Paused', cancelled: 'Stopped', queued: 'Queued', sending: 'Sending',
 };
-const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', already_member: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
+const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', alreadyMember: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
 
 let section;
 let wsSel;
@@ -27,7 +27,7 @@ export function mount(sec) {
   wsSel = el('select', { id: 'hist-ws', 'aria-label': 'Workspace' });
   resultSel = el('select', { id: 'hist-result', 'aria-label': 'Result' },
     el('option', { value: '' }, 'Every result'),
-    ...['invited', 'linked', 'updated', 'already_member', 'failed', 'waiting', 'paused', 'cancelled'].map((r) => el('option', { value: r }, RESULT_TEXT[r])));
+    ...['invited', 'linked', 'updated', 'alreadyMember', 'failed', 'waiting', 'paused', 'cancelled'].map((r) => el('option', { value: r }, RESULT_TEXT[r])));
   search = el('input', { type: 'search', id: 'hist-search', placeholder: 'Search by address', 'aria-label': 'Search history' });
   status = el('div', { class: 'status-line', id: 'hist-status', role: 'status', 'aria-live': 'polite' });
   tableBox = el('div', { class: 'table-wrap', id: 'hist-table' });

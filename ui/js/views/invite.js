@@ -334,9 +334,10 @@ async function readStatus() {
 }
 
 // Why a job waits, from its last error: offline, the email limit, or another limit.
+// Rust decides which (`offline`, `emailLimit` on the job's error); nothing is guessed here.
 const WAIT_REASON = (e) => {
-  if (e && e.kind === 'network') return 'No connection to the server';
-  if (e && /email/i.test(`${e.detail || ''}`)) return 'Waiting for the server’s email limit';
+  if (e && e.offline) return 'No connection to the server';
+  if (e && e.emailLimit) return 'Waiting for the server’s email limit';
   return 'Waiting for the server’s limit';
 };
 const OUTCOME = {
@@ -345,7 +346,7 @@ const OUTCOME = {
   invited: () => '', // the pill says it
   linked: () => 'Link created',
   updated: () => 'Invitation updated and sent again',
-  already_member: () => 'Already a member',
+  alreadyMember: () => 'Already a member',
   failed: (j) => (j.error ? explain(j.error).title : 'Failed'),
   waiting: (j) => `${WAIT_REASON(j.error)}${j.nextAttemptAt ? ` — next try ${clock(j.nextAttemptAt)}` : ''}`,
   uncertain: () => 'Checking whether it went through…',
@@ -353,10 +354,8 @@ const OUTCOME = {
   cancelled: () => 'Stopped: not sent',
 };
 
-const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', already_member: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
-const PILL_TEXT = { invited: 'Invited', linked: 'Link', updated: 'Re-sent', already_member: 'Member', failed: 'Failed', waiting: 'Waiting', uncertain: 'Checking', paused: 'Paused', cancelled: 'Stopped', queued: 'Queued', sending: 'Sending' };
-
-const UNSENT = new Set(['queued', 'sending', 'waiting', 'uncertain', 'paused']);
+const PILL = { invited: 'invited', linked: 'linked', updated: 'invited', alreadyMember: 'member', failed: 'failed', waiting: 'waiting', uncertain: 'uncertain', paused: 'paused', cancelled: 'cancelled', queued: 'queued', sending: 'sending' };
+const PILL_TEXT = { invited: 'Invited', linked: 'Link', updated: 'Re-sent', alreadyMember: 'Member', failed: 'Failed', waiting: 'Waiting', uncertain: 'Checking', paused: 'Paused', cancelled: 'Stopped', queued: 'Queued', sending: 'Sending' };
 
 // What changes a row's look: a row is rebuilt only when this changes.
 const rowKey = (j) => `${j.state}|${j.link || ''}|${j.error ? `${j.error.kind}|${j.error.message}|${j.error.detail || ''}` : ''}|${j.nextAttemptAt || ''}`;
@@ -365,9 +364,9 @@ function renderRow(j, i, n) {
   const outcome = (OUTCOME[j.state] || (() => j.state))(j);
   const actions = el('div', { class: 'row-actions' });
   if (j.link) actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'copy', onclick: async () => { if (await copyText(j.link)) toast(`Link for ${j.email} copied`); } }, 'Copy link'));
-  if (j.state === 'failed' || j.state === 'cancelled') {
+  if (j.canRetry) {
     actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'retry', onclick: () => retry(j) }, 'Retry'));
-  } else if (j.state === 'paused') {
+  } else if (j.held) {
     // The whole workspace waits (signed out, or paused by hand): resuming it lets this go too.
     actions.append(el('button', { type: 'button', class: 'btn small', 'data-action': 'resume', onclick: () => resume() }, 'Resume'));
   }
@@ -375,7 +374,7 @@ function renderRow(j, i, n) {
     el('span', { class: 'addr' }, j.email),
     el('span', { class: 'outcome' }, el('span', { class: `pill ${PILL[j.state] || ''}` }, PILL_TEXT[j.state] || j.state), ' ', outcome),
     actions);
-  if (j.error && j.error.detail && j.state !== 'waiting') {
+  if (j.error && j.error.detail && !j.waiting) {
     const d = el('details', { class: 'hint' }, el('summary', {}, 'Details'), el('pre', {}, j.error.detail));
     row.querySelector('.outcome').append(d);
   }
@@ -421,19 +420,19 @@ function renderResults() {
   const s = lastStatus;
   if (!s) return;
   if (!card) card = buildCard();
-  const done = s.total - s.counts.queued - s.counts.sending - s.counts.waiting - s.counts.uncertain - s.counts.paused;
+  // Counts and flags come from Rust (BatchStatus): no state word is compared here.
+  const done = s.settled;
   const pct = s.total ? Math.round((done / s.total) * 100) : 0;
   card.title.textContent = s.finished ? 'Results' : `Inviting ${plural(s.total, 'person', 'people')}…`;
   // A paused batch is not running, but it is not done either: it can still be stopped.
-  const stoppable = s.jobs.some((j) => UNSENT.has(j.state));
-  setChild(card.stopSlot, stoppable ? card.stopBtn : null);
+  setChild(card.stopSlot, s.stoppable ? card.stopBtn : null);
   card.progress.setAttribute('aria-valuemax', String(s.total));
   card.progress.setAttribute('aria-valuenow', String(done));
   card.bar.dataset.pct = String(pct);
   // Width through CSSOM (allowed by the CSP, unlike a style attribute).
   card.bar.style.width = `${pct}%`;
   card.counts.textContent = `${done} of ${s.total} done`;
-  const waiting = s.counts.waiting > 0 || s.jobs.some((j) => j.state === 'waiting');
+  const waiting = s.counts.waiting > 0;
   setChild(card.bannerSlot, waiting && caps && caps.copyLink && !s.finished ? card.banner : null);
   card.list.update(s.jobs);
   announce(s, done);

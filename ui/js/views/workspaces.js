@@ -137,7 +137,7 @@ function connectionFields(w) {
     el('input', { id, type: 'text', value: value || '', placeholder, spellcheck: 'false' }),
     hint ? el('p', { class: 'hint' }, hint) : null);
   return el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'Connection'),
-    text('set-url', 'Address', w.baseUrl, '', 'Checked with the key already kept before it is saved.'),
+    text('set-url', 'Address', w.baseUrl, '', 'Checked before it is saved. Another server (a new host, port or http/https) needs its key again.'),
     w.kind === 'gotrue' ? text('set-role', 'Admin role in minted tokens', o.adminRole, 'service_role', 'Supabase’s fork: a role in GOTRUE_JWT_ADMIN_ROLES. Leave empty for the default.') : null,
     w.kind === 'gotrue' ? el('div', { class: 'field' }, el('label', { for: 'set-fork' }, 'Server'),
       el('select', { id: 'set-fork' }, ...[['auto', 'Detect it'], ['supabase', 'Supabase’s GoTrue'], ['netlify', 'Netlify’s GoTrue']]
@@ -153,6 +153,18 @@ function connectionOf(form, w) {
     gotrueFork: w.kind === 'gotrue' ? v('set-fork') : null,
     functionPath: w.kind === 'netlify' ? v('set-fn') : null,
   };
+}
+
+// A new address is another server: its key (or password) is typed again, never taken from the
+// keychain. The field appears under the connection once Rust asked for it.
+function askSecret(form, w) {
+  const c = credential(w);
+  const field = el('div', { class: 'field' },
+    el('label', { for: 'set-secret' }, `${c.field} for the new address`),
+    el('input', { id: 'set-secret', type: 'password', autocomplete: 'off', spellcheck: 'false' }),
+    el('p', { class: 'hint' }, `${c.hint} It is checked against the new address, then replaces the kept one in your keychain.`));
+  form.querySelector('fieldset').after(field);
+  field.querySelector('input').focus();
 }
 
 // Settings that change how invitations go out, and where the server is; never the key.
@@ -205,7 +217,15 @@ function editSettings(w) {
         const now = connectionOf(form, w);
         if (JSON.stringify(now) !== initialConnection) {
           clear(answer).append('Checking the connection…');
-          await api.editConnection(w.id, now);
+          const typed = form.querySelector('#set-secret');
+          const secrets = typed && typed.value ? { [credential(w).secret]: typed.value } : null;
+          try {
+            await api.editConnection(w.id, now, secrets);
+          } catch (e) {
+            // Another server: the kept key is not sent there, so ask for it (Rust decides).
+            if (e.kind === 'secret_needed' && !typed) askSecret(form, w);
+            throw e;
+          }
         }
       }
       await api.editWorkspace(w.id, settings);

@@ -20,9 +20,12 @@ pub trait DemoLauncher: Send + Sync + std::fmt::Debug {
     async fn launch(&self) -> Result<Box<dyn DemoServer>>;
 }
 
-/// A running demo server; dropping it stops it.
+/// A running demo server; dropping it stops it, [`DemoServer::shutdown`] waits until it has.
 #[async_trait::async_trait]
 pub trait DemoServer: Send + Sync {
+    /// Stops the server and returns once its port is closed (a removed demo must not keep
+    /// listening). The default just drops it.
+    async fn shutdown(self: Box<Self>) {}
     /// Its address (`http://127.0.0.1:port`).
     fn url(&self) -> String;
     /// The secret key a Supabase workspace uses with it.
@@ -138,6 +141,14 @@ impl Desk {
                 mail: Vec::new(),
             },
         })
+    }
+
+    /// Stops the demo server of workspace `id`, if this process runs one.
+    pub(crate) async fn stop_demo(&self, id: &str) {
+        let server = self.inner.demos.lock().await.remove(id);
+        if let Some(server) = server {
+            server.shutdown().await;
+        }
     }
 
     /// Accepts an invitation as the invitee would, through the sandbox's own routes.

@@ -83,30 +83,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Checks a file name typed by the owner: one name, no folders, with `ext`.
-pub fn clean_file_name(name: &str, ext: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::invalid_input("File name", "enter a file name"));
-    }
-    if name.len() > 120 {
-        return Err(Error::invalid_input("File name", "use a shorter name"));
-    }
-    if name.contains(['/', '\\', ':'])
-        || name.starts_with('.')
-        || name.chars().any(char::is_control)
-    {
-        return Err(Error::invalid_input(
-            "File name",
-            "use a plain name without folders, e.g. invitations.csv",
-        ));
-    }
-    Ok(if name.to_lowercase().ends_with(&format!(".{ext}")) {
-        name.to_string()
-    } else {
-        format!("{name}.{ext}")
-    })
-}
+/// Checks a file name typed by the owner (one implementation for every front end and OS: see
+/// [`crate::filename`]).
+pub use crate::filename::clean_file_name;
 
 /// Writes `bytes` as a new file named `name` in `dir` (created if missing), or `name (2).ext`…
 /// when the name is taken; returns the path. Never overwrites and never follows a symbolic link
@@ -149,10 +128,11 @@ mod tests {
     fn file_names_are_plain_and_get_their_extension() {
         assert_eq!(clean_file_name("history", "csv").unwrap(), "history.csv");
         assert_eq!(clean_file_name(" a.CSV ", "csv").unwrap(), "a.CSV");
-        for bad in ["", "../x", "a/b", "C:\\x", ".hidden", "a\nb"] {
+        for bad in ["", "../x", "a/b", "C:\\x", ".hidden", "a\nb", "NUL", "a|b"] {
             assert_eq!(
                 clean_file_name(bad, "csv").unwrap_err().kind(),
-                "invalid_input"
+                "invalid_input",
+                "{bad:?}"
             );
         }
     }

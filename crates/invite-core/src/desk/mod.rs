@@ -24,6 +24,7 @@
 pub mod demo;
 pub mod files;
 pub mod invitations;
+pub mod paste;
 pub mod secrets;
 pub mod send;
 pub mod settings;
@@ -38,17 +39,18 @@ use serde::Serialize;
 use crate::diagnostics::KnownSecrets;
 use crate::error::{Error, Result};
 use crate::http::Http;
-use crate::outbox::{Outbox, WorkerHandle};
+use crate::outbox::{Outbox, OutboxNotice, WorkerHandle};
 use crate::provider::Provider;
 use crate::secret::{KeychainStatus, SecretStore, SessionStore};
 use crate::workspace::{Workspace, WorkspaceList};
 
 pub use demo::{DemoLauncher, DemoMail, DemoMailbox, DemoServer};
 pub use invitations::{InvitationQuery, InvitationView, ParsedView};
+pub use paste::{InviteOptions, ParsedPage};
 pub use secrets::{KeychainState, KeychainView, NoKeychain, SecretsIn, SwitchableSecrets};
 pub use send::{
-    BatchCounts, BatchStatus, DeskEvent, DeskEvents, HistoryFilter, HistoryPageView,
-    HistoryRowView, JobErrorView, JobResult, JobView,
+    BatchChangesView, BatchCounts, BatchStatus, DeskEvent, DeskEvents, HistoryFilter,
+    HistoryPageView, HistoryRowView, JobErrorView, JobResult, JobView,
 };
 pub use settings::{NoticeKind, SettingsFile, SettingsNotice};
 pub use workspaces::{
@@ -148,6 +150,13 @@ struct Inner {
     checked: Mutex<HashMap<String, workspaces::Checked>>,
     royalti: Mutex<HashMap<String, workspaces::PendingSignIn>>,
     outbox: Outbox,
+    /// What opening the outbox had to do (a damaged file set aside), or why it could not be
+    /// used at all (then the outbox is an empty one in memory and nothing is sent).
+    outbox_notice: Option<OutboxNotice>,
+    /// Set when the outbox file could not be used: enqueueing is refused with this error.
+    outbox_blocked: Option<OutboxBlocked>,
+    /// Parse results kept for the window (see [`paste`]).
+    parses: paste::Parses,
     worker: Mutex<Option<(WorkerHandle, tokio::task::JoinHandle<()>)>>,
     events: Mutex<Option<DeskEvents>>,
     demo: Option<Arc<dyn DemoLauncher>>,
@@ -174,12 +183,28 @@ impl Desk {
             }
         };
         let outbox_path = config.data_dir.join(OUTBOX_FILE);
-        let outbox = Outbox::open(&outbox_path)?;
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut p = outbox_path.clone().into_os_string();
-            p.push(suffix);
-            files::private_file(Path::new(&p))?;
-        }
+        // A damaged file is set aside (and the owner told); one the desk cannot use at all (a
+        // newer version's) is left alone and the desk opens without sending, rather than not
+        // at all, so the owner can read why.
+        let (outbox, outbox_notice, outbox_blocked) = match Outbox::open_with_report(&outbox_path) {
+            Ok(r) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut p = outbox_path.clone().into_os_string();
+                    p.push(suffix);
+                    files::private_file(Path::new(&p))?;
+                }
+                (r.outbox, r.notice, None)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the outbox could not be opened");
+                let notice = OutboxNotice::unusable(&e, &outbox_path);
+                (
+                    Outbox::open_in_memory()?,
+                    Some(notice),
+                    Some(OutboxBlocked::from(&e)),
+                )
+            }
+        };
         Ok(Desk {
             inner: Arc::new(Inner {
                 data_dir: config.data_dir,
@@ -197,6 +222,9 @@ impl Desk {
                 checked: Mutex::default(),
                 royalti: Mutex::default(),
                 outbox,
+                outbox_notice,
+                outbox_blocked,
+                parses: paste::Parses::default(),
                 worker: Mutex::default(),
                 events: Mutex::default(),
                 demo: config.demo,
@@ -225,6 +253,17 @@ impl Desk {
     /// workspaces that fail validation): one banner each.
     pub fn notices(&self) -> Vec<SettingsNotice> {
         self.inner.settings.notices()
+    }
+
+    /// What opening the outbox had to do at start (a damaged file set aside, or a file this
+    /// version cannot use, which stops sending), for a banner; `None` when all was well.
+    pub fn outbox_notice(&self) -> Option<OutboxNotice> {
+        self.inner.outbox_notice.clone()
+    }
+
+    /// The error enqueueing answers while the outbox file cannot be used.
+    pub(crate) fn outbox_blocked(&self) -> Option<Error> {
+        self.inner.outbox_blocked.as_ref().map(OutboxBlocked::error)
     }
 
     /// The settings file (its paths, for support).
@@ -318,6 +357,36 @@ impl Desk {
         Ok(lock(&self.inner.keychain)?.status == KeychainState::Session)
     }
 
+    /// The front end probes the keychain after its window is up (the probe can take seconds
+    /// over D-Bus): until [`Self::keychain_probed`] the keychain is assumed and shown as
+    /// being checked.
+    pub fn keychain_probe_started(&self) -> Result<()> {
+        let mut k = lock(&self.inner.keychain)?;
+        if k.status == KeychainState::Available {
+            k.status = KeychainState::Checking;
+        }
+        Ok(())
+    }
+
+    /// The probe's answer: an unusable keychain is switched for one that explains why on every
+    /// use (and cached providers forgotten). Returns the new view, or `None` when the owner
+    /// already chose "this session only" meanwhile (that choice stands).
+    pub fn keychain_probed(&self, status: KeychainStatus) -> Result<Option<KeychainView>> {
+        let mut k = lock(&self.inner.keychain)?;
+        if k.status != KeychainState::Checking {
+            return Ok(None);
+        }
+        if let KeychainStatus::Unavailable { hint, detail } = &status {
+            tracing::warn!(%detail, "no usable keychain");
+            self.inner
+                .secrets
+                .replace(Arc::new(NoKeychain::new(hint.clone(), detail.clone())))?;
+            lock(&self.inner.providers)?.clear();
+        }
+        *k = status.into();
+        Ok(Some(k.clone()))
+    }
+
     /// "Use for this session only" (the owner's explicit choice when there is no keychain):
     /// secrets are kept in memory until the process ends.
     pub fn use_session_store(&self) -> Result<KeychainView> {
@@ -333,7 +402,7 @@ impl Desk {
     pub fn diagnostics(&self) -> Result<String> {
         let k = self.keychain()?;
         let keychain = match k.status {
-            KeychainState::Available => KeychainStatus::Available,
+            KeychainState::Available | KeychainState::Checking => KeychainStatus::Available,
             KeychainState::Session => KeychainStatus::Unavailable {
                 hint: "The owner chose to keep keys for this session only".into(),
                 detail: k.detail.unwrap_or_default(),
@@ -356,6 +425,37 @@ impl Desk {
             &tail,
             &keychain,
         ))
+    }
+}
+
+/// Why the outbox file could not be used, kept to refuse every enqueue with the same error.
+#[derive(Debug, Clone)]
+enum OutboxBlocked {
+    TooNew { found: i64, known: i64 },
+    Other(String),
+}
+
+impl From<&Error> for OutboxBlocked {
+    fn from(e: &Error) -> Self {
+        match e {
+            Error::OutboxTooNew { found, known } => OutboxBlocked::TooNew {
+                found: *found,
+                known: *known,
+            },
+            other => OutboxBlocked::Other(other.detail().unwrap_or(&other.to_string()).to_string()),
+        }
+    }
+}
+
+impl OutboxBlocked {
+    fn error(&self) -> Error {
+        match self {
+            OutboxBlocked::TooNew { found, known } => Error::OutboxTooNew {
+                found: *found,
+                known: *known,
+            },
+            OutboxBlocked::Other(detail) => Error::storage(detail.clone()),
+        }
     }
 }
 

@@ -95,6 +95,9 @@ pub enum KeychainState {
     Unavailable,
     /// The owner chose to keep secrets in memory for this session.
     Session,
+    /// The keychain is being probed (the window starts before the probe answers: see
+    /// [`super::Desk::keychain_probe_started`]); the keychain is assumed meanwhile.
+    Checking,
 }
 
 /// Where secrets are kept, for the window's banner and the diagnostics.

@@ -175,6 +175,26 @@ impl From<Job> for JobView {
     }
 }
 
+/// A batch's progress since a cursor (see [`Desk::batch_changes`]).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchChangesView {
+    /// The batch.
+    pub batch_id: String,
+    /// Jobs in the batch.
+    pub total: u32,
+    /// Jobs per result word (`queued`, `sending`, `invited`, `linked`, `failed`…).
+    pub counts: std::collections::BTreeMap<String, u32>,
+    /// No job is left to send.
+    pub finished: bool,
+    /// Give it back as `cursor` next time.
+    pub cursor: i64,
+    /// More changes wait: ask again at once.
+    pub more: bool,
+    /// The jobs changed since the cursor given, in the order they changed.
+    pub jobs: Vec<JobView>,
+}
+
 /// How many jobs of a batch stand where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -472,6 +492,10 @@ impl Desk {
             let email = crate::parse::normalize_email(&r.email)?;
             clean.push(InviteRequest { email, ..r.clone() });
         }
+        // An outbox file this version cannot use: nothing is queued (it would be lost).
+        if let Some(e) = self.outbox_blocked() {
+            return Err(e);
+        }
         let ws = self.workspace(workspace_id)?;
         let batch = self.inner.outbox.enqueue(&ws.id, &ws.name, &clean)?;
         self.wake();
@@ -503,6 +527,21 @@ impl Desk {
             finished: !jobs.iter().any(|j| j.state.is_open()),
             stoppable: jobs.iter().any(|j| j.state.is_unsent()),
             jobs,
+        })
+    }
+
+    /// A batch's progress since `cursor` (0: every job): counts of the whole batch plus only
+    /// the jobs changed since, so a page holding a cursor pays for what changed, not the batch.
+    pub fn batch_changes(&self, batch: &str, cursor: i64) -> Result<BatchChangesView> {
+        let c = self.inner.outbox.batch_changes(batch, cursor)?;
+        Ok(BatchChangesView {
+            batch_id: c.batch_id,
+            total: c.total,
+            counts: c.counts,
+            finished: c.finished,
+            cursor: c.cursor,
+            more: c.more,
+            jobs: c.changed.into_iter().map(JobView::from).collect(),
         })
     }
 

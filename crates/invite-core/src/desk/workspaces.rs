@@ -436,7 +436,8 @@ impl Desk {
         store.delete_all(id)?;
         let removed = self.edit_workspaces(|list| list.remove(id))?;
         self.forget(id)?;
-        self.inner.demos.lock().await.remove(id);
+        // A removed demo's server must not keep listening.
+        self.stop_demo(id).await;
         tracing::info!(workspace = %id, "workspace removed with its secrets");
         Ok(removed)
     }

@@ -187,6 +187,23 @@ pub enum Error {
     /// The owner stopped the operation.
     #[error("Stopped.")]
     Cancelled,
+
+    /// A downloaded update is not signed with Invite Desk's release key (or not for the version
+    /// it claims to be): it is never installed.
+    #[error(
+        "The update could not be verified as coming from Invite Desk, so it was not installed."
+    )]
+    UpdateNotTrusted {
+        /// What the verification found.
+        detail: String,
+    },
+
+    /// An update can't be installed now because invitations are being sent.
+    #[error("Invitations are being sent ({in_flight} in progress). Install the update when the batch is done; nothing is lost by waiting.")]
+    UpdateWaits {
+        /// How many outbox jobs are in flight.
+        in_flight: usize,
+    },
 }
 
 impl Error {
@@ -215,6 +232,8 @@ impl Error {
             Error::UnknownWorkspace { .. } => "unknown_workspace",
             Error::Storage { .. } => "storage",
             Error::Cancelled => "cancelled",
+            Error::UpdateNotTrusted { .. } => "update_not_trusted",
+            Error::UpdateWaits { .. } => "update_waits",
         }
     }
 
@@ -233,7 +252,7 @@ impl Error {
             | Error::BadResponse { detail }
             | Error::KeychainUnavailable { detail, .. } => detail.as_deref(),
             Error::Rejected { message, .. } => Some(message),
-            Error::Storage { detail } => Some(detail),
+            Error::Storage { detail } | Error::UpdateNotTrusted { detail } => Some(detail),
             _ => None,
         }
     }

@@ -19,6 +19,7 @@ pub mod parse;
 pub mod provider;
 pub mod providers;
 pub mod secret;
+pub mod update;
 pub mod workspace;
 
 pub use error::{Error, Result};

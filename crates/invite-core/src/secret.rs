@@ -246,12 +246,14 @@ impl KeyringStore {
         let deleted = self.delete(workspace, &name);
         match read {
             Ok(Some(back)) if back == value => {}
-            Ok(_) => return KeychainStatus::Unavailable {
-                hint: format!(
+            Ok(_) => {
+                return KeychainStatus::Unavailable {
+                    hint: format!(
                     "The keychain did not give back what Invite Desk saved in it. {HINT_RESTART}"
                 ),
-                detail: "probe entry missing or different after writing it".to_string(),
-            },
+                    detail: "probe entry missing or different after writing it".to_string(),
+                }
+            }
             Err(e) => return unavailable(e),
         }
         match deleted {

@@ -117,6 +117,9 @@ pub struct Config {
     /// other local program or web page can read its keys or steer it. `None` (the default, and
     /// the standalone binary's) leaves them open, as tests and scripts use them.
     pub control_token: Option<String>,
+    /// Loopback ports of fronts that pass requests through unchanged (a TLS terminator in the
+    /// core's certificate tests): `Host` may name them as well as the sandbox's own port.
+    pub front_ports: Vec<u16>,
 }
 
 /// The request header that carries [`Config::control_token`].
@@ -156,6 +159,7 @@ impl Config {
             session_timebox: None,
             invite_desk_roles: vec!["admin".into()],
             control_token: None,
+            front_ports: Vec::new(),
         }
     }
 }
@@ -920,7 +924,8 @@ async fn handle(
     let (parts, body) = req.into_parts();
     // DNS rebinding: a web page whose host name now points at 127.0.0.1 reaches this port with
     // its own name in `Host`. Only requests addressed to this very loopback address are served.
-    if !host_allowed(&parts.headers, &parts.uri, shared.port) {
+    let mut ports = std::iter::once(shared.port).chain(shared.config.front_ports.iter().copied());
+    if !ports.any(|p| host_allowed(&parts.headers, &parts.uri, p)) {
         return Reply::json(
             403,
             json!({"error":"host_not_allowed","message":format!(

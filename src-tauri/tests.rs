@@ -828,6 +828,7 @@ fn the_demo_answers_only_the_app_and_stops_when_removed() {
     t.call("remove_workspace", json!({"id": id})).unwrap();
     assert_eq!(raw_status(&addr, "GET", "/health", "", ""), 0);
     assert!(std::net::TcpStream::connect(&addr).is_err());
+}
 
 #[test]
 fn a_parse_stays_in_rust_and_is_paged_and_invited_by_id() {

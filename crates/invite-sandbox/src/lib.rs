@@ -1014,7 +1014,8 @@ async fn handle(
             }
             FaultAction::ExpiredToken => return expired_token(flavor, &req).into_response(),
             FaultAction::RawRetryAfter { status, value } => {
-                return cors(fault_body(flavor, &req, status).with("retry-after", value))
+                return fault_body(flavor, &req, status)
+                    .with("retry-after", value)
                     .into_response()
             }
             FaultAction::EndlessBody => return endless_body(),

@@ -9,6 +9,7 @@ export CARGO_INCREMENTAL ?= 0
 endif
 
 .PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean bench-cli bench-app bench-window
+.PHONY: e2e-release shipped-check
 
 setup:
 	@scripts/install-deps.sh
@@ -32,7 +33,10 @@ unit:
 	env -u DISPLAY -u DBUS_SESSION_BUS_ADDRESS $(CARGO) test --workspace
 
 ## Everything: what CI runs.
-test: setup check keychain-test contract-test netlify-function-test e2e bundle bundle-check
+# `e2e-release` belongs before `bundle` here once it has passed on this machine: both build the
+# release profile with the same dependencies, and bundle then leaves the shipped binary in
+# target/release.
+test: setup check keychain-test contract-test netlify-function-test e2e bundle bundle-check shipped-check
 	@echo "All tests passed."
 
 keychain-test:
@@ -53,6 +57,14 @@ bundle: setup
 
 bundle-check:
 	scripts/bundle-check.sh
+
+## The shipped build is the tested build: e2e flows on a release-profile build (test-only
+## automation switch), then the .deb's own binary must paint its first screen and log its start.
+e2e-release: setup
+	scripts/e2e-release.sh
+
+shipped-check:
+	scripts/shipped-check.sh
 
 ## Benchmarks (criterion): paste parsing, list filtering, outbox throughput.
 bench: bench-cli

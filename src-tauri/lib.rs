@@ -160,9 +160,25 @@ fn resolve_paths<R: Runtime>(
 #[allow(clippy::expect_used)] // start-up: without a context there is no app to show an error in
 pub fn run() {
     let config = AppConfig::from_env();
-    build(desktop::plugins(tauri::Builder::default(), &config), config)
+    let builder = build(desktop::plugins(tauri::Builder::default(), &config), config);
+    #[cfg(all(feature = "e2e-automation", target_os = "linux"))]
+    let builder = builder.on_page_load(|webview, _| e2e_automation(webview));
+    builder
         .run(tauri::generate_context!())
         .expect("error while running Invite Desk");
+}
+
+/// Test builds only (`e2e-automation`): turns on the web view's developer extras, which wry sets
+/// only in debug builds or with Tauri's `devtools` feature, so that WebDriver can drive a
+/// release build (scripts/e2e-release.sh).
+#[cfg(all(feature = "e2e-automation", target_os = "linux"))]
+fn e2e_automation<R: Runtime>(webview: &tauri::Webview<R>) {
+    let _ = webview.with_webview(|w| {
+        use webkit2gtk::{SettingsExt, WebViewExt};
+        if let Some(settings) = WebViewExt::settings(&w.inner()) {
+            settings.set_enable_developer_extras(true);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -107,7 +107,12 @@ impl Scope {
             if dir.starts_with(&self.home) {
                 continue;
             }
-            files_since(&dir, Some(self.since), &[self.home.clone()], &mut all);
+            files_since(
+                &dir,
+                Some(self.since),
+                std::slice::from_ref(&self.home),
+                &mut all,
+            );
         }
         all
     }

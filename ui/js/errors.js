@@ -29,6 +29,8 @@ const NEXT = {
   unknown_workspace: 'Pick another workspace in the header, or add it again.',
   storage: 'Check that the disk is not full and that your user can write to your home folder.',
   cancelled: 'You stopped it. Nothing more will be sent.',
+  update_not_trusted: 'Nothing was changed. Download Invite Desk from its release page instead, and tell support.',
+  update_waits: 'Click Install again when the batch is done. Invitations waiting for an email limit or a connection carry on after the restart.',
   internal: 'Try again. If it keeps happening, restart Invite Desk and copy the diagnostics for support.',
 };
 

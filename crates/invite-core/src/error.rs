@@ -236,6 +236,23 @@ pub enum Error {
         /// Where the server sends clients, as an absolute address without its query.
         location: Option<String>,
     },
+
+    /// A downloaded update is not signed with Invite Desk's release key (or not for the version
+    /// it claims to be): it is never installed.
+    #[error(
+        "The update could not be verified as coming from Invite Desk, so it was not installed."
+    )]
+    UpdateNotTrusted {
+        /// What the verification found.
+        detail: String,
+    },
+
+    /// An update can't be installed now because invitations are being sent.
+    #[error("Invitations are being sent ({in_flight} in progress). Install the update when the batch is done; nothing is lost by waiting.")]
+    UpdateWaits {
+        /// How many outbox jobs are in flight.
+        in_flight: usize,
+    },
 }
 
 impl Error {
@@ -269,6 +286,8 @@ impl Error {
             Error::ResponseTooLarge { .. } => "response_too_large",
             Error::UntrustedCertificate { .. } => "untrusted_certificate",
             Error::Redirected { .. } => "redirected",
+            Error::UpdateNotTrusted { .. } => "update_not_trusted",
+            Error::UpdateWaits { .. } => "update_waits",
         }
     }
 
@@ -288,7 +307,7 @@ impl Error {
             | Error::KeychainUnavailable { detail, .. }
             | Error::UntrustedCertificate { detail, .. } => detail.as_deref(),
             Error::Rejected { message, .. } => Some(message),
-            Error::Storage { detail } => Some(detail),
+            Error::Storage { detail } | Error::UpdateNotTrusted { detail } => Some(detail),
             _ => None,
         }
     }

@@ -22,6 +22,7 @@ pub mod provider;
 pub mod providers;
 pub mod redact;
 pub mod secret;
+pub mod update;
 pub mod workspace;
 
 pub use error::{Error, Result};

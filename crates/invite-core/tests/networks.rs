@@ -208,6 +208,22 @@ struct Tls {
 /// Makes a CA and a certificate for `localhost`/127.0.0.1 signed by it, and serves TLS on a
 /// loopback port, passing the decrypted bytes on to `upstream` (the sandbox).
 async fn tls_in_front_of(upstream: SocketAddr) -> Tls {
+    tls_front_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), upstream).await
+}
+
+/// A sandbox with TLS in front of it, reached through the front's own port (which the sandbox's
+/// `Host` check is told about, as a pass-through front on loopback).
+async fn sandbox_behind_tls() -> (Sandbox, Tls) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = Config::new(Flavor::Supabase);
+    config.front_ports = vec![l.local_addr().unwrap().port()];
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let tls = tls_front_on(l, sandbox_addr(&sandbox)).await;
+    (sandbox, tls)
+}
+
+/// TLS on the bound listener `l`, passing the decrypted bytes on to `upstream`.
+async fn tls_front_on(l: TcpListener, upstream: SocketAddr) -> Tls {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -239,7 +255,6 @@ async fn tls_in_front_of(upstream: SocketAddr) -> Tls {
         )
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     tokio::spawn(async move {
         while let Ok((s, _)) = l.accept().await {
@@ -274,8 +289,7 @@ fn sandbox_addr(sandbox: &Sandbox) -> SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_behind_a_company_ca_works_once_the_system_trusts_it() {
     if !is_child() {
-        let sandbox = Sandbox::start(Config::new(Flavor::Supabase)).await.unwrap();
-        let tls = tls_in_front_of(sandbox_addr(&sandbox)).await;
+        let (sandbox, tls) = sandbox_behind_tls().await;
         run_child(
             "a_server_behind_a_company_ca_works_once_the_system_trusts_it",
             vec![

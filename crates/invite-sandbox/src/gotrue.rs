@@ -1,5 +1,5 @@
 //! GoTrue routes: Supabase (supabase/auth) and Netlify (netlify/gotrue) semantics, plus the
-//! Invite Desk Netlify Function emulation. Facts: shared/api/gotrue.md.
+//! Invite Desk Netlify Function emulation. Facts: docs/wire/gotrue.md.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -14,13 +14,13 @@ const SB_AUD: &str = "authenticated";
 const NG_AUD: &str = "";
 
 pub(crate) fn api_versioned(req: &Req) -> bool {
-    // gotrue.md §1a: the 2024-01-01 API version selects the `{code,message}` shape.
+    // docs/wire/gotrue.md §1a: the 2024-01-01 API version selects the `{code,message}` shape.
     req.header("x-supabase-api-version")
         .map(|v| v.trim() >= "2024-01-01" && v.trim().len() == 10)
         .unwrap_or(false)
 }
 
-/// A Supabase error in the shape the request asked for (gotrue.md §1a "Error bodies").
+/// A Supabase error in the shape the request asked for (docs/wire/gotrue.md §1a "Error bodies").
 pub(crate) fn sb_err(req: &Req, status: u16, code: &str, msg: &str) -> Reply {
     let body = if api_versioned(req) {
         json!({"code": code, "message": msg})
@@ -32,7 +32,7 @@ pub(crate) fn sb_err(req: &Req, status: u16, code: &str, msg: &str) -> Reply {
     Reply::json(status, body).with("x-sb-error-code", code)
 }
 
-/// A netlify/gotrue error `{code,msg}` (gotrue.md §1b).
+/// A netlify/gotrue error `{code,msg}` (docs/wire/gotrue.md §1b).
 pub(crate) fn ng_err(status: u16, msg: &str) -> Reply {
     if status >= 500 {
         Reply::json(
@@ -103,7 +103,7 @@ fn ts(t: &Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
 }
 
-/// The user JSON (gotrue.md §3 field lists, `?` = omitted when null).
+/// The user JSON (docs/wire/gotrue.md §3 field lists, `?` = omitted when null).
 pub(crate) fn user_json(sh: &Shared, u: &GUser, with_identities: bool) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(u.id));
@@ -133,7 +133,7 @@ pub(crate) fn user_json(sh: &Shared, u: &GUser, with_identities: bool) -> Value 
                 "created_at": ts(&Some(u.created_at)), "updated_at": ts(&Some(u.updated_at)), "email": u.email
             }])
         } else {
-            // gotrue.md §3: list rows are not eager-loaded (inferred `null`).
+            // docs/wire/gotrue.md §3: list rows are not eager-loaded (inferred `null`).
             Value::Null
         };
         m.insert("identities".into(), identities);
@@ -155,7 +155,7 @@ pub(crate) fn user_json(sh: &Shared, u: &GUser, with_identities: bool) -> Value 
 // ---------------------------------------------------------------------------------------------
 // Authorization
 
-/// What the Kong gateway does on `/auth/v1` (gotrue.md §2 "apikey"): returns the Authorization
+/// What the Kong gateway does on `/auth/v1` (docs/wire/gotrue.md §2 "apikey"): returns the Authorization
 /// GoTrue sees, or the gateway's own error.
 fn gateway(sh: &Shared, req: &Req) -> Result<Option<String>, Reply> {
     if !req.hosted || !is_sb(sh) {
@@ -205,8 +205,8 @@ fn gateway(sh: &Shared, req: &Req) -> Result<Option<String>, Reply> {
 }
 
 /// The token of an `Authorization` header, or `None` when the header does not match the
-/// fork's pattern: Supabase `(?i)^bearer (\S+$)` (gotrue.md §1a table), Netlify
-/// `^(?:B|b)earer (\S+$)` — exactly `Bearer` or `bearer` (gotrue.md §1b table).
+/// fork's pattern: Supabase `(?i)^bearer (\S+$)` (docs/wire/gotrue.md §1a table), Netlify
+/// `^(?:B|b)earer (\S+$)` — exactly `Bearer` or `bearer` (docs/wire/gotrue.md §1b table).
 fn bearer_of(sh: &Shared, auth: Option<&str>) -> Option<String> {
     let h = auth?;
     let (scheme, rest) = h.split_once(' ')?;
@@ -231,7 +231,7 @@ fn ng_issued_in_future(claims: &Value) -> bool {
         .is_some_and(|iat| iat > Utc::now().timestamp())
 }
 
-/// `requireAdminCredentials` for both forks (gotrue.md §1a table, §2). Returns the request's
+/// `requireAdminCredentials` for both forks (docs/wire/gotrue.md §1a table, §2). Returns the request's
 /// audience (what netlify/gotrue's `requestAud` gives; always `authenticated` on Supabase).
 fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
     let auth = gateway(sh, req)?;
@@ -274,7 +274,7 @@ fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
         }
         let aud = ng_request_aud(req, Some(&claims));
         // `getUserFromClaims` first: sub "0" or the nil UUID is the system user, a super admin
-        // (gotrue.md §2); any other sub must be a user in the database.
+        // (docs/wire/gotrue.md §2); any other sub must be a user in the database.
         let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
         let user = if sub == "0" || sub == "00000000-0000-0000-0000-000000000000" {
             None
@@ -288,7 +288,7 @@ fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
             Some(u.ok_or_else(|| ng_err(401, "Invalid admin user"))?)
         };
         // Then any body on a non-GET request is decoded for an `aud` that overrides the
-        // request's for this check only (gotrue.md §2, §1b table).
+        // request's for this check only (docs/wire/gotrue.md §2, §1b table).
         let check_aud = match ng_body_aud(req)? {
             Some(body_aud) if !body_aud.is_empty() => body_aud,
             // `isAdmin`: an empty aud means the configured one (`GOTRUE_JWT_AUD`, empty here).
@@ -306,11 +306,11 @@ fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
     }
 }
 
-/// netlify/gotrue `GOTRUE_JWT_ADMIN_GROUP_NAME` default (gotrue.md §2).
+/// netlify/gotrue `GOTRUE_JWT_ADMIN_GROUP_NAME` default (docs/wire/gotrue.md §2).
 const NG_ADMIN_GROUP: &str = "admin";
 
 /// netlify/gotrue `requestAud`: `X-JWT-AUD` header, else the token's `aud`, else the
-/// configured aud (gotrue.md §2).
+/// configured aud (docs/wire/gotrue.md §2).
 fn ng_request_aud(req: &Req, claims: Option<&Value>) -> String {
     if let Some(h) = req.header("x-jwt-aud").filter(|h| !h.is_empty()) {
         return h.to_string();
@@ -326,7 +326,7 @@ fn ng_request_aud(req: &Req, claims: Option<&Value>) -> String {
 /// The `aud` of the body as netlify/gotrue's admin check decodes it (`adminCheckParams`):
 /// only the first JSON value is read (Go's `json.Decoder`), keys match case-insensitively (Go
 /// `encoding/json`), `null` decodes to nothing. Errors are the
-/// `Could not decode admin user params: …` row (gotrue.md §1b table).
+/// `Could not decode admin user params: …` row (docs/wire/gotrue.md §1b table).
 fn ng_body_aud(req: &Req) -> Result<Option<String>, Reply> {
     if req.method == "GET" || req.body.is_empty() {
         return Ok(None);
@@ -379,7 +379,7 @@ fn constant_eq(a: &str, b: &str) -> bool {
         == 0
 }
 
-/// The `session_id` claim's session must exist (gotrue.md §1a table, `session_not_found`);
+/// The `session_id` claim's session must exist (docs/wire/gotrue.md §1a table, `session_not_found`);
 /// on admin routes it must also still be valid (`session_expired`), which supabase/auth checks
 /// in `requireAdminCredentials` only — `/user` merely loads the session. A nil id means none.
 fn check_session(sh: &Shared, req: &Req, claims: &Value, admin: bool) -> Result<(), Reply> {
@@ -485,7 +485,7 @@ fn parse_body(sh: &Shared, req: &Req, what: &str) -> Result<Value, Reply> {
 }
 
 /// Body of `POST /admin/users` and `PUT /admin/users/{id}`: netlify/gotrue's `getAdminParams`
-/// answers `Could not decode admin user params: …` (gotrue.md §1b table, NG `api/admin.go`).
+/// answers `Could not decode admin user params: …` (docs/wire/gotrue.md §1b table, NG `api/admin.go`).
 fn parse_admin_params(sh: &Shared, req: &Req, what: &str) -> Result<Value, Reply> {
     json_object(req).map_err(|e| {
         if is_sb(sh) {
@@ -513,7 +513,7 @@ fn str_field(v: &Value, k: &str) -> String {
     v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
-/// Supabase `validateEmail` (gotrue.md §1a rows) or Netlify's (§1b rows).
+/// Supabase `validateEmail` (docs/wire/gotrue.md §1a rows) or Netlify's (§1b rows).
 fn validate_email(sh: &Shared, req: &Req, raw: &str) -> Result<String, Reply> {
     let email = raw.trim().to_lowercase();
     if email.is_empty() {
@@ -551,7 +551,7 @@ fn validate_email(sh: &Shared, req: &Req, raw: &str) -> Result<String, Reply> {
     Ok(email)
 }
 
-/// Redirect per `GetReferrer` (gotrue.md §1a "Redirect"): header, then query, then Referer;
+/// Redirect per `GetReferrer` (docs/wire/gotrue.md §1a "Redirect"): header, then query, then Referer;
 /// invalid ones fall back to the site URL.
 fn redirect_for(sh: &Shared, req: &Req, body_value: Option<&str>) -> String {
     let cands = [
@@ -618,7 +618,7 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Fixed window shared by all mail routes (gotrue.md §1a "Email rate limit").
+/// Fixed window shared by all mail routes (docs/wire/gotrue.md §1a "Email rate limit").
 fn email_budget(sh: &Shared, st: &mut State, req: &Req) -> Result<(), Reply> {
     let w = sh.config.email_window;
     if st.email_window_start.elapsed() >= w {
@@ -691,7 +691,7 @@ fn live_user_in(st: &State, email: &str, aud: &str) -> Option<usize> {
 }
 
 /// Supabase `checkEmailAddressAuthorization` (SA `api/mail.go`): with an authorized-address
-/// list, a `+label` is ignored and addresses compare case-insensitively (gotrue.md §1a table).
+/// list, a `+label` is ignored and addresses compare case-insensitively (docs/wire/gotrue.md §1a table).
 fn mail_authorized(sh: &Shared, req: &Req, email: &str) -> Result<(), Reply> {
     let list = &sh.config.email_authorized_addresses;
     if list.is_empty() {
@@ -720,7 +720,7 @@ fn mail_authorized(sh: &Shared, req: &Req, email: &str) -> Result<(), Reply> {
 
 /// The static half of Supabase's extended email validation (SA `mailer/validateclient`), run
 /// by the mailer when `GOTRUE_MAILER_EMAIL_VALIDATION_EXTENDED` is on: its lists of fake
-/// addresses and reserved hosts, and Gmail's six-character minimum (gotrue.md §1a table,
+/// addresses and reserved hosts, and Gmail's six-character minimum (docs/wire/gotrue.md §1a table,
 /// `email_address_invalid`). The MX lookup is left out: the sandbox stays off the network.
 fn mail_deliverable(sh: &Shared, req: &Req, email: &str) -> Result<(), Reply> {
     const FAKE_ADDRESSES: [&str; 4] = [
@@ -800,7 +800,7 @@ fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
     if sb {
         // SA `sendEmail` order: authorized addresses, then the rate limit, then the mailer
         // (where extended validation runs). Whether a refused address still uses up budget is
-        // not known (gotrue.md §1a); here it does not reach the budget at all, or uses it up
+        // not known (docs/wire/gotrue.md §1a); here it does not reach the budget at all, or uses it up
         // once it has.
         mail_authorized(sh, req, &email)?;
         email_budget(sh, &mut st, req)?;
@@ -839,7 +839,7 @@ fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         u.token_type = "invite".into();
         u.invited_at = Some(t);
         if sb {
-            // Netlify's /invite does not set confirmation_sent_at (gotrue.md §1b).
+            // Netlify's /invite does not set confirmation_sent_at (docs/wire/gotrue.md §1b).
             u.confirmation_sent_at = Some(t);
         }
         u.updated_at = t;
@@ -880,7 +880,7 @@ fn parse_page(sh: &Shared, req: &Req, k: &str, default: u64) -> Result<u64, Repl
 }
 
 fn list_users(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
-    // Scoped to the request's audience (gotrue.md §3); on Netlify `X-JWT-AUD` picks it.
+    // Scoped to the request's audience (docs/wire/gotrue.md §3); on Netlify `X-JWT-AUD` picks it.
     let aud = require_admin(sh, req)?;
     let page = parse_page(sh, req, "page", 1)?.max(1);
     let per_page = parse_page(sh, req, "per_page", 50)?.max(1);
@@ -924,7 +924,7 @@ fn list_users(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .with("link", link))
 }
 
-/// `Link` as `addPaginationHeaders` writes it (gotrue.md §3): path without the gateway prefix,
+/// `Link` as `addPaginationHeaders` writes it (docs/wire/gotrue.md §3): path without the gateway prefix,
 /// query keys sorted (Go `url.Values.Encode`), `rel` quoted; Supabase: next + last, Netlify adds prev.
 fn link_header(sh: &Shared, req: &Req, page: u64, per_page: u64, total_pages: u64) -> String {
     let make = |p: u64| {
@@ -985,7 +985,7 @@ fn get_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
     Ok(Reply::json(200, user_json(sh, &u, true)))
 }
 
-/// `PUT /admin/users/{id}` (gotrue.md admin routes): `user_metadata` and `app_metadata` are
+/// `PUT /admin/users/{id}` (docs/wire/gotrue.md admin routes): `user_metadata` and `app_metadata` are
 /// merged key by key into what the user has (a `null` value removes the key), as GoTrue's
 /// `UpdateUserMetaData` does; other fields are not needed by Invite Desk and are ignored.
 fn update_user(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
@@ -1417,7 +1417,7 @@ fn post_verify(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         Ok(Reply::json(200, s))
     } else {
         // NG `api/verify.go` order: token (blank = missing), then the type switch, then the
-        // lookup. `signup` is how invites are accepted (gotrue.md §5); `recovery` looks up a
+        // lookup. `signup` is how invites are accepted (docs/wire/gotrue.md §5); `recovery` looks up a
         // recovery token, which the sandbox never issues, so it only ever finds nobody.
         let tok = str_field(&body, "token");
         if tok.trim().is_empty() {

@@ -1,7 +1,7 @@
 //! A local server that answers as the real invitation APIs do (GoTrue for Supabase and Netlify,
 //! and Royalti), with a mailbox, call counters and fault injection.
 //!
-//! Wire facts follow `shared/api/gotrue.md` and `shared/api/royalti.md`; where a fact is
+//! Wire facts follow `docs/wire/gotrue.md` and `docs/wire/royalti.md`; where a fact is
 //! unverified the chosen behaviour is commented with the doc section it comes from.
 
 use std::collections::HashMap;
@@ -81,7 +81,7 @@ pub struct Config {
     pub refresh_ttl: Duration,
     /// Invite link lifetime (GoTrue `MAILER_OTP_EXP`, 24 h).
     pub otp_ttl: Duration,
-    /// Send `Retry-After` with GoTrue's 429 `over_email_send_rate_limit`. gotrue.md §1a does not
+    /// Send `Retry-After` with GoTrue's 429 `over_email_send_rate_limit`. docs/wire/gotrue.md §1a does not
     /// say the real server sends one, so it is off by default.
     pub retry_after_header: bool,
     /// Extra redirect globs (`GOTRUE_URI_ALLOW_LIST`); the site URL and loopback always pass.
@@ -89,23 +89,23 @@ pub struct Config {
     /// Faults armed at start (and again after every reset).
     pub faults: Vec<SpreadFault>,
     /// Every invite email fails to send: Supabase 500 `unexpected_failure`
-    /// `Error sending invite email`, Netlify 500 `Error inviting user` (gotrue.md §1a, §1b).
+    /// `Error sending invite email`, Netlify 500 `Error inviting user` (docs/wire/gotrue.md §1a, §1b).
     pub smtp_failure: bool,
-    /// Supabase: JWT `role` values that are admin (`GOTRUE_JWT_ADMIN_ROLES`, gotrue.md §2;
+    /// Supabase: JWT `role` values that are admin (`GOTRUE_JWT_ADMIN_ROLES`, docs/wire/gotrue.md §2;
     /// default `service_role`, `supabase_admin`).
     pub admin_roles: Vec<String>,
     /// Supabase: `GOTRUE_EXTERNAL_EMAIL_AUTHORIZED_ADDRESSES`. When not empty, mail goes only to
     /// these addresses (case-insensitive, `+label` ignored) and any other invitee gets 400
-    /// `email_address_not_authorized` (gotrue.md §1a table) — how the hosted built-in mailer
+    /// `email_address_not_authorized` (docs/wire/gotrue.md §1a table) — how the hosted built-in mailer
     /// limits itself to the team's addresses.
     pub email_authorized_addresses: Vec<String>,
     /// Supabase: `GOTRUE_MAILER_EMAIL_VALIDATION_EXTENDED`. The mailer then refuses reserved or
     /// well-known fake addresses (`*.test`, `*.invalid`, `example.com`, `test@gmail.com`, …)
-    /// with 400 `email_address_invalid` (gotrue.md §1a table). The DNS/MX half of the real check
+    /// with 400 `email_address_invalid` (docs/wire/gotrue.md §1a table). The DNS/MX half of the real check
     /// is left out so the sandbox never needs the network. Off by default, as in stock GoTrue.
     pub email_validation_extended: bool,
     /// Supabase: `GOTRUE_SESSIONS_TIMEBOX`. A token whose `session_id` session is older than this
-    /// gets 403 `session_expired` on admin routes (gotrue.md §1a table). `None` = sessions
+    /// gets 403 `session_expired` on admin routes (docs/wire/gotrue.md §1a table). `None` = sessions
     /// never expire, the stock setting.
     pub session_timebox: Option<Duration>,
     /// Netlify: roles the Invite Desk function lets in, as its `INVITE_DESK_ROLES` (default
@@ -117,6 +117,9 @@ pub struct Config {
     /// other local program or web page can read its keys or steer it. `None` (the default, and
     /// the standalone binary's) leaves them open, as tests and scripts use them.
     pub control_token: Option<String>,
+    /// Loopback ports of fronts that pass requests through unchanged (a TLS terminator in the
+    /// core's certificate tests): `Host` may name them as well as the sandbox's own port.
+    pub front_ports: Vec<u16>,
 }
 
 /// The request header that carries [`Config::control_token`].
@@ -156,6 +159,7 @@ impl Config {
             session_timebox: None,
             invite_desk_roles: vec!["admin".into()],
             control_token: None,
+            front_ports: Vec::new(),
         }
     }
 }
@@ -776,7 +780,7 @@ pub(crate) fn sign_hs256(secret: &str, claims: &Value, kid: Option<&str>) -> Str
     .unwrap_or_default()
 }
 
-/// Verifies an HS256 token; the error text reads as golang-jwt v5 writes it (gotrue.md §1a,
+/// Verifies an HS256 token; the error text reads as golang-jwt v5 writes it (docs/wire/gotrue.md §1a,
 /// inferred there).
 pub(crate) fn verify_hs256(secret: &str, token: &str) -> Result<Value, String> {
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
@@ -920,7 +924,8 @@ async fn handle(
     let (parts, body) = req.into_parts();
     // DNS rebinding: a web page whose host name now points at 127.0.0.1 reaches this port with
     // its own name in `Host`. Only requests addressed to this very loopback address are served.
-    if !host_allowed(&parts.headers, &parts.uri, shared.port) {
+    let mut ports = std::iter::once(shared.port).chain(shared.config.front_ports.iter().copied());
+    if !ports.any(|p| host_allowed(&parts.headers, &parts.uri, p)) {
         return Reply::json(
             403,
             json!({"error":"host_not_allowed","message":format!(
@@ -1009,7 +1014,8 @@ async fn handle(
             }
             FaultAction::ExpiredToken => return expired_token(flavor, &req).into_response(),
             FaultAction::RawRetryAfter { status, value } => {
-                return cors(fault_body(flavor, &req, status).with("retry-after", value))
+                return fault_body(flavor, &req, status)
+                    .with("retry-after", value)
                     .into_response()
             }
             FaultAction::EndlessBody => return endless_body(),

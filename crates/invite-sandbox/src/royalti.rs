@@ -1,6 +1,6 @@
-//! Royalti routes (shared/api/royalti.md).
+//! Royalti routes (docs/wire/royalti.md).
 //!
-//! Error bodies: royalti.md §A.2 says the shape is unverified; the sandbox uses SKILL.md's
+//! Error bodies: docs/wire/royalti.md §A.2 says the shape is unverified; the sandbox uses SKILL.md's
 //! `{"success":false,"error":{"code","message"}}`, which clients parse via `error.message`.
 
 use std::net::IpAddr;
@@ -157,7 +157,7 @@ fn body_obj(req: &Req) -> Result<Value, Reply> {
 }
 
 fn login(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
-    // royalti.md §A.1: 20 requests per 3 minutes per IP.
+    // docs/wire/royalti.md §A.1: 20 requests per 3 minutes per IP.
     {
         let mut st = sh.lock();
         let window = std::time::Duration::from_secs(180);
@@ -261,7 +261,7 @@ fn authtoken(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    // royalti.md §A.1 documents only 200, 401, 404 and 500 here, so a missing or empty
+    // docs/wire/royalti.md §A.1 documents only 200, 401, 404 and 500 here, so a missing or empty
     // `currentWorkspace` cannot be a 400: the server looks the workspace up and finds none,
     // which is its documented 404 (the same answer as an unknown id).
     let ws = req.q("currentWorkspace").unwrap_or("").to_string();
@@ -306,7 +306,7 @@ fn caller(sh: &Shared, req: &Req) -> Result<(String, String), Reply> {
         .unwrap_or("")
         .to_string();
     if c.get("apiKey").is_some() {
-        // royalti.md §A.1: whether RWAK keys may invite is unverified; the sandbox lets a
+        // docs/wire/royalti.md §A.1: whether RWAK keys may invite is unverified; the sandbox lets a
         // workspace key act with admin rights in its workspace.
         return Ok((ws, "admin".into()));
     }
@@ -333,7 +333,7 @@ fn require_admin(sh: &Shared, req: &Req) -> Result<String, Reply> {
     ) {
         Ok(ws)
     } else {
-        // royalti.md §A.3: "only available to workspace owners or admins" (403 per SKILL.md).
+        // docs/wire/royalti.md §A.3: "only available to workspace owners or admins" (403 per SKILL.md).
         Err(err(
             403,
             "FORBIDDEN",
@@ -394,7 +394,7 @@ fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    // royalti.md §A.3: docs show both `redirectUrl` and `redirect_url`; accept both.
+    // docs/wire/royalti.md §A.3: docs show both `redirectUrl` and `redirect_url`; accept both.
     let redirect = b
         .get("redirectUrl")
         .or_else(|| b.get("redirect_url"))
@@ -476,7 +476,7 @@ fn invite(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
             ));
         }
         Some(i) => {
-            // One active invite per tenant user: a re-invite updates it (royalti.md §A.3).
+            // One active invite per tenant user: a re-invite updates it (docs/wire/royalti.md §A.3).
             let inv = &mut st.royalti.invites[i];
             inv.code = code.clone();
             if !message.is_empty() {
@@ -543,9 +543,9 @@ fn list(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
         }
     };
     let page = num("page", 1)?.max(1);
-    // royalti.md §A.2: size default 10, max 100 (SKILL.md).
+    // docs/wire/royalti.md §A.2: size default 10, max 100 (SKILL.md).
     let size = num("size", 10)?.clamp(1, 100);
-    // `q` as an email search: assumed from the global list conventions (royalti.md §A.4 unverified).
+    // `q` as an email search: assumed from the global list conventions (docs/wire/royalti.md §A.4 unverified).
     let q = req
         .q("q")
         .or_else(|| req.q("search"))
@@ -598,7 +598,7 @@ fn resend(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
     let mut st = sh.lock();
     let i = invite_idx(&st, req, &ws)?;
     if st.royalti.invites[i].status != "invited" {
-        // royalti.md §A.5: only `invited` rows; error code unverified, 400 chosen.
+        // docs/wire/royalti.md §A.5: only `invited` rows; error code unverified, 400 chosen.
         return Err(err(
             400,
             "INVALID_STATUS",
@@ -653,7 +653,7 @@ fn cancel(sh: &Shared, req: &Req) -> Result<Reply, Reply> {
     inv.code.clear();
     inv.updated_at = now();
     inv.seq = seq;
-    // royalti.md §A.6: cancel response body unknown; a `{message}` like resend's is assumed.
+    // docs/wire/royalti.md §A.6: cancel response body unknown; a `{message}` like resend's is assumed.
     Ok(Reply::json(
         200,
         json!({"message":"Invite cancelled successfully"}),

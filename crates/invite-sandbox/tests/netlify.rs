@@ -1,4 +1,4 @@
-//! Netlify flavor over real HTTP: netlify/gotrue rows of gotrue.md and the Invite Desk function.
+//! Netlify flavor over real HTTP: netlify/gotrue rows of docs/wire/gotrue.md and the Invite Desk function.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

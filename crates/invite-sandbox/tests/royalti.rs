@@ -1,4 +1,4 @@
-//! Royalti flavor over real HTTP (royalti.md).
+//! Royalti flavor over real HTTP (docs/wire/royalti.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -129,7 +129,7 @@ async fn login_and_tokens() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    // No workspace named: royalti.md §A.1 lists only 200/401/404/500, so it is the 404 of a
+    // No workspace named: docs/wire/royalti.md §A.1 lists only 200/401/404/500, so it is the 404 of a
     // workspace that is not found.
     for path in ["/auth/authtoken", "/auth/authtoken?currentWorkspace="] {
         let r = client()
@@ -413,7 +413,7 @@ async fn roles_and_api_key() {
     let (_, l) = list(&s, &admin, "").await;
     let id = l["invites"][0]["id"].as_str().unwrap().to_string();
     // A plain `user` may read its workspace's invitations but not resend or cancel any: the
-    // role is checked before the invitation is looked up (royalti.md §A.3: owners and admins).
+    // role is checked before the invitation is looked up (docs/wire/royalti.md §A.3: owners and admins).
     let (st, l) = list(&s, &user, "").await;
     assert_eq!(
         (st, l["totalItems"].as_u64()),

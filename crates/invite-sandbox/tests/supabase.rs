@@ -1,4 +1,4 @@
-//! Supabase flavor over real HTTP: every route and every error row of gotrue.md.
+//! Supabase flavor over real HTTP: every route and every error row of docs/wire/gotrue.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

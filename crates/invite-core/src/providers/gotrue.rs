@@ -173,7 +173,7 @@ impl GotrueProvider {
         self.health().await?;
         let (_, settings) = self.get("/settings").await?;
         if let Ok(Value::Object(s)) = serde_json::from_str::<Value>(&settings) {
-            // Keys only one fork has (gotrue.md §6).
+            // Keys only one fork has (docs/wire/gotrue.md §6).
             if [
                 "mailer_autoconfirm",
                 "phone_autoconfirm",

@@ -1,7 +1,7 @@
 //! GoTrue wire details shared by the Supabase, self-hosted GoTrue and Netlify Identity providers.
 //!
 //! - [`GotrueUser`] and [`to_invite`]: the user JSON of both forks, and when it counts as
-//!   pending, accepted or expired (see `shared/api/gotrue.md` §3 "Pending vs accepted").
+//!   pending, accepted or expired (see `docs/wire/gotrue.md` §3 "Pending vs accepted").
 //! - [`parse_error`] and [`map_error`]: every error body these servers send (Supabase's two shapes,
 //!   Netlify's `{code,msg}`, OAuth's `{error,error_description}` and the Invite Desk Netlify
 //!   Function's `{error:{code,message}}`) turned into the core's [`Error`] kinds.
@@ -330,7 +330,7 @@ pub struct ErrCtx<'a> {
     pub hints: &'a Hints,
 }
 
-/// Maps an error answer to the core's kinds, following the error tables of `shared/api/gotrue.md`
+/// Maps an error answer to the core's kinds, following the error tables of `docs/wire/gotrue.md`
 /// (§1a, §1b, §4, §6) and the Invite Desk function's contract. The server's words stay in the
 /// error's detail.
 pub fn map_error(e: &ApiError, headers: &HeaderMap, ctx: &ErrCtx<'_>) -> Error {

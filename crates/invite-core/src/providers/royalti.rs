@@ -1,4 +1,4 @@
-//! Royalti workspaces (`shared/api/royalti.md`): sign in with email and password, pick the
+//! Royalti workspaces (`docs/wire/royalti.md`): sign in with email and password, pick the
 //! workspaces, then invite, list, resend and cancel through `/auth/invite` and `/user/invites`.
 //!
 //! Tokens: `POST /auth/login` gives a refresh token (1 day) and the account's workspaces;
@@ -38,7 +38,7 @@ const AUTHTOKEN_PATH: &str = "/auth/authtoken";
 const INVITE_PATH: &str = "/auth/invite";
 const INVITES_PATH: &str = "/user/invites";
 
-/// Unverified (royalti.md §A.6): the cancel route comes from the vendor's SKILL.md only.
+/// Unverified (docs/wire/royalti.md §A.6): the cancel route comes from the vendor's SKILL.md only.
 fn cancel_path(id: &str) -> String {
     format!("{INVITES_PATH}/{id}/cancel")
 }
@@ -47,28 +47,28 @@ fn resend_path(id: &str) -> String {
     format!("{INVITES_PATH}/{id}/resend")
 }
 
-/// Unverified (royalti.md §A.3): the current page names the field `redirectUrl`, the older one
+/// Unverified (docs/wire/royalti.md §A.3): the current page names the field `redirectUrl`, the older one
 /// `redirect_url`. We send the current name; the server's answers are read with either.
 const REDIRECT_FIELD: &str = "redirectUrl";
 
-/// Unverified (royalti.md §A.2/§A.4): page size parameter `size`, at most 100.
+/// Unverified (docs/wire/royalti.md §A.2/§A.4): page size parameter `size`, at most 100.
 const PAGE_SIZE_PARAM: &str = "size";
 const PAGE_SIZE: u32 = 100;
 
-/// Unverified (royalti.md §A.2/§A.4): `q` searches lists (global convention).
+/// Unverified (docs/wire/royalti.md §A.2/§A.4): `q` searches lists (global convention).
 const SEARCH_PARAM: &str = "q";
 
-/// Roles that may invite (royalti.md §A.1 role ladder; §A.3 "owners or admins").
+/// Roles that may invite (docs/wire/royalti.md §A.1 role ladder; §A.3 "owners or admins").
 const INVITER_ROLES: [&str; 4] = ["owner", "admin", "super_admin", "main_super_admin"];
 
-/// Unverified (royalti.md §A.3): the invite response has no id, so a re-invite ("creates or
+/// Unverified (docs/wire/royalti.md §A.3): the invite response has no id, so a re-invite ("creates or
 /// updates") is recognised on the record: an updated invitation's `updatedAt` is later than its
 /// `createdAt`.
 fn was_updated(created: Option<DateTime<Utc>>, updated: Option<DateTime<Utc>>) -> bool {
     matches!((created, updated), (Some(c), Some(u)) if u > c)
 }
 
-/// Unverified (royalti.md §A.2): the error body. Tolerant: `error.message`, then `message`,
+/// Unverified (docs/wire/royalti.md §A.2): the error body. Tolerant: `error.message`, then `message`,
 /// then nothing (the caller falls back to the HTTP reason).
 fn server_words(body: &str) -> Option<String> {
     let v: Value = serde_json::from_str(body).ok()?;
@@ -237,7 +237,7 @@ async fn mint_access(
     let status = resp.status();
     let headers = resp.headers().clone();
     let text = body_text(resp).await?;
-    // Unverified (royalti.md §A.1, "Could not verify"): 404 from `authtoken` is taken to mean
+    // Unverified (docs/wire/royalti.md §A.1, "Could not verify"): 404 from `authtoken` is taken to mean
     // the account has no place in that workspace (any more).
     if status == StatusCode::NOT_FOUND {
         return Err(Error::NotAdmin {
@@ -275,7 +275,7 @@ fn time_at(v: &Value, keys: &[&str]) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-/// Maps a server status (royalti.md §A.4: `invited` / `joined` / `cancelled`).
+/// Maps a server status (docs/wire/royalti.md §A.4: `invited` / `joined` / `cancelled`).
 fn status_from(s: &str) -> InviteStatus {
     match s.trim().to_ascii_lowercase().as_str() {
         "joined" | "accepted" | "active" => InviteStatus::Accepted,
@@ -289,7 +289,7 @@ fn status_param(s: InviteStatus) -> Option<&'static str> {
         InviteStatus::Pending => Some("invited"),
         InviteStatus::Accepted => Some("joined"),
         InviteStatus::Cancelled => Some("cancelled"),
-        // Royalti has no expiry (royalti.md §A.4): nothing is ever expired.
+        // Royalti has no expiry (docs/wire/royalti.md §A.4): nothing is ever expired.
         InviteStatus::Expired => None,
     }
 }
@@ -357,7 +357,7 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
             detail,
         },
         404 => Error::NotFound { detail },
-        // Unverified (royalti.md §A.2, "Could not verify"): SKILL.md lists 409 as "duplicate".
+        // Unverified (docs/wire/royalti.md §A.2, "Could not verify"): SKILL.md lists 409 as "duplicate".
         // An invite to someone with an open invitation updates it (§A.3), so a duplicate is
         // taken to be a member who already joined.
         409 => match ctx {
@@ -370,7 +370,7 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
                 message: words.unwrap_or_default(),
             },
         },
-        // Unverified (royalti.md §A.2): 400/422 are "validation"; one that talks about the email
+        // Unverified (docs/wire/royalti.md §A.2): 400/422 are "validation"; one that talks about the email
         // is taken to be about the address, so the owner sees which one to fix.
         400 | 422 => match ctx {
             Ctx::Invite(email)
@@ -691,7 +691,7 @@ impl RoyaltiProvider {
     }
 
     /// Invites `req.email`, attached to an existing tenant user when `user_id` is given
-    /// (royalti.md §A.3 query `userId`).
+    /// (docs/wire/royalti.md §A.3 query `userId`).
     pub async fn invite_tenant_user(
         &self,
         req: &InviteRequest,
@@ -757,7 +757,7 @@ impl Provider for RoyaltiProvider {
             message: true,
             redirect: true,
             send_email_toggle: true,
-            // The activation link is only ever emailed (royalti.md §A.4: no invite URL).
+            // The activation link is only ever emailed (docs/wire/royalti.md §A.4: no invite URL).
             copy_link: false,
             resend: true,
             cancel: true,

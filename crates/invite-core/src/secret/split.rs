@@ -41,7 +41,7 @@ fn parse_head(value: &str) -> Option<(String, usize)> {
     let rest = value.strip_prefix(HEAD)?;
     let (generation, count) = rest.split_once(':')?;
     let count: usize = count.parse().ok()?;
-    (count >= 2 && count <= MAX_PARTS && !generation.is_empty())
+    ((2..=MAX_PARTS).contains(&count) && !generation.is_empty())
         .then(|| (generation.to_string(), count))
 }
 

@@ -9,6 +9,7 @@ rpm=$(ls -t target/release/bundle/rpm/*.rpm 2>/dev/null | head -n1 || true)
 contents=$(dpkg-deb -c "$deb")
 # dpkg-deb lists paths with or without a leading "./" depending on the tool that built the archive.
 grep -Eq '(^| )(\./)?usr/bin/invite-desk$' <<<"$contents" || { echo "FAIL: $deb has no /usr/bin/invite-desk" >&2; exit 1; }
+grep -Eq '(^| )(\./)?usr/bin/invite-desk-cli$' <<<"$contents" || { echo "FAIL: $deb has no /usr/bin/invite-desk-cli (the command-line tool)" >&2; exit 1; }
 grep -Eq '(^| )(\./)?usr/share/applications/.*\.desktop$' <<<"$contents" || { echo "FAIL: $deb has no .desktop file" >&2; exit 1; }
 desktop=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*usr/share/applications/*.desktop')
 grep -q '^Name=Invite Desk$' <<<"$desktop" || { echo "FAIL: .desktop file does not name Invite Desk" >&2; exit 1; }

@@ -24,23 +24,35 @@ trap 'rm -rf "$scratch"' EXIT
 # `cargo test --workspace` (scripts/dev-build.sh): nothing but this test binary links here.
 # (Even `cargo test --workspace --test keychain` resolves some proc-macro features differently
 # and recompiles clap and criterion, so the binary's path comes from the build's own report.)
-KEYCHAIN_TEST_BIN="$(scripts/dev-build.sh --message-format=json | python3 -c '
+# Two packages have a `keychain` test (the core's and the command-line tool's): each is picked
+# by its package.
+built="$(scripts/dev-build.sh --message-format=json)"
+test_bin() {
+  printf '%s\n' "$built" | python3 -c '
 import json, sys
+pkg = sys.argv[1]
 for line in sys.stdin:
     m = json.loads(line)
     t = m.get("target") or {}
-    if m.get("reason") == "compiler-artifact" and t.get("name") == "keychain" and "test" in t.get("kind", []) and m.get("executable"):
+    if (m.get("reason") == "compiler-artifact" and t.get("name") == "keychain"
+            and "test" in t.get("kind", []) and m.get("executable")
+            and ("/" + pkg + "#") in m.get("package_id", "")):
         print(m["executable"])
-')"
-[ -x "$KEYCHAIN_TEST_BIN" ] || { echo "keychain-test: no keychain test binary was built" >&2; exit 1; }
-export KEYCHAIN_TEST_BIN
+' "$1"
+}
+KEYCHAIN_TEST_BIN="$(test_bin invite-core)"
+CLI_KEYCHAIN_TEST_BIN="$(test_bin invite-cli)"
+for bin in "$KEYCHAIN_TEST_BIN" "$CLI_KEYCHAIN_TEST_BIN"; do
+  [ -x "$bin" ] || { echo "keychain-test: a keychain test binary was not built ($bin)" >&2; exit 1; }
+done
+export KEYCHAIN_TEST_BIN CLI_KEYCHAIN_TEST_BIN
 # Runs the ignored tests whose names contain $1 and fails unless exactly ${2:-1} of them ran and
 # passed: a renamed test must not leave a filter that matches nothing and passes.
 run_tests() {
   set -o pipefail
-  local filter="$1" want="${2:-1}" log passed
+  local filter="$1" want="${2:-1}" bin="${3:-$KEYCHAIN_TEST_BIN}" log passed
   log="$(mktemp)"
-  "$KEYCHAIN_TEST_BIN" --ignored --test-threads=1 --show-output "$filter" 2>&1 | tee "$log"
+  "$bin" --ignored --test-threads=1 --show-output "$filter" 2>&1 | tee "$log"
   passed="$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log")"
   rm -f "$log"
   if [ "${passed:-0}" != "$want" ]; then
@@ -77,6 +89,9 @@ with_keyring() {
 
 say "keychain: unlocked gnome-keyring on a private bus"
 KEYRING_UNLOCK=1 INVITE_DESK_REAL_KEYCHAIN=1 with_keyring unlocked bash -c "$(declare -f run_tests); run_tests real_keychain"
+
+say "keychain: the command-line tool on the same unlocked keychain"
+KEYRING_UNLOCK=1 INVITE_DESK_REAL_KEYCHAIN=1 with_keyring cli bash -c "$(declare -f run_tests); run_tests real_keychain 1 \"\$CLI_KEYCHAIN_TEST_BIN\""
 
 say "keychain: gnome-keyring running but locked"
 KEYRING_UNLOCK=0 INVITE_DESK_EXPECT_LOCKED_KEYCHAIN=1 with_keyring locked bash -c "$(declare -f run_tests); run_tests locked_keychain"

@@ -607,9 +607,8 @@ pub async fn demo(env: &Env) -> Res<()> {
         .await?;
     s.wait_js("const r = [...document.querySelectorAll('#hist-table tbody tr')]; return r.length === 4 && r.every(t => t.textContent.includes('Demo'))", 10).await?;
     s.shot("history-filtered").await?;
+    // The native Save dialog (answered by the debug build's test seam) replaces the name prompt.
     s.click("#hist-export").await?;
-    s.wait_visible("#prompt-ok", 5).await?;
-    s.click("#prompt-ok").await?;
     let saved = s.wait_text("#hist-status", "Saved ", 10).await?;
     let path = saved.trim().trim_start_matches("Saved ").trim();
     let csv = std::fs::read_to_string(path).ctx("reading the exported CSV")?;

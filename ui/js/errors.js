@@ -31,6 +31,11 @@ const NEXT = {
   cancelled: 'You stopped it. Nothing more will be sent.',
   update_not_trusted: 'Nothing was changed. Download Invite Desk from its release page instead, and tell support.',
   update_waits: 'Click Install again when the batch is done. Invitations waiting for an email limit or a connection carry on after the restart.',
+  response_too_large: 'Check the workspace address: it should be the service’s API, not a web page or a download. If it is right, try again later.',
+  untrusted_certificate: 'If the server uses your organization’s own certificate authority, ask IT to install it on this computer. Otherwise check the address: the certificate may be for another name.',
+  redirected: 'Change the workspace address to the one named above (Workspaces → Settings), then try again.',
+  secret_needed: 'The address changed, so enter the key or password for the new address. The old one is never sent there.',
+  outbox_too_new: 'Install the newer Invite Desk again; your invitations are kept as they were.',
   internal: 'Try again. If it keeps happening, restart Invite Desk and copy the diagnostics for support.',
 };
 

@@ -216,11 +216,11 @@ async fn wait_count(s: &Session, css: &str, n: u64, secs: u64) -> Res<()> {
 }
 
 /// The demo workspace's own secret key, as the app keeps it.
-fn demo_secrets(demo_id: &str) -> Res<Vec<String>> {
+fn demo_secrets(env: &Env, demo_id: &str) -> Res<Vec<String>> {
     // The demo's control routes answer only the app (they need its token), so its key is read
     // where the app keeps it: the keychain.
     let account = format!("{demo_id}/secret_key");
-    match keychain_lookup(&account)? {
+    match keychain_lookup(env, &account)? {
         Some(k) => Ok(vec![k]),
         None => Err(format!("the demo's key {account} is not in the keychain")),
     }
@@ -331,7 +331,7 @@ pub async fn demo(env: &Env) -> Res<()> {
         ));
     }
     // The demo's own server key: the app holds it in the keychain, and it must not leak either.
-    secrets.extend(demo_secrets(&demo_id)?);
+    secrets.extend(demo_secrets(env, &demo_id)?);
     s.shot("demo-invite-screen").await?;
 
     // 2. Paste six: one invalid, one duplicate.
@@ -648,7 +648,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     .await?;
     // A restart gives the demo a fresh server with fresh keys: search for those too.
     let (_, revived_id) = demo_workspace(&s).await?;
-    secrets.extend(demo_secrets(&revived_id)?);
+    secrets.extend(demo_secrets(env, &revived_id)?);
     s.click("#nav-invitations").await?;
     s.wait_text("#view-invitations", "zoe@example.com", 20)
         .await?;

@@ -209,7 +209,8 @@ async fn a_kept_password_and_refresh_token_stay_with_their_origin() {
 #[tokio::test]
 async fn a_damaged_settings_file_keeps_every_workspace_and_its_keys() {
     let a = sandbox(Flavor::Supabase, None).await;
-    let damages: Vec<(&str, Box<dyn Fn(&[u8]) -> Vec<u8>>)> = vec![
+    type Damage = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+    let damages: Vec<(&str, Damage)> = vec![
         ("truncated", Box::new(|b: &[u8]| b[..b.len() / 3].to_vec())),
         ("empty", Box::new(|_: &[u8]| Vec::new())),
         (

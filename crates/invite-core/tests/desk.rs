@@ -275,7 +275,8 @@ async fn the_data_folder_is_private() {
     assert_eq!(mode(&data), 0o700);
     for f in std::fs::read_dir(&data).unwrap() {
         let p = f.unwrap().path();
-        assert_eq!(mode(&p), 0o600, "{}", p.display());
+        let want = if p.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&p), want, "{}", p.display());
     }
 }
 

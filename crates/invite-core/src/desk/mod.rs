@@ -193,6 +193,12 @@ impl Desk {
                     p.push(suffix);
                     files::private_file(Path::new(&p))?;
                 }
+                // The outbox's folder of owner lock files (one per process working it).
+                let mut owners = outbox_path.clone().into_os_string();
+                owners.push("-owners");
+                if Path::new(&owners).is_dir() {
+                    files::private_dir(Path::new(&owners))?;
+                }
                 (r.outbox, r.notice, None)
             }
             Err(e) => {

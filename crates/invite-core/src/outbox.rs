@@ -1113,11 +1113,15 @@ impl Outbox {
         emails_only: bool,
     ) -> Result<()> {
         let conn = self.lock()?;
+        // A job claimed by a live lease is left to its worker: knocking it back here would take
+        // its claim between the claim and the request, and the next round would do the same
+        // (a waiting batch that never moves). Its own answer reschedules it if need be.
         conn.execute(
             "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3, lease_owner=NULL, lease_until=NULL
              WHERE workspace_id=?1 AND (state='queued' OR (state='waiting' AND next_attempt_at < ?2))
-               AND (?4 = 0 OR send_email = 1)",
-            params![workspace_id, until.to_rfc3339(), now(), emails_only],
+               AND (?4 = 0 OR send_email = 1)
+               AND (lease_owner IS NULL OR lease_until < ?5)",
+            params![workspace_id, until.to_rfc3339(), now(), emails_only, now_ms()],
         )?;
         Ok(())
     }

@@ -907,6 +907,13 @@ fn a_damaged_settings_file_is_restored_and_reported() {
     let t = app();
     saved_workspace(&t, "w1");
     let secrets = t.secrets.clone();
+    // The first app's worker lives on the process-wide async runtime and reads the settings as
+    // it goes: stopped first, so that the damaged file is found by the restarted app, not by it.
+    {
+        use tauri::Manager;
+        let desk = t._app.state::<crate::state::AppState>().desk.clone();
+        tauri::async_runtime::block_on(desk.stop_worker()).unwrap();
+    }
     let TestApp { dir, _app, .. } = t;
     drop(_app);
     let path = dir.path().join("settings.json");

@@ -263,7 +263,11 @@ async fn add_royalti(
         )));
     };
     let added = desk
-        .royalti_add(&view.sign_in_id, std::slice::from_ref(&pick.id), a.keep_signed_in)
+        .royalti_add(
+            &view.sign_in_id,
+            std::slice::from_ref(&pick.id),
+            a.keep_signed_in,
+        )
         .await?;
     let ws = added
         .into_iter()

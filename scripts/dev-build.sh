@@ -4,7 +4,9 @@
 # of its own `cargo build -p …`: a different package selection, or leaving out the test targets
 # (whose dev-dependencies turn on features such as tauri/test), makes cargo resolve features
 # differently and rebuild Tauri and half the graph from scratch. `cargo test --workspace` then
-# finds everything fresh. Extra arguments go to cargo (e.g. -q, -v).
+# finds everything fresh. All targets (benches too, in the test profile) so that `make test`,
+# which lints while it builds, covers what `cargo clippy --all-targets` does. Extra arguments go
+# to cargo (e.g. -q, -v).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec "${CARGO:-cargo}" build --workspace --bins --tests "$@"
+exec "${CARGO:-cargo}" build --workspace --all-targets "$@"

@@ -180,7 +180,8 @@ pub struct AddArgs {
     /// Netlify and Royalti: keep the password in the keychain to sign in again silently.
     #[arg(long)]
     pub keep_signed_in: bool,
-    /// Invitations sent at once (1 to 16; default 4).
+    /// Invitations sent at once to start with (1 to 16; default 4); then more while the server
+    /// answers quickly, fewer when it refuses (never more than 16).
     #[arg(long)]
     pub concurrency: Option<u32>,
     /// Emails the server sends per hour, when you know it (the outbox keeps to it).

@@ -21,7 +21,8 @@ use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
 use invite_core::workspace::{Workspace, WorkspaceOptions};
 use invite_sandbox::{Config, Flavor, Sandbox};
 
-struct Source(Arc<dyn Provider>, usize);
+/// A provider, the setting to start from, and the most the worker may grow to.
+struct Source(Arc<dyn Provider>, usize, usize);
 
 impl ProviderSource for Source {
     fn provider(&self, _: &str) -> invite_core::Result<Arc<dyn Provider>> {
@@ -29,6 +30,9 @@ impl ProviderSource for Source {
     }
     fn concurrency(&self, _: &str) -> usize {
         self.1
+    }
+    fn max_concurrency(&self, _: &str) -> usize {
+        self.2
     }
 }
 
@@ -91,10 +95,11 @@ fn requests(n: usize, tag: &str) -> Vec<InviteRequest> {
         .collect()
 }
 
-async fn supabase(latency: Duration) -> (Sandbox, Arc<dyn Provider>) {
+async fn supabase(latency: Duration, max_in_flight: Option<usize>) -> (Sandbox, Arc<dyn Provider>) {
     let mut config = Config::new(Flavor::Supabase);
     config.email_limit = 1_000_000;
     config.latency = latency;
+    config.max_in_flight = max_in_flight;
     let sandbox = Sandbox::start(config).await.unwrap();
     let secrets = MemoryStore::new();
     secrets
@@ -116,14 +121,20 @@ async fn supabase(latency: Duration) -> (Sandbox, Arc<dyn Provider>) {
     (sandbox, Arc::new(provider))
 }
 
-async fn through_outbox(provider: Arc<dyn Provider>, concurrency: usize, n: usize) -> Duration {
+/// `n` invites through the outbox, starting at `start` in flight and growing to at most `max`.
+async fn through_outbox(
+    provider: Arc<dyn Provider>,
+    start: usize,
+    max: usize,
+    n: usize,
+) -> Duration {
     let dir = tempfile::tempdir().unwrap();
     let outbox = Outbox::open(&dir.path().join("outbox.sqlite3")).unwrap();
     let started = Instant::now();
     let batch = outbox.enqueue("ws", "Bench", &requests(n, "o")).unwrap();
     let worker = Worker::spawn(
         outbox.clone(),
-        Arc::new(Source(provider, concurrency)),
+        Arc::new(Source(provider, start, max)),
         Arc::new(|_| {}),
     );
     worker.wake();
@@ -134,6 +145,11 @@ async fn through_outbox(provider: Arc<dyn Provider>, concurrency: usize, n: usiz
     worker.shutdown().await;
     assert_eq!(outbox.batch(&batch).unwrap().done as usize, n);
     took
+}
+
+/// The refusals a run earned: calls beyond one per address.
+fn refusals(sandbox: &Sandbox, n: usize) -> u64 {
+    sandbox.calls("POST /invite").saturating_sub(n as u64)
 }
 
 fn main() {
@@ -148,37 +164,63 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let latency = Duration::from_millis(50);
-        let (sandbox, provider) = supabase(latency).await;
+        let (sandbox, provider) = supabase(latency, None).await;
         let started = Instant::now();
         for r in requests(n, "s") {
             provider.invite(&r).await.unwrap();
         }
         let sequential = started.elapsed();
         drop(sandbox);
-
-        // The owner's default (4 at once), then the most Settings allows (16).
-        let (sandbox, provider) = supabase(latency).await;
-        let by_default = through_outbox(provider, 4, n).await;
-        assert_eq!(sandbox.mail().len(), n);
-        drop(sandbox);
-
-        let (sandbox, provider) = supabase(latency).await;
-        let concurrency = 16;
-        let outboxed = through_outbox(provider, concurrency, n).await;
-        assert_eq!(sandbox.mail().len(), n);
-
-        let overhead = through_outbox(Arc::new(Instant0), concurrency, n).await;
+        let ratio = |d: Duration| sequential.as_secs_f64() / d.as_secs_f64();
         println!("outbox bench: {n} invites, sandbox latency {latency:?}");
         println!("  sequential loop of single requests: {sequential:>10.2?}");
+
+        // The owner's default: start at 4 and adapt (AIMD, at most 16).
+        let (sandbox, provider) = supabase(latency, None).await;
+        let adaptive = through_outbox(provider, 4, 16, n).await;
+        assert_eq!(sandbox.mail().len(), n);
         println!(
-            "  through the outbox (default, 4 at once): {by_default:>10.2?} ({:.1}x)",
-            sequential.as_secs_f64() / by_default.as_secs_f64()
+            "  through the outbox, default (start 4, adaptive): {adaptive:>10.2?} ({:.1}x, target >= 12x; most in flight {})",
+            ratio(adaptive),
+            sandbox.most_in_flight()
         );
-        println!("  through the outbox (concurrency {concurrency}): {outboxed:>10.2?}");
+        drop(sandbox);
+
+        // Held at 4 (what the worker did before it adapted).
+        let (sandbox, provider) = supabase(latency, None).await;
+        let fixed4 = through_outbox(provider, 4, 4, n).await;
+        assert_eq!(sandbox.mail().len(), n);
+        println!("  through the outbox, held at 4: {fixed4:>10.2?} ({:.1}x)", ratio(fixed4));
+        drop(sandbox);
+
+        // A server that answers 429 above 6 requests in flight: held settings against adaptive.
+        let cap = 6;
+        println!("  against a server that refuses above {cap} in flight:");
+        let mut best: Option<(usize, Duration)> = None;
+        for held in [4, 5, 6, 7, 8] {
+            let (sandbox, provider) = supabase(latency, Some(cap)).await;
+            let took = through_outbox(provider, held, held, n).await;
+            assert_eq!(sandbox.mail().len(), n);
+            println!(
+                "    at most {held} at once: {took:>10.2?}, {} refusals",
+                refusals(&sandbox, n)
+            );
+            if best.is_none_or(|(_, b)| took < b) {
+                best = Some((held, took));
+            }
+        }
+        let (sandbox, provider) = supabase(latency, Some(cap)).await;
+        let adapted = through_outbox(provider, 4, 16, n).await;
+        assert_eq!(sandbox.mail().len(), n);
+        let (best_held, best_took) = best.unwrap();
         println!(
-            "  speed-up: {:.1}x (target >= 12x)",
-            sequential.as_secs_f64() / outboxed.as_secs_f64()
+            "    default (start 4, adaptive): {adapted:>10.2?}, {} refusals; {:.2}x the best held setting ({best_held}, target <= 1.3x)",
+            refusals(&sandbox, n),
+            adapted.as_secs_f64() / best_took.as_secs_f64()
         );
+        drop(sandbox);
+
+        let overhead = through_outbox(Arc::new(Instant0), 16, 16, n).await;
         println!(
             "  outbox overhead per job (instant back end, SQLite on disk): {:.3} ms (target < 1 ms)",
             overhead.as_secs_f64() * 1000.0 / n as f64

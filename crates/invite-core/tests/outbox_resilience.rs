@@ -490,3 +490,57 @@ async fn a_known_email_limit_is_kept_without_meeting_a_single_refusal() {
         );
     }
 }
+
+/// A workspace whose owner set `.1` requests at once to start with.
+struct Starting(Arc<dyn Provider>, usize);
+
+impl ProviderSource for Starting {
+    fn provider(&self, _: &str) -> invite_core::Result<Arc<dyn Provider>> {
+        Ok(self.0.clone())
+    }
+    fn concurrency(&self, _: &str) -> usize {
+        self.1
+    }
+}
+
+async fn run_batch(sandbox: &Sandbox, start: usize, n: usize, tag: &str) {
+    let secrets = MemoryStore::new();
+    key(&secrets, &sandbox.credentials().service_role_key);
+    let outbox = Outbox::open_in_memory().unwrap();
+    let batch = outbox.enqueue("ws", "Acme", &requests(n, tag)).unwrap();
+    let worker = Worker::spawn(
+        outbox.clone(),
+        Arc::new(Starting(provider(&sandbox.url(), &secrets), start)),
+        Arc::new(|_| {}),
+    );
+    worker.wake();
+    let jobs = wait_for(&outbox, &batch, 120, |s, _| s.pending == 0).await;
+    worker.shutdown().await;
+    assert!(jobs.iter().all(|j| j.state == JobState::Done), "{jobs:#?}");
+    one_mail_each(sandbox, n);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_answers_well_gets_more_requests_at_once() {
+    let mut config = Config::new(Flavor::Supabase);
+    config.email_limit = 1_000_000;
+    config.latency = Duration::from_millis(20);
+    let sandbox = Sandbox::start(config).await.unwrap();
+    run_batch(&sandbox, 4, 300, "grow").await;
+    // Started at the owner's 4; fast clean answers let it grow (never past 16).
+    let most = sandbox.most_in_flight();
+    assert!((5..=16).contains(&most), "at most {most} in flight");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_refuses_above_six_at_once_is_met_with_few_refusals() {
+    let mut config = Config::new(Flavor::Supabase);
+    config.email_limit = 1_000_000;
+    config.latency = Duration::from_millis(20);
+    config.max_in_flight = Some(6);
+    let sandbox = Sandbox::start(config).await.unwrap();
+    // The owner set the most Settings allows; the server takes 6.
+    run_batch(&sandbox, 16, 300, "cap").await;
+    let refused = sandbox.calls("POST /invite") - 300;
+    assert!(refused <= 30, "{refused} invites refused with 429");
+}

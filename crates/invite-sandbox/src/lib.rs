@@ -117,6 +117,10 @@ pub struct Config {
     /// other local program or web page can read its keys or steer it. `None` (the default, and
     /// the standalone binary's) leaves them open, as tests and scripts use them.
     pub control_token: Option<String>,
+    /// Answer 429 `over_request_rate_limit` (no `Retry-After`, at once) to an API request that
+    /// arrives while this many are already being answered: a server or proxy that caps requests
+    /// in flight per client. `None`: no cap.
+    pub max_in_flight: Option<usize>,
     /// Loopback ports of fronts that pass requests through unchanged (a TLS terminator in the
     /// core's certificate tests): `Host` may name them as well as the sandbox's own port.
     pub front_ports: Vec<u16>,
@@ -160,6 +164,7 @@ impl Config {
             invite_desk_roles: vec!["admin".into()],
             control_token: None,
             front_ports: Vec::new(),
+            max_in_flight: None,
         }
     }
 }
@@ -563,6 +568,35 @@ pub(crate) struct Shared {
     pub state: Mutex<State>,
     /// Secret the Royalti flavor signs its tokens with.
     pub royalti_secret: String,
+    /// API requests being answered now ([`Config::max_in_flight`]).
+    pub in_flight: std::sync::atomic::AtomicUsize,
+    /// The most API requests that were ever being answered at once.
+    pub most_in_flight: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts one API request as in flight until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    /// Counts the request; `None` when it would go over [`Config::max_in_flight`].
+    fn enter(shared: &'a Shared) -> Option<Self> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = shared.in_flight.fetch_add(1, SeqCst) + 1;
+        let guard = InFlight(shared);
+        if shared.config.max_in_flight.is_some_and(|max| now > max) {
+            return None;
+        }
+        shared.most_in_flight.fetch_max(now, SeqCst);
+        Some(guard)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Shared {
@@ -632,6 +666,8 @@ impl Sandbox {
             port: addr.port(),
             state: Mutex::new(state),
             royalti_secret,
+            in_flight: Default::default(),
+            most_in_flight: Default::default(),
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(serve(listener, shared.clone(), stop_rx));
@@ -666,6 +702,13 @@ impl Sandbox {
     /// The mailbox (same as `GET /__sandbox/mail`).
     pub fn mail(&self) -> Vec<Mail> {
         self.shared.lock().mail.clone()
+    }
+
+    /// The most API requests that were ever being answered at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared
+            .most_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Requests seen on `route` (e.g. `"POST /invite"`).
@@ -965,6 +1008,7 @@ async fn handle(
     }
 
     let flavor = shared.config.flavor;
+    let in_flight = InFlight::enter(&shared);
     let (path, hosted) = match flavor {
         Flavor::Supabase => match raw_path.strip_prefix("/auth/v1") {
             Some(p) if p.is_empty() || p.starts_with('/') => (p.to_string(), true),
@@ -997,6 +1041,9 @@ async fn handle(
         *st.calls.entry(route_key.clone()).or_insert(0) += 1;
         take_fault(&mut st.faults, &route_key)
     };
+    if in_flight.is_none() {
+        return fault_status(flavor, &req, 429, None).into_response();
+    }
     if !shared.config.latency.is_zero() {
         tokio::time::sleep(shared.config.latency).await;
     }

@@ -32,6 +32,9 @@ struct Args {
     /// Latency added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Answer 429 to a request that arrives while this many are already being answered.
+    #[arg(long)]
+    max_in_flight: Option<usize>,
     /// Send Retry-After with GoTrue's email rate-limit 429 (the real server does not document one).
     #[arg(long)]
     retry_after_header: bool,
@@ -97,6 +100,7 @@ async fn main() {
     config.email_limit = args.email_limit;
     config.email_window = Duration::from_secs(args.email_window_secs);
     config.latency = Duration::from_millis(args.latency_ms);
+    config.max_in_flight = args.max_in_flight;
     config.retry_after_header = args.retry_after_header;
     config.smtp_failure = args.smtp_failure;
     if let Some(s) = args.otp_ttl_secs {

@@ -163,6 +163,7 @@ fn help_documents_every_flag() {
         "--session-timebox-secs",
         "--invite-desk-roles",
         "--fault",
+        "--max-in-flight",
         "--help",
         "--version",
     ];

@@ -186,7 +186,7 @@ function editSettings(w) {
     (w.kind === 'supabase' || w.kind === 'gotrue')
       ? num('set-lifetime', 'Link lifetime in hours', o.linkLifetimeHours, 1, 720, { placeholder: '24', text: 'The server’s invitation link lifetime (Supabase: Email OTP Expiration). Used to show when links expire.' })
       : null,
-    num('set-concurrency', 'Invitations sent at once', o.concurrency, 1, 16, { placeholder: '4', text: 'Lower it if the server refuses bursts; 4 suits most.' }),
+    num('set-concurrency', 'Invitations sent at once, to start', o.concurrency, 1, 16, { placeholder: '4', text: 'Invite Desk starts here, sends more while the server answers quickly and fewer when it refuses (never more than 16). 4 suits most.' }),
     w.demo ? null : num('set-emails', 'Emails the server sends per hour', o.emailsPerHour, 1, 100000, {
       placeholder: 'Not known',
       text: EMAIL_LIMIT_HELP[w.kind] || 'If you know the limit, Invite Desk keeps to it and queues the rest, instead of meeting refusals.',

@@ -116,17 +116,9 @@ pub struct JobErrorView {
 
 impl From<JobError> for JobErrorView {
     fn from(e: JobError) -> Self {
-        // The outbox keeps the kind and the server's words, not the flag itself; the email limit
-        // is known by GoTrue's error code or the desk's own budget sentence, decided here once
-        // instead of in each front end.
-        let detail = e.detail.as_deref().unwrap_or_default().to_ascii_lowercase();
-        let email_limit = e.kind == "rate_limited"
-            && (detail.contains("over_email_send_rate_limit")
-                || detail.contains("email rate limit")
-                || detail.contains("emails in"));
         Self {
             offline: e.kind == "network",
-            email_limit,
+            email_limit: e.email_limit,
             kind: e.kind,
             message: e.message,
             detail: e.detail,

@@ -1,0 +1,1244 @@
+//! The durable outbox: every invitation is written to SQLite before any request is sent, and a
+//! worker sends it. State changes are committed before the next step, so a crash, a sign-out, an
+//! offline spell or a rate limit never loses a job — and a job whose answer was lost is looked up
+//! on the server ([`Provider::find`]) before anything is sent again, so nobody is invited twice.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{InviteRequest, InviteStatus};
+use crate::provider::Provider;
+
+pub mod concurrency;
+mod history;
+#[cfg(test)]
+mod tests;
+mod worker;
+
+pub use history::{escape_cell, HistoryPage, HistoryQuery, HistoryRow};
+pub use worker::{EmailBudget, EventSink, ProviderSource, Worker, WorkerHandle};
+
+/// Identifier of a batch (one click on "Invite N people").
+pub type BatchId = String;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, workspace_name TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, batch_id TEXT NOT NULL REFERENCES batches(id),
+  workspace_id TEXT NOT NULL, email TEXT NOT NULL, message TEXT, redirect_url TEXT, send_email INTEGER NOT NULL,
+  state TEXT NOT NULL, outcome TEXT, link TEXT, invite_id TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+  error_kind TEXT, error_message TEXT, error_detail TEXT, next_attempt_at TEXT, updated_at TEXT NOT NULL,
+  UNIQUE(batch_id, email));
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, workspace_id);
+";
+/// Version 2: a workspace's queue can be paused (by the owner, or by a sign-out) across restarts.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS paused_workspaces (
+  workspace_id TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL);
+";
+/// Version 3: when a job's first request went out, so that a lost answer is matched only with an
+/// invitation the server made after it (an older pending invitation is not proof of ours).
+/// Jobs sent before it get the earliest time, so that any record found for them still counts,
+/// as it did then.
+fn schema_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "first_sent_at", "TEXT")?;
+    tx.execute_batch(
+        "UPDATE jobs SET first_sent_at='1970-01-01T00:00:00+00:00' WHERE attempts > 0 AND first_sent_at IS NULL",
+    )
+}
+/// Version 4: claims with a lease, so that more than one process (the window and the command
+/// line) can work on one database: a job is held by `lease_owner` until `lease_until`
+/// (milliseconds since 1970, UTC), renewed while a request is in flight. A lapsed lease is free.
+fn schema_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "lease_owner", "TEXT")?;
+    add_column(tx, "jobs", "lease_until", "INTEGER")
+}
+
+/// Version 5: when a job's invitation link stops working (milliseconds since 1970, UTC). The link
+/// is a sign-in token for the invitee: it is cleared from the outbox once it has expired. Links
+/// kept before this version get the default lifetime from now.
+fn schema_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "link_expires_at", "INTEGER")?;
+    tx.execute_batch(
+        "UPDATE jobs SET link_expires_at = CAST(strftime('%s','now') AS INTEGER) * 1000 + 86400000
+           WHERE link IS NOT NULL AND link_expires_at IS NULL;
+         CREATE INDEX IF NOT EXISTS jobs_link_expiry ON jobs(link_expires_at) WHERE link IS NOT NULL;",
+    )
+}
+
+/// Version 6: a change sequence, so that a caller holding a cursor reads only the jobs changed
+/// since (the progress of a big batch costs what changed, not the batch). Every insert and every
+/// change the owner can see takes the next number, in commit order (writes are serialised).
+fn schema_v6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(tx, "jobs", "change_seq", "INTEGER NOT NULL DEFAULT 0")?;
+    tx.execute_batch(
+        "UPDATE jobs SET change_seq = id;
+         CREATE INDEX IF NOT EXISTS jobs_change_seq ON jobs(change_seq);
+         CREATE TRIGGER IF NOT EXISTS jobs_seq_insert AFTER INSERT ON jobs BEGIN
+           UPDATE jobs SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM jobs) WHERE id = NEW.id;
+         END;
+         CREATE TRIGGER IF NOT EXISTS jobs_seq_update
+           AFTER UPDATE OF state, outcome, link, invite_id, attempts, error_kind, error_message,
+             error_detail, next_attempt_at, send_email ON jobs BEGIN
+           UPDATE jobs SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM jobs) WHERE id = NEW.id;
+         END;",
+    )
+}
+
+/// Version 7: whether a job's error is the email limit, kept with the error so that front ends
+/// never guess it from the server's words. Errors recorded before get the reading those builds
+/// made of them, once.
+fn schema_v7(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    add_column(
+        tx,
+        "jobs",
+        "error_email_limit",
+        "INTEGER NOT NULL DEFAULT 0",
+    )?;
+    tx.execute_batch(
+        "UPDATE jobs SET error_email_limit = 1
+           WHERE error_kind = 'rate_limited'
+             AND (lower(error_detail) LIKE '%over_email_send_rate_limit%'
+               OR lower(error_detail) LIKE '%email rate limit%'
+               OR lower(error_detail) LIKE '%emails in%');",
+    )
+}
+
+/// How long a link whose expiry the server does not tell is kept: GoTrue's default lifetime.
+const LINK_KEPT: Duration = Duration::from_secs(24 * 3600);
+
+/// One step of the schema. Each runs in one transaction together with its `user_version`
+/// bump, so a crash (or a power cut) leaves the database at the step before or after it.
+type Migration = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
+
+/// Every step, in order: step `i` takes the database from version `i` to `i + 1`.
+const MIGRATIONS: &[Migration] = &[
+    |tx| tx.execute_batch(SCHEMA),
+    |tx| tx.execute_batch(SCHEMA_V2),
+    schema_v3,
+    schema_v4,
+    schema_v5,
+    schema_v6,
+    schema_v7,
+];
+
+/// Adds a column unless it is there. Builds before migrations ran in one transaction could die
+/// between a step and its version bump, leaving the column without the version: such a file
+/// still opens.
+fn add_column(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    column: &str,
+    decl: &str,
+) -> rusqlite::Result<()> {
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info(?1) WHERE name=?2)",
+        params![table, column],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
+/// Brings the database to the last version of `steps`, one transaction per step. The version
+/// is read again inside each transaction: another process may be migrating the same file. A
+/// database of a newer version is refused before anything is written to it.
+fn migrate(conn: &mut Connection, steps: &[Migration]) -> Result<()> {
+    let known = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > known || version < 0 {
+            return Err(Error::OutboxTooNew {
+                found: version,
+                known,
+            });
+        }
+        let Some(step) = usize::try_from(version).ok().and_then(|v| steps.get(v)) else {
+            return Ok(());
+        };
+        step(&tx)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+}
+
+/// The version this build writes.
+#[cfg(test)]
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a claim holds a job without being renewed. A process that dies leaves its jobs to
+/// the others (and to its own next start) once this has passed.
+const LEASE: Duration = Duration::from_secs(30);
+/// How often a claim on a job with a request in flight is renewed: well inside [`LEASE`], so a
+/// slow request never loses its job to another process.
+const RENEW_EVERY: Duration = Duration::from_secs(10);
+
+/// Clocks of the app and the server may disagree by this much when a found invitation's time is
+/// compared with our first request: a record made up to this long before it still counts as ours.
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Written, not yet sent.
+    Queued,
+    /// A request is (or was, if the app died) in flight.
+    Sending,
+    /// The answer was lost: look the address up before re-sending.
+    Uncertain,
+    /// Rate-limited or offline: waits until `next_attempt_at`.
+    Waiting,
+    /// Done (see the outcome).
+    Done,
+    /// Failed for a reason the owner must see; Retry puts it back in the queue.
+    Failed,
+    /// Cancelled by the owner before it was sent.
+    Cancelled,
+    /// Held until the owner resumes the workspace (paused by hand, or signed out).
+    Paused,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Sending => "sending",
+            JobState::Uncertain => "uncertain",
+            JobState::Waiting => "waiting",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Paused => "paused",
+        }
+    }
+
+    fn parse(s: &str) -> JobState {
+        match s {
+            "queued" => JobState::Queued,
+            "sending" => JobState::Sending,
+            "uncertain" => JobState::Uncertain,
+            "waiting" => JobState::Waiting,
+            "done" => JobState::Done,
+            "cancelled" => JobState::Cancelled,
+            "paused" => JobState::Paused,
+            _ => JobState::Failed,
+        }
+    }
+}
+
+/// The last error of a job, as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobError {
+    /// Stable kind ([`Error::kind`]).
+    pub kind: String,
+    /// Plain-language message.
+    pub message: String,
+    /// The server's words.
+    pub detail: Option<String>,
+    /// The error is the email limit (the server's, or the one set for the workspace): links to
+    /// copy are the way around it.
+    pub email_limit: bool,
+}
+
+/// One address in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    /// Row id.
+    pub id: i64,
+    /// The batch it belongs to.
+    pub batch_id: BatchId,
+    /// The workspace it is sent to.
+    pub workspace_id: String,
+    /// The address.
+    pub email: String,
+    /// Where it stands.
+    pub state: JobState,
+    /// `invited`, `link_created`, `already_member`, `updated_existing` once done.
+    pub outcome: Option<String>,
+    /// The link to copy, when one was created.
+    pub link: Option<String>,
+    /// The server's id of the invitation, once known.
+    pub invite_id: Option<String>,
+    /// Requests made for it.
+    pub attempts: u32,
+    /// Why it failed or waits.
+    pub last_error: Option<JobError>,
+    /// When it will be tried again (waiting jobs).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When its first request went out; `None` while nothing was sent.
+    pub first_sent_at: Option<DateTime<Utc>>,
+}
+
+impl Job {
+    /// What the owner sees for this job, one stable word: the outcome once done (`invited`,
+    /// `linked`, `updated`, `already_member`), otherwise its state (`queued`, `waiting`, `failed`…).
+    pub fn result(&self) -> &'static str {
+        result_word(self.state, self.outcome.as_deref())
+    }
+
+    /// Whether `found` (the server's record for this address) can be the answer to one of this
+    /// job's requests: it must not be older than the first request, give or take [`CLOCK_SKEW`].
+    /// A record without a time is taken as ours: inviting twice is the worse mistake.
+    fn made_by_us(&self, found: &crate::model::Invite) -> bool {
+        let Some(sent) = self.first_sent_at else {
+            return false;
+        };
+        match found.invited_at {
+            Some(at) => at + chrono::Duration::from_std(CLOCK_SKEW).unwrap_or_default() >= sent,
+            None => true,
+        }
+    }
+}
+
+/// [`Job::result`] of a job in `state` with `outcome`.
+fn result_word(state: JobState, outcome: Option<&str>) -> &'static str {
+    match (state, outcome) {
+        (JobState::Done, Some("link_created")) => "linked",
+        (JobState::Done, Some("updated_existing")) => "updated",
+        (JobState::Done, Some("already_member")) => "already_member",
+        (JobState::Done, _) => "invited",
+        (state, _) => state.as_str(),
+    }
+}
+
+/// A batch's progress since a cursor: counts of the whole batch, and only the jobs that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchChanges {
+    /// The batch.
+    pub batch_id: BatchId,
+    /// Jobs in the batch.
+    pub total: u32,
+    /// Jobs per [`Job::result`] word (`queued`, `sending`, `invited`, `linked`, `failed`…).
+    pub counts: std::collections::BTreeMap<String, u32>,
+    /// No job is left to send (every one done, failed, cancelled or paused).
+    pub finished: bool,
+    /// The jobs changed since the cursor given, in the order they changed.
+    pub changed: Vec<Job>,
+    /// The cursor for the next call.
+    pub cursor: i64,
+    /// More changes are waiting than one answer holds: ask again with `cursor` at once.
+    pub more: bool,
+}
+
+/// Most jobs in one [`Outbox::batch_changes`] answer.
+const CHANGES_PER_ANSWER: usize = 1000;
+
+/// Counts of a batch by state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchSummary {
+    /// Batch id.
+    pub id: BatchId,
+    /// Workspace id.
+    pub workspace_id: String,
+    /// Workspace name at the time of sending.
+    pub workspace_name: String,
+    /// When the owner clicked Invite.
+    pub created_at: String,
+    /// Jobs in the batch.
+    pub total: u32,
+    /// Jobs not yet finished (queued, sending, uncertain, waiting, paused).
+    pub pending: u32,
+    /// Jobs held because the workspace is paused.
+    pub paused: u32,
+    /// Jobs waiting for a rate limit or the network.
+    pub waiting: u32,
+    /// Jobs done.
+    pub done: u32,
+    /// Jobs failed.
+    pub failed: u32,
+    /// Jobs cancelled.
+    pub cancelled: u32,
+}
+
+/// A batch that ran at least this long gets a desktop notification even while the owner has the
+/// window in front: by then they have usually turned to something else.
+pub const NOTICE_AFTER: Duration = Duration::from_secs(20);
+
+/// A desktop notification, in the owner's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// One line.
+    pub title: String,
+    /// What happened and what to do next.
+    pub body: String,
+}
+
+fn invitations(n: u32) -> String {
+    if n == 1 {
+        "1 invitation".into()
+    } else {
+        format!("{n} invitations")
+    }
+}
+
+impl BatchSummary {
+    /// Every job has an outcome (done, failed or cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.total > 0 && self.pending == 0
+    }
+
+    /// The notification for a batch that has just finished, when the owner would want one: they
+    /// are not looking at the app (`watching` is false), or the batch ran for [`NOTICE_AFTER`] or
+    /// longer (a rate limit, a pause, a restart in between). `None` while jobs are left.
+    pub fn completion_notice(&self, now: DateTime<Utc>, watching: bool) -> Option<Notice> {
+        if !self.is_finished() {
+            return None;
+        }
+        let ran = DateTime::parse_from_rfc3339(&self.created_at)
+            .ok()
+            .and_then(|t| (now - t.with_timezone(&Utc)).to_std().ok())
+            .unwrap_or_default();
+        if watching && ran < NOTICE_AFTER {
+            return None;
+        }
+        let ws = &self.workspace_name;
+        let (title, body) = if self.done == self.total {
+            (
+                format!("Invitations sent for {ws}"),
+                if self.total == 1 {
+                    "The invitation is done.".to_string()
+                } else {
+                    format!("All {} are done.", invitations(self.total))
+                },
+            )
+        } else {
+            let mut body = format!("{} of {} done", self.done, invitations(self.total));
+            if self.cancelled > 0 {
+                body.push_str(&format!(", {} cancelled", self.cancelled));
+            }
+            if self.failed > 0 {
+                body.push_str(&format!(
+                    ", {} failed. Open Invite Desk to see why and retry.",
+                    self.failed
+                ));
+            } else {
+                body.push('.');
+            }
+            let title = if self.failed > 0 {
+                format!("Some invitations for {ws} failed")
+            } else {
+                format!("Invitations finished for {ws}")
+            };
+            (title, body)
+        };
+        Some(Notice { title, body })
+    }
+}
+
+/// What the worker reports to the app.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum OutboxEvent {
+    /// A job changed state.
+    JobChanged {
+        /// The job as it now stands.
+        job: Box<Job>,
+    },
+    /// A workspace's queue stopped until the owner acts (signed out, key no longer admin).
+    WorkspacePaused {
+        /// The workspace.
+        workspace_id: String,
+        /// The error kind that paused it.
+        reason: String,
+    },
+}
+
+/// What [`Outbox::open_with_report`] opened, and what it had to do first.
+#[derive(Debug)]
+pub struct OpenReport {
+    /// The outbox, ready.
+    pub outbox: Outbox,
+    /// Set when the owner must be told (the old file was damaged and set aside).
+    pub notice: Option<OutboxNotice>,
+}
+
+/// Something the owner must know about the outbox at start-up, for a banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxNotice {
+    /// Stable kind: `outbox_moved_aside`, or the [`Error::kind`] that kept the file from use.
+    pub kind: String,
+    /// What happened and what to do, in plain words.
+    pub message: String,
+    /// The file it is about (where the old one now is).
+    pub path: Option<String>,
+    /// What SQLite said.
+    pub detail: Option<String>,
+    /// True when the app runs without its outbox (nothing is sent until it is fixed).
+    pub blocks_sending: bool,
+}
+
+impl OutboxNotice {
+    /// The notice for an outbox file that could not be used at all (`e`, from
+    /// [`Outbox::open_with_report`]): the app starts, but sends nothing.
+    pub fn unusable(e: &Error, path: &Path) -> Self {
+        OutboxNotice {
+            kind: e.kind().to_string(),
+            message: format!(
+                "{e} Invite Desk sends no invitation until this is solved, so that none is lost."
+            ),
+            path: Some(path.display().to_string()),
+            detail: e.detail().map(str::to_string),
+            blocks_sending: true,
+        }
+    }
+}
+
+/// Why the database at `path` cannot be used, if it is damaged: not a database at all, or
+/// failing SQLite's quick integrity check. `None` for a healthy (or missing) file, and for
+/// failures that are not damage (a lock, a permission), which must not move a file away.
+fn damage(path: &Path) -> Option<String> {
+    if !path.exists() {
+        return None;
+    }
+    let conn = match Connection::open(path) {
+        Ok(c) => c,
+        Err(e) => return is_damage(&e).then(|| e.to_string()),
+    };
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    match conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
+        Ok(ok) if ok == "ok" => None,
+        Ok(problem) => Some(problem),
+        Err(e) => is_damage(&e).then(|| e.to_string()),
+    }
+}
+
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt))
+}
+
+/// Renames the database (and its `-wal` and `-shm` companions) to
+/// `<name>.unreadable-<date and time>` next to it; returns the new path.
+fn move_aside(path: &Path) -> Result<std::path::PathBuf> {
+    let stamp = Utc::now().format("%Y-%m-%d-%H%M%S");
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut dest = path.with_file_name(format!("{name}.unreadable-{stamp}"));
+    let mut n = 1;
+    while dest.exists() {
+        n += 1;
+        dest = path.with_file_name(format!("{name}.unreadable-{stamp}-{n}"));
+    }
+    std::fs::rename(path, &dest).map_err(Error::storage)?;
+    for companion in ["-wal", "-shm"] {
+        let mut from = path.as_os_str().to_os_string();
+        from.push(companion);
+        let from = std::path::PathBuf::from(from);
+        if from.exists() {
+            let mut to = dest.as_os_str().to_os_string();
+            to.push(companion);
+            std::fs::rename(&from, to).map_err(Error::storage)?;
+        }
+    }
+    Ok(dest)
+}
+
+/// The persistent queue. Cheap to clone.
+///
+/// More than one process may open the same file (the window and the command line): a job is
+/// sent only by the process that claimed it, and every change after the claim is made only while
+/// the claim still holds, so a Stop or Pause from anywhere is never overwritten.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    conn: Arc<Mutex<Connection>>,
+    /// Who this process's claims belong to (random per open).
+    owner: Arc<str>,
+    /// Where each open outbox keeps a file locked while it lives (none in memory): a claim of
+    /// an owner whose file nobody holds belongs to a process that is gone, lease or not.
+    owners: Option<Arc<Owners>>,
+    /// When the worker last looked for jobs left by a process that is gone.
+    recovered_at: Arc<Mutex<Option<std::time::Instant>>>,
+}
+
+/// The folder of owner lock files next to the database, and this process's own, held locked.
+#[derive(Debug)]
+struct Owners {
+    dir: std::path::PathBuf,
+    _mine: std::fs::File,
+}
+
+impl Owners {
+    /// Creates `<db>-owners/<owner>.lock` and keeps it locked until the outbox is dropped (or
+    /// the process ends, however it ends: the system releases the lock).
+    fn hold(db: &Path, owner: &str) -> Result<Owners> {
+        let mut name = db.file_name().unwrap_or_default().to_os_string();
+        name.push("-owners");
+        let dir = db.with_file_name(name);
+        std::fs::create_dir_all(&dir).map_err(Error::storage)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{owner}.lock")))
+            .map_err(Error::storage)?;
+        file.lock().map_err(Error::storage)?;
+        Ok(Owners { dir, _mine: file })
+    }
+
+    /// True when the process that made `owner`'s claims is gone: its lock file is missing or
+    /// nobody holds it. The file of a gone owner is removed.
+    fn is_gone(&self, owner: &str) -> bool {
+        // An owner id is a UUID this code wrote; anything else is not a file name to open.
+        if uuid::Uuid::parse_str(owner).is_err() {
+            return true;
+        }
+        let path = self.dir.join(format!("{owner}.lock"));
+        let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            return true;
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                drop(file);
+                let _ = std::fs::remove_file(&path);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339()
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn lease_end() -> i64 {
+    now_ms().saturating_add(i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Outbox {
+    /// Opens (and creates or migrates) the database at `path`, in WAL mode.
+    pub fn open(path: &Path) -> Result<Outbox> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::storage)?;
+        }
+        Self::init(Connection::open(path)?, Some(path))
+    }
+
+    /// Opens the outbox at `path` as [`Outbox::open`] does, except that a damaged or unreadable
+    /// file (not a database, or failing SQLite's integrity check) is moved aside under a dated
+    /// name next to it, kept, and a fresh outbox is started: the report says so, for the
+    /// owner. A file of a newer version is refused ([`Error::OutboxTooNew`]), never moved.
+    pub fn open_with_report(path: &Path) -> Result<OpenReport> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::storage)?;
+        }
+        let notice = match damage(path) {
+            None => None,
+            Some(detail) => {
+                let moved = move_aside(path)?;
+                tracing::error!(moved = %moved.display(), %detail, "the outbox file was damaged and set aside");
+                Some(OutboxNotice {
+                    kind: "outbox_moved_aside".into(),
+                    message: "Invite Desk could not read its record of invitations, so it set the file aside and started a new one. Invitations that were waiting to be sent are not in the new record: check the workspace's list of invitations before sending them again.".into(),
+                    path: Some(moved.display().to_string()),
+                    detail: Some(detail),
+                    blocks_sending: false,
+                })
+            }
+        };
+        Ok(OpenReport {
+            outbox: Self::open(path)?,
+            notice,
+        })
+    }
+
+    /// An in-memory outbox, for tests.
+    pub fn open_in_memory() -> Result<Outbox> {
+        Self::init(Connection::open_in_memory()?, None)
+    }
+
+    fn init(conn: Connection, path: Option<&Path>) -> Result<Outbox> {
+        let mut conn = conn;
+        // Another process may hold the file (the command line and the window): wait for it.
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // A file of a newer version is not touched at all, not even its journal mode.
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > known || version < 0 {
+            return Err(Error::OutboxTooNew {
+                found: version,
+                known,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit reaches the disk before the call returns. The claim and the move to
+        // `sending` must survive a power cut, or a job whose request went out could come back
+        // as never sent and be sent again without a lookup (NORMAL in WAL mode may lose the
+        // last commits on power loss). It costs one sync per state change.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut conn, MIGRATIONS)?;
+        // What is deleted or cleared (an expired invitation link) is overwritten on disk too,
+        // not left in free pages.
+        conn.pragma_update(None, "secure_delete", true)?;
+        let owner: Arc<str> = uuid::Uuid::new_v4().to_string().into();
+        let owners = match path {
+            Some(p) => Some(Arc::new(Owners::hold(p, &owner)?)),
+            None => None,
+        };
+        let outbox = Outbox {
+            conn: Arc::new(Mutex::new(conn)),
+            owner,
+            owners,
+            recovered_at: Arc::default(),
+        };
+        outbox.recover()?;
+        outbox.clear_expired_links()?;
+        Ok(outbox)
+    }
+
+    /// Clears the invitation links that have expired: they are sign-in tokens for the invitee
+    /// and have no use once dead. Returns the links cleared.
+    pub fn clear_expired_links(&self) -> Result<usize> {
+        let conn = self.lock()?;
+        Ok(conn.execute(
+            "UPDATE jobs SET link=NULL, link_expires_at=NULL WHERE link IS NOT NULL AND link_expires_at <= ?1",
+            params![now_ms()],
+        )?)
+    }
+
+    /// A job left `sending` by a process that is gone may have reached the server: it becomes
+    /// `uncertain` (looked up before anything is sent again) once its lease has lapsed, or at
+    /// once when its owner's process is known to be gone. A job another running process is
+    /// sending keeps its live lease and is left alone. Returns the jobs recovered.
+    fn recover(&self) -> Result<usize> {
+        let conn = self.lock()?;
+        let ms = now_ms();
+        let mut n = 0;
+        if let Some(owners) = &self.owners {
+            let live: Vec<String> = conn
+                .prepare(
+                    "SELECT DISTINCT lease_owner FROM jobs
+                     WHERE lease_owner IS NOT NULL AND lease_owner != ?1 AND lease_until >= ?2",
+                )?
+                .query_map(params![&*self.owner, ms], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for gone in live.iter().filter(|o| owners.is_gone(o)) {
+                n += conn.execute(
+                    "UPDATE jobs SET state=CASE WHEN state='sending' THEN 'uncertain' ELSE state END,
+                       lease_owner=NULL, lease_until=NULL, updated_at=?2 WHERE lease_owner=?1",
+                    params![gone, now()],
+                )?;
+            }
+        }
+        n += conn.execute(
+            "UPDATE jobs SET state='uncertain', lease_owner=NULL, lease_until=NULL, updated_at=?2
+             WHERE state='sending' AND (lease_until IS NULL OR lease_until < ?1)",
+            params![ms, now()],
+        )?;
+        Ok(n)
+    }
+
+    /// [`Outbox::recover`] at most once a second: the worker asks on every pass.
+    fn recover_now_and_then(&self) -> Result<()> {
+        let due = match self.recovered_at.lock() {
+            Ok(mut at) => {
+                let due = at.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+                if due {
+                    *at = Some(std::time::Instant::now());
+                }
+                due
+            }
+            Err(_) => true,
+        };
+        if due {
+            self.recover()?;
+            self.clear_expired_links()?;
+        }
+        Ok(())
+    }
+
+    /// Claims a job for this process: only if it is still due and nobody holds a live lease on
+    /// it (one conditional update, the affected rows checked). Returns the job as it now stands
+    /// (another process may have tried it meanwhile) with its request, or `None` when it is not
+    /// ours to send.
+    fn claim(&self, id: i64) -> Result<Option<(Job, InviteRequest)>> {
+        let conn = self.lock()?;
+        let (ms, t) = (now_ms(), now());
+        let n = conn.execute(
+            "UPDATE jobs SET lease_owner=?2, lease_until=?3 WHERE id=?1
+               AND (state IN ('queued','uncertain') OR (state='waiting' AND next_attempt_at <= ?4))
+               AND (lease_owner IS NULL OR lease_until < ?5)",
+            params![id, &*self.owner, lease_end(), t, ms],
+        )?;
+        if n != 1 {
+            return Ok(None);
+        }
+        Ok(Some(conn.query_row(
+            &format!("SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs WHERE id=?1"),
+            params![id],
+            job_and_request,
+        )?))
+    }
+
+    /// Keeps this process's claim on a job alive while its request is in flight.
+    fn renew(&self, id: i64) -> Result<bool> {
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE jobs SET lease_until=?3 WHERE id=?1 AND lease_owner=?2",
+            params![id, &*self.owner, lease_end()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Moves a job this process has claimed to `state` and runs `f` in the same transaction,
+    /// only while the claim still holds: a Stop, a Pause or another process's recovery clears
+    /// the claim, and then nothing is changed (`None`). Leaving for `sending` keeps (and
+    /// renews) the claim; any other state gives it up.
+    fn transition(
+        &self,
+        id: i64,
+        state: JobState,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<Option<Job>> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let keep = state == JobState::Sending;
+        let n = tx.execute(
+            "UPDATE jobs SET state=?3, updated_at=?4,
+               lease_owner = CASE WHEN ?5 THEN lease_owner ELSE NULL END,
+               lease_until = CASE WHEN ?5 THEN ?6 ELSE NULL END
+             WHERE id=?1 AND lease_owner=?2",
+            params![id, &*self.owner, state.as_str(), now(), keep, lease_end()],
+        )?;
+        if n != 1 {
+            return Ok(None);
+        }
+        f(&tx)?;
+        let job = tx.query_row(
+            &format!("{JOB_SELECT} WHERE id=?1"),
+            params![id],
+            job_from_row,
+        )?;
+        tx.commit()?;
+        Ok(Some(job))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| Error::storage("the outbox lock was poisoned"))
+    }
+
+    /// Writes one job per address in ONE transaction, before anything is sent. Repeated
+    /// addresses (case-insensitive) are merged.
+    pub fn enqueue(
+        &self,
+        workspace_id: &str,
+        workspace_name: &str,
+        requests: &[InviteRequest],
+    ) -> Result<BatchId> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO batches(id, workspace_id, workspace_name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, workspace_id, workspace_name, now()],
+        )?;
+        // A paused workspace keeps new jobs too, until the owner resumes it.
+        let paused: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM paused_workspaces WHERE workspace_id=?1)",
+            params![workspace_id],
+            |r| r.get(0),
+        )?;
+        let state = if paused { "paused" } else { "queued" };
+        for r in requests {
+            tx.execute(
+                "INSERT OR IGNORE INTO jobs(batch_id, workspace_id, email, message, redirect_url, send_email, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![id, workspace_id, r.email.trim().to_lowercase(), r.message, r.redirect_url, r.send_email, state, now()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Every job of a batch, in the order they were written.
+    pub fn jobs(&self, batch: &str) -> Result<Vec<Job>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(&format!("{JOB_SELECT} WHERE batch_id=?1 ORDER BY id"))?;
+        let rows = stmt.query_map(params![batch], job_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// One job.
+    pub fn job(&self, id: i64) -> Result<Job> {
+        let conn = self.lock()?;
+        Ok(conn.query_row(
+            &format!("{JOB_SELECT} WHERE id=?1"),
+            params![id],
+            job_from_row,
+        )?)
+    }
+
+    /// Where a batch stands, for a caller that holds a cursor: counts of the whole batch plus
+    /// only the jobs changed since `since` (0 for every job), and the cursor to give next time.
+    /// The counts and the rows are read in one snapshot, so they agree with the cursor.
+    pub fn batch_changes(&self, batch: &str, since: i64) -> Result<BatchChanges> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut counts = std::collections::BTreeMap::new();
+        let mut total = 0u32;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT state, outcome, COUNT(*) FROM jobs WHERE batch_id=?1 GROUP BY state, outcome",
+            )?;
+            let rows = stmt.query_map(params![batch], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, u32>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (state, outcome, n) = row?;
+                let word = result_word(JobState::parse(&state), outcome.as_deref());
+                *counts.entry(word.to_string()).or_insert(0) += n;
+                total += n;
+            }
+        }
+        let mut changed = {
+            let mut stmt = tx.prepare(&format!(
+                "{JOB_SELECT} WHERE batch_id=?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
+            ))?;
+            let limit = i64::try_from(CHANGES_PER_ANSWER + 1).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![batch, since, limit], |r| {
+                Ok((job_from_row(r)?, r.get::<_, i64>(14)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let newest: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(change_seq), 0) FROM jobs WHERE batch_id=?1",
+            params![batch],
+            |r| r.get(0),
+        )?;
+        drop(tx);
+        let more = changed.len() > CHANGES_PER_ANSWER;
+        changed.truncate(CHANGES_PER_ANSWER);
+        let cursor = if more {
+            changed.last().map_or(since, |(_, seq)| *seq)
+        } else {
+            newest.max(since)
+        };
+        let open = ["queued", "sending", "waiting", "uncertain"];
+        let finished = total > 0 && !open.iter().any(|w| counts.contains_key(*w));
+        Ok(BatchChanges {
+            batch_id: batch.to_string(),
+            total,
+            counts,
+            finished,
+            changed: changed.into_iter().map(|(j, _)| j).collect(),
+            cursor,
+            more,
+        })
+    }
+
+    /// Counts of one batch.
+    pub fn batch(&self, batch: &str) -> Result<BatchSummary> {
+        self.summaries(Some(batch), None)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid_input("batch", "no such batch"))
+    }
+
+    /// Every batch (newest first), optionally of one workspace.
+    pub fn batches(&self, workspace_id: Option<&str>) -> Result<Vec<BatchSummary>> {
+        self.summaries(None, workspace_id)
+    }
+
+    /// Batches with work left: for "Resuming 37 invitations for Acme".
+    pub fn unfinished(&self) -> Result<Vec<BatchSummary>> {
+        Ok(self
+            .summaries(None, None)?
+            .into_iter()
+            .filter(|b| b.pending > 0)
+            .collect())
+    }
+
+    fn summaries(&self, batch: Option<&str>, ws: Option<&str>) -> Result<Vec<BatchSummary>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT b.id, b.workspace_id, b.workspace_name, b.created_at, COUNT(j.id),
+               SUM(j.state IN ('queued','sending','uncertain','waiting','paused')), SUM(j.state='waiting'),
+               SUM(j.state='done'), SUM(j.state='failed'), SUM(j.state='cancelled'), SUM(j.state='paused')
+             FROM batches b LEFT JOIN jobs j ON j.batch_id=b.id
+             WHERE (?1 IS NULL OR b.id=?1) AND (?2 IS NULL OR b.workspace_id=?2)
+             GROUP BY b.id ORDER BY b.created_at DESC",
+        )?;
+        let rows = stmt.query_map(params![batch, ws], |r| {
+            let n = |i: usize| r.get::<_, Option<u32>>(i).map(|v| v.unwrap_or(0));
+            Ok(BatchSummary {
+                id: r.get(0)?,
+                workspace_id: r.get(1)?,
+                workspace_name: r.get(2)?,
+                created_at: r.get(3)?,
+                total: n(4)?,
+                pending: n(5)?,
+                waiting: n(6)?,
+                done: n(7)?,
+                failed: n(8)?,
+                cancelled: n(9)?,
+                paused: n(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Puts a failed (or stopped) job back in the queue. One whose request went out is looked up
+    /// on the server before it is sent again, so a retry never invites twice; in a paused
+    /// workspace it waits with the rest until the owner resumes.
+    pub fn retry_job(&self, job: i64) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute(
+            "UPDATE jobs SET next_attempt_at=NULL, updated_at=?2,
+               state = CASE WHEN EXISTS(SELECT 1 FROM paused_workspaces p WHERE p.workspace_id=jobs.workspace_id)
+                 THEN 'paused' ELSE 'uncertain' END
+             WHERE id=?1 AND state IN ('failed','cancelled')",
+            params![job, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Cancels what has not been sent yet; a request in flight finishes. A job being looked up
+    /// at that moment loses its claim, so the lookup's end never sends it.
+    pub fn cancel_batch(&self, batch: &str) -> Result<u32> {
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE jobs SET state='cancelled', updated_at=?2, lease_owner=NULL, lease_until=NULL
+             WHERE batch_id=?1 AND state IN ('queued','waiting','paused')",
+            params![batch, now()],
+        )?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Holds every unsent job of a workspace until [`Outbox::resume_workspace`]; jobs added
+    /// meanwhile are held too. A request in flight finishes. Returns the jobs held.
+    pub fn pause_workspace(&self, workspace_id: &str, reason: &str) -> Result<u32> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO paused_workspaces(workspace_id, reason, since) VALUES (?1, ?2, ?3)
+             ON CONFLICT(workspace_id) DO UPDATE SET reason=excluded.reason",
+            params![workspace_id, reason, now()],
+        )?;
+        // `attempts > 0` survives the pause, so a job that may have arrived is looked up first.
+        let n = tx.execute(
+            "UPDATE jobs SET state='paused', updated_at=?2, lease_owner=NULL, lease_until=NULL
+             WHERE workspace_id=?1 AND state IN ('queued','waiting','uncertain')",
+            params![workspace_id, now()],
+        )?;
+        tx.commit()?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Lets a paused workspace's jobs go again, at once. Returns the jobs released.
+    pub fn resume_workspace(&self, workspace_id: &str) -> Result<u32> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM paused_workspaces WHERE workspace_id=?1",
+            params![workspace_id],
+        )?;
+        let n = tx.execute(
+            "UPDATE jobs SET state='queued', next_attempt_at=NULL, updated_at=?2, lease_owner=NULL, lease_until=NULL
+             WHERE workspace_id=?1 AND state='paused'",
+            params![workspace_id, now()],
+        )?;
+        tx.commit()?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Paused workspaces and why (`owner`, or the error kind that paused them).
+    pub fn paused_workspaces(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.lock()?;
+        let mut stmt =
+            conn.prepare("SELECT workspace_id, reason FROM paused_workspaces ORDER BY since")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The one-click way around an email limit: the batch's unsent jobs create links to copy
+    /// instead of sending emails (links are not rate-limited), and go at once. Returns the jobs
+    /// switched. Only for back ends that can create links; the caller checks.
+    pub fn switch_to_links(&self, batch: &str) -> Result<u32> {
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE jobs SET send_email=0, state='queued', next_attempt_at=NULL, updated_at=?2,
+               lease_owner=NULL, lease_until=NULL
+             WHERE batch_id=?1 AND state IN ('queued','waiting')",
+            params![batch, now()],
+        )?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Makes the workspace's other queued jobs, and those waiting for less long, wait until
+    /// `until` too (only those that send an email, with `emails_only`).
+    fn hold_workspace(
+        &self,
+        workspace_id: &str,
+        until: DateTime<Utc>,
+        emails_only: bool,
+    ) -> Result<()> {
+        let conn = self.lock()?;
+        // A job claimed by a live lease is left to its worker: knocking it back here would take
+        // its claim between the claim and the request, and the next round would do the same
+        // (a waiting batch that never moves). Its own answer reschedules it if need be.
+        conn.execute(
+            "UPDATE jobs SET state='waiting', next_attempt_at=?2, updated_at=?3, lease_owner=NULL, lease_until=NULL
+             WHERE workspace_id=?1 AND (state='queued' OR (state='waiting' AND next_attempt_at < ?2))
+               AND (?4 = 0 OR send_email = 1)
+               AND (lease_owner IS NULL OR lease_until < ?5)",
+            params![workspace_id, until.to_rfc3339(), now(), emails_only, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Whether one more email fits `budget` now, with `in_flight` email requests already
+    /// started: `None` if it does, else when the next one will.
+    fn next_email_slot(
+        &self,
+        workspace_id: &str,
+        budget: EmailBudget,
+        in_flight: u32,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let window = to_chrono(budget.window);
+        let since = Utc::now() - window;
+        let conn = self.lock()?;
+        // A job done with an email counts when it was done; one found on the server by a lookup
+        // counts too (it may have sent one), which errs on the side of the limit.
+        let mut stmt = conn.prepare(
+            "SELECT updated_at FROM jobs WHERE workspace_id=?1 AND send_email=1 AND state='done'
+               AND outcome IN ('invited','updated_existing') AND updated_at >= ?2 ORDER BY updated_at",
+        )?;
+        let sent: Vec<DateTime<Utc>> = stmt
+            .query_map(params![workspace_id, since.to_rfc3339()], |r| {
+                r.get::<_, String>(0)
+            })?
+            .filter_map(|t| parse_time(t.ok()))
+            .filter(|t| *t >= since)
+            .collect();
+        let used = sent.len() + usize::try_from(in_flight).unwrap_or(usize::MAX);
+        let allowed = usize::try_from(budget.emails).unwrap_or(usize::MAX);
+        if used < allowed {
+            return Ok(None);
+        }
+        // The slot frees when enough of the oldest sends leave the window. While requests in
+        // flight alone fill it, their end wakes the worker: try again shortly.
+        Ok(Some(match sent.get(used - allowed) {
+            Some(t) => *t + window,
+            None => Utc::now() + chrono::Duration::seconds(1),
+        }))
+    }
+
+    /// Jobs the worker may start now, oldest first.
+    fn due(&self, limit: usize) -> Result<Vec<(Job, InviteRequest)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs
+             WHERE (state IN ('queued','uncertain') OR (state='waiting' AND next_attempt_at <= ?1))
+               AND (lease_owner IS NULL OR lease_until < ?3)
+             ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(
+            params![now(), i64::try_from(limit).unwrap_or(i64::MAX), now_ms()],
+            job_and_request,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Sets a job's state whoever holds it: only for tests that build a situation.
+    #[cfg(test)]
+    fn set_state(
+        &self,
+        id: i64,
+        state: JobState,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<Job> {
+        let conn = self.lock()?;
+        conn.execute(
+            "UPDATE jobs SET state=?2, updated_at=?3 WHERE id=?1",
+            params![id, state.as_str(), now()],
+        )?;
+        f(&conn)?;
+        Ok(conn.query_row(
+            &format!("{JOB_SELECT} WHERE id=?1"),
+            params![id],
+            job_from_row,
+        )?)
+    }
+}
+
+const JOB_COLS: &str =
+    "id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
+  error_kind, error_message, error_detail, next_attempt_at, first_sent_at, error_email_limit";
+const JOB_SELECT: &str =
+    "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
+  error_kind, error_message, error_detail, next_attempt_at, first_sent_at, error_email_limit,
+  change_seq FROM jobs";
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::seconds(60))
+}
+
+fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// A row of `SELECT {JOB_COLS}, message, redirect_url, send_email`.
+fn job_and_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, InviteRequest)> {
+    let job = job_from_row(r)?;
+    let req = InviteRequest {
+        email: job.email.clone(),
+        message: r.get(15)?,
+        redirect_url: r.get(16)?,
+        send_email: r.get(17)?,
+    };
+    Ok((job, req))
+}
+
+fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    let kind: Option<String> = r.get(9)?;
+    let next: Option<String> = r.get(12)?;
+    Ok(Job {
+        id: r.get(0)?,
+        batch_id: r.get(1)?,
+        workspace_id: r.get(2)?,
+        email: r.get(3)?,
+        state: JobState::parse(&r.get::<_, String>(4)?),
+        outcome: r.get(5)?,
+        link: r.get(6)?,
+        invite_id: r.get(7)?,
+        attempts: r.get(8)?,
+        last_error: match kind {
+            Some(kind) => Some(JobError {
+                kind,
+                message: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+                detail: r.get(11)?,
+                email_limit: r.get(14)?,
+            }),
+            None => None,
+        },
+        next_attempt_at: parse_time(next),
+        first_sent_at: parse_time(r.get(13)?),
+    })
+}

@@ -402,3 +402,40 @@ async fn installing_waits_while_invitations_are_being_sent() {
         "Invitations are being sent (2 in progress). Install the update when the batch is done; nothing is lost by waiting."
     );
 }
+
+/// A server that answers every request with `302 Found` to `location`, as GitHub's
+/// `releases/latest/download/latest.json` answers with its storage host's address.
+async fn redirecting_to(location: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let reply = format!(
+                "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            let _ = sock.write_all(reply.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    format!("{base}/releases/latest/download/latest.json")
+}
+
+#[tokio::test]
+async fn the_release_servers_redirect_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(dir.path());
+    let signer = Signer::new();
+    let endpoint = release("0.2.0", PACKAGE, signer.sign(PACKAGE, "0.2.0")).await;
+    let github = redirecting_to(endpoint).await;
+    let found = desk
+        .check_for_update(&source(&[&github], &signer))
+        .await
+        .unwrap();
+    assert_eq!(found.unwrap().version, "0.2.0");
+    assert_eq!(
+        desk.update_to_install().unwrap().package.as_slice(),
+        PACKAGE
+    );
+}

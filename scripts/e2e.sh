@@ -2,7 +2,7 @@
 # End-to-end tests of the real app window: build, then run the e2e binary under Xvfb, a private
 # D-Bus session and an unlocked gnome-keyring, with a throwaway HOME (the app's data, settings,
 # logs and keyring all live there). Screenshots: target/e2e-screenshots/.
-# Usage: scripts/e2e.sh [flow…]   (flows: first-screen dark demo; default all)
+# Usage: scripts/e2e.sh [flow…]   (flows: first-screen dark no-keychain demo netlify royalti desktop updates; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # One build for the whole debug profile (dev-build.sh): the same features as `cargo test --workspace`.

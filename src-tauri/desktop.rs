@@ -1,5 +1,5 @@
 //! Desktop manners: one running copy, the window where the owner left it, the clipboard written
-//! from Rust, native Save dialogs and "Show in folder".
+//! from Rust, native Save dialogs, "Show in folder", and the updater (see [`crate::updates`]).
 //!
 //! Everything here goes through Rust APIs of the plugins, so the web view needs no plugin
 //! permission at all (the capability keeps only the event listener).
@@ -62,6 +62,7 @@ pub fn plugins<R: Runtime>(builder: tauri::Builder<R>, config: &AppConfig) -> ta
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(crate::updates::plugin())
 }
 
 /// What is remembered of the window: where it was, how big, and whether maximised.

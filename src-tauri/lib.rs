@@ -5,6 +5,7 @@
 //! - [`send`]: the outbox commands, the desk's events to the web view, the demo sandbox.
 //! - [`logging`]: the log file; [`notice`]: desktop notifications.
 //! - [`desktop`]: single instance, window state, clipboard, Save dialogs, "Show in folder".
+//! - [`updates`]: "Check for updates", "Install and restart", the quiet check at start.
 //!
 //! The workspace list lives in `settings.json`, read and written by the core
 //! (`invite_core::desk::settings`), not by the store plugin: the plugin would read a damaged
@@ -19,6 +20,7 @@ pub mod notice;
 pub mod royalti;
 pub mod send;
 pub mod state;
+pub mod updates;
 
 use std::sync::Arc;
 
@@ -82,6 +84,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             desktop::save_netlify_function_as,
             desktop::show_in_folder,
             desktop::page_painted,
+            updates::check_update,
+            updates::install_update,
         ])
         .setup(move |app| init_state(app.handle(), &config))
 }
@@ -122,6 +126,7 @@ pub fn init_state<R: Runtime>(
         desk: desk.clone(),
     });
     send::init(app, &desk)?;
+    updates::check_at_start(app, &desk);
     if config.secrets.is_none() {
         desk.keychain_probe_started()?;
         probe_keychain_later(app.clone(), desk);

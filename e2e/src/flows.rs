@@ -9,7 +9,11 @@ use crate::driver::{Ctx, Driver, Res, Session};
 use crate::Env;
 
 /// Starts the app with its own data folder (and extra environment) and opens a session.
-async fn open(env: &Env, name: &str, extra: &[(&str, String)]) -> Res<(Driver, Session)> {
+pub(crate) async fn open(
+    env: &Env,
+    name: &str,
+    extra: &[(&str, String)],
+) -> Res<(Driver, Session)> {
     let data = env.data_dir(name)?;
     let mut vars = vec![
         ("INVITE_DESK_DATA_DIR", data.to_string_lossy().into_owned()),
@@ -34,7 +38,7 @@ async fn reopen(env: &Env, name: &str) -> Res<(Driver, Session)> {
 }
 
 /// No uncaught error or console.error happened in the page.
-async fn no_page_errors(s: &Session) -> Res<()> {
+pub(crate) async fn no_page_errors(s: &Session) -> Res<()> {
     let v = s.js("return window.__inviteDeskErrors || []").await?;
     match v.as_array() {
         Some(a) if a.is_empty() => Ok(()),

@@ -2,13 +2,14 @@
 //! WebKitWebDriver. Run by `scripts/e2e.sh` under Xvfb, a private D-Bus session and an unlocked
 //! gnome-keyring, with its own HOME. Screenshots of every step go to target/e2e-screenshots/.
 //!
-//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`, `netlify`, `royalti`, `desktop`.
+//! `e2e [flow…]` runs the named flows (default: all): `first-screen`, `dark`, `no-keychain`, `demo`, `netlify`, `royalti`, `desktop`, `updates`.
 
 mod driver;
 mod filemanager;
 mod flows;
 mod leak;
 mod notifications;
+mod updates;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
@@ -140,6 +141,7 @@ async fn run() -> Res<usize> {
         "netlify",
         "royalti",
         "desktop",
+        "updates",
     ];
     // Benchmarks run only when named.
     let benches = ["bench-links"];
@@ -166,6 +168,7 @@ async fn run() -> Res<usize> {
             "netlify" => flows::netlify(&env).await,
             "royalti" => flows::royalti(&env).await,
             "desktop" => flows::desktop(&env).await,
+            "updates" => updates::updates(&env).await,
             "bench-links" => flows::bench_links(&env).await,
             _ => Ok(()),
         }

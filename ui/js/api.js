@@ -60,6 +60,10 @@ export const useSessionStore = () => call('use_session_store');
 export const diagnostics = () => call('diagnostics');
 /** What opening the outbox had to do at start-up (a damaged file set aside…), or null. */
 export const outboxNotice = () => call('outbox_notice');
+/** A newer version, its package already downloaded and verified ({version, currentVersion, notes, date}), or null. */
+export const checkUpdate = () => call('check_update');
+/** Installs the verified update and restarts; refused while invitations are being sent. */
+export const installUpdate = () => call('install_update');
 
 // ---- workspaces ----
 export const listWorkspaces = () => call('list_workspaces');

@@ -30,6 +30,7 @@ const NEXT = {
   storage: 'Check that the disk is not full and that your user can write to your home folder.',
   cancelled: 'You stopped it. Nothing more will be sent.',
   update_not_trusted: 'Nothing was changed. Download Invite Desk from its release page instead, and tell support.',
+  update_check_failed: 'Check the internet connection and try again later. Nothing was changed; Invite Desk also checks by itself each time it starts.',
   update_waits: 'Click Install again when the batch is done. Invitations waiting for an email limit or a connection carry on after the restart.',
   response_too_large: 'Check the workspace address: it should be the service’s API, not a web page or a download. If it is right, try again later.',
   untrusted_certificate: 'If the server uses your organization’s own certificate authority, ask IT to install it on this computer. Otherwise check the address: the certificate may be for another name.',

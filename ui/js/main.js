@@ -76,6 +76,8 @@ async function start() {
   empty.mount(document.getElementById('view-empty'), nav);
   for (const [name, v] of Object.entries(VIEWS)) v.mount(document.getElementById(`view-${name}`), nav);
   banners.mount(document.getElementById('banners'), nav);
+  // The quiet check a few seconds after start found a newer version (its package verified).
+  await api.on('update-available', banners.showUpdate);
 
   for (const b of document.querySelectorAll('.nav-tab')) b.addEventListener('click', () => show(b.dataset.view));
   document.getElementById('workspace-select').addEventListener('change', async (ev) => {

@@ -253,6 +253,14 @@ pub enum Error {
         /// How many outbox jobs are in flight.
         in_flight: usize,
     },
+
+    /// The update check could not be completed (offline, the release server down, a manifest
+    /// that can't be read); nothing was downloaded or changed.
+    #[error("Invite Desk could not check for a new version right now.")]
+    UpdateCheckFailed {
+        /// What went wrong, in the network's or the server's words.
+        detail: Option<String>,
+    },
 }
 
 impl Error {
@@ -288,6 +296,7 @@ impl Error {
             Error::Redirected { .. } => "redirected",
             Error::UpdateNotTrusted { .. } => "update_not_trusted",
             Error::UpdateWaits { .. } => "update_waits",
+            Error::UpdateCheckFailed { .. } => "update_check_failed",
         }
     }
 
@@ -304,6 +313,7 @@ impl Error {
             | Error::Network { detail }
             | Error::WrongServer { detail, .. }
             | Error::BadResponse { detail }
+            | Error::UpdateCheckFailed { detail }
             | Error::KeychainUnavailable { detail, .. }
             | Error::UntrustedCertificate { detail, .. } => detail.as_deref(),
             Error::Rejected { message, .. } => Some(message),

@@ -39,14 +39,35 @@ impl Http {
 
     /// Builds the client with a custom overall request timeout (tests use short ones).
     pub fn with_timeout(timeout: Duration) -> Result<Self> {
+        // Invite links and redirects are data to show, never to follow.
+        Self::build(timeout, reqwest::redirect::Policy::none())
+    }
+
+    /// The client for update manifests and packages (GETs of public files only): it follows up
+    /// to five redirects, because GitHub's release downloads answer with one to their storage
+    /// host, but never to plain `http://` (except on this machine, for tests); the timeout
+    /// allows a slow connection to fetch an installer.
+    pub fn for_updates() -> Result<Self> {
+        let policy = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 5 {
+                attempt.error("too many redirects")
+            } else if attempt.url().scheme() != "https" && !is_loopback(attempt.url()) {
+                attempt.error("redirected to an address without https")
+            } else {
+                attempt.follow()
+            }
+        });
+        Self::build(Duration::from_secs(600), policy)
+    }
+
+    fn build(timeout: Duration, redirects: reqwest::redirect::Policy) -> Result<Self> {
         let client = reqwest::Client::builder()
             .use_rustls_tls()
             .proxy(system_proxy())
             .connect_timeout(Duration::from_secs(10))
             .timeout(timeout)
             .user_agent(concat!("InviteDesk/", env!("CARGO_PKG_VERSION")))
-            // Invite links and redirects are data to show, never to follow.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(redirects)
             .build()
             .map_err(|e| Error::Network {
                 detail: Some(e.to_string()),

@@ -89,7 +89,18 @@ pub fn targets(os: &str, arch: &str, installer: Option<&str>) -> Vec<String> {
 
 /// The targets of the running program (`std::env::consts`), without an installer suffix.
 pub fn current_targets() -> Vec<String> {
-    targets(std::env::consts::OS, std::env::consts::ARCH, None)
+    current_targets_for(None)
+}
+
+/// The targets of the running program installed from `installer` (`deb`, `nsis`…; `None` when
+/// unknown), with the updater plugin's names for the architectures (`i686`, `armv7`).
+pub fn current_targets_for(installer: Option<&str>) -> Vec<String> {
+    let arch = match std::env::consts::ARCH {
+        "x86" => "i686",
+        "arm" => "armv7",
+        other => other,
+    };
+    targets(std::env::consts::OS, arch, installer)
 }
 
 /// Reads a manifest and decides: `None` when it offers nothing newer than `current`, otherwise

@@ -2,15 +2,23 @@
 //! `latest.json` for a newer version and its package, signed with a key pair made here as the
 //! Tauri signer makes them (minisign, base64 of the key and `.sig` files, `version:` in the trusted
 //! comment). The check finds the update, the download verifies, and a package signed by another
-//! key, for another version, or tampered with, is refused.
+//! key, for another version, or tampered with, is refused. Then the same through the desk (what
+//! the window's "Check for updates" and "Install and restart" call): only a verified update is
+//! offered and kept, a failed check says so plainly, and installing waits for a batch being sent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
 
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use invite_core::desk::{Desk, DeskConfig, SecretsIn, UpdateSource, WorkspaceDraft};
+use invite_core::model::{InviteRequest, WorkspaceKind};
+use invite_core::secret::{names, Sensitive};
 use invite_core::update::{self, Available};
+use invite_core::workspace::WorkspaceOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -220,5 +228,214 @@ fn the_key_in_tauri_conf_json_reads_as_a_minisign_public_key() {
         format!("{:?}", e.detail()).contains("signature check failed"),
         "{:?}",
         e.detail()
+    );
+}
+
+// ---------------------------------------------------------------- through the desk
+
+fn desk(dir: &std::path::Path) -> Desk {
+    let mut config = DeskConfig::new(dir, common::MemStore::new());
+    config.app_version = "0.1.0".into();
+    Desk::open(config).unwrap()
+}
+
+fn source(endpoints: &[&str], signer: &Signer) -> UpdateSource {
+    UpdateSource {
+        endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
+        pubkey: signer.pubkey(),
+        targets: vec![TARGET.to_string()],
+    }
+}
+
+#[tokio::test]
+async fn the_desk_offers_only_a_verified_update_and_forgets_a_refused_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(dir.path());
+    let ours = Signer::new();
+    let e = desk.update_to_install().unwrap_err();
+    assert_eq!(e.kind(), "invalid_input", "nothing checked yet: {e}");
+
+    let good = release("0.2.0", PACKAGE, ours.sign(PACKAGE, "0.2.0")).await;
+    let found = desk
+        .check_for_update(&source(&[&good], &ours))
+        .await
+        .unwrap()
+        .expect("0.2.0 is offered");
+    assert_eq!(
+        (found.version.as_str(), found.current_version.as_str()),
+        ("0.2.0", "0.1.0")
+    );
+    assert!(found.notes.contains("resend faster"), "{}", found.notes);
+    let ready = desk.update_to_install().unwrap();
+    assert_eq!(
+        ready.package.as_slice(),
+        PACKAGE,
+        "the verified bytes are kept"
+    );
+    assert_eq!(ready.available.version, "0.2.0");
+    // What the window receives: version and notes, never the package or its address.
+    let view = serde_json::to_value(&found).unwrap();
+    assert_eq!(view["currentVersion"], "0.1.0");
+    assert!(
+        view.get("package").is_none() && view.get("manifest").is_none(),
+        "{view}"
+    );
+
+    // The same release server, now signed with another key: refused, and the earlier update is
+    // forgotten too (nothing from that server is installed on the owner's next click).
+    let theirs = Signer::new();
+    let forged = release("0.2.0", PACKAGE, theirs.sign(PACKAGE, "0.2.0")).await;
+    let e = desk
+        .check_for_update(&source(&[&forged], &ours))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "update_not_trusted");
+    assert_eq!(
+        e.to_string(),
+        "The update could not be verified as coming from Invite Desk, so it was not installed."
+    );
+    assert_eq!(
+        desk.update_to_install().unwrap_err().kind(),
+        "invalid_input"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_check_is_one_plain_error_and_the_next_address_is_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(dir.path());
+    let signer = Signer::new();
+    // Nothing listens there: the owner reads one plain sentence, the cause is in the detail.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/latest.json", l.local_addr().unwrap())
+    };
+    let e = desk
+        .check_for_update(&source(&[&closed], &signer))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "update_check_failed");
+    assert_eq!(
+        e.to_string(),
+        "Invite Desk could not check for a new version right now."
+    );
+    assert!(e.detail().unwrap().contains(&closed), "{:?}", e.detail());
+
+    let good = release("0.2.0", PACKAGE, signer.sign(PACKAGE, "0.2.0")).await;
+    let missing = good.replace("latest.json", "nope.json");
+    let e = desk
+        .check_for_update(&source(&[&missing], &signer))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "update_check_failed");
+    assert!(e.detail().unwrap().contains("404"), "{:?}", e.detail());
+
+    // The first address fails, the second answers.
+    let found = desk
+        .check_for_update(&source(&[&closed, &good], &signer))
+        .await
+        .unwrap();
+    assert_eq!(found.unwrap().version, "0.2.0");
+
+    // Up to date: nothing offered, nothing kept.
+    let current = release("0.1.0", PACKAGE, signer.sign(PACKAGE, "0.1.0")).await;
+    assert_eq!(
+        desk.check_for_update(&source(&[&current], &signer))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        desk.update_to_install().unwrap_err().kind(),
+        "invalid_input"
+    );
+}
+
+#[tokio::test]
+async fn installing_waits_while_invitations_are_being_sent() {
+    let sb = invite_sandbox::Sandbox::start(invite_sandbox::Config::new(
+        invite_sandbox::Flavor::Supabase,
+    ))
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(dir.path());
+    let draft = WorkspaceDraft {
+        name: "Acme".into(),
+        kind: WorkspaceKind::Supabase,
+        base_url: sb.url().trim_end_matches('/').to_string(),
+        options: WorkspaceOptions::default(),
+    };
+    let key = sb.credentials().service_role_key.clone();
+    let id = desk
+        .add_workspace(
+            &draft,
+            &SecretsIn::none().with(names::SECRET_KEY, Sensitive::new(key)),
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+    let signer = Signer::new();
+    let endpoint = release("0.2.0", PACKAGE, signer.sign(PACKAGE, "0.2.0")).await;
+    desk.check_for_update(&source(&[&endpoint], &signer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(desk.update_to_install().is_ok(), "no batch: may install");
+
+    // A batch queued (the worker not started, so it stays in progress).
+    let reqs: Vec<InviteRequest> = ["one@example.com", "two@example.com"]
+        .iter()
+        .map(|e| InviteRequest {
+            email: (*e).into(),
+            message: None,
+            redirect_url: None,
+            send_email: true,
+        })
+        .collect();
+    desk.enqueue(&id, &reqs).unwrap();
+    let e = desk.update_to_install().unwrap_err();
+    assert_eq!(e.kind(), "update_waits");
+    assert_eq!(
+        e.to_string(),
+        "Invitations are being sent (2 in progress). Install the update when the batch is done; nothing is lost by waiting."
+    );
+}
+
+/// A server that answers every request with `302 Found` to `location`, as GitHub's
+/// `releases/latest/download/latest.json` answers with its storage host's address.
+async fn redirecting_to(location: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let reply = format!(
+                "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            let _ = sock.write_all(reply.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    format!("{base}/releases/latest/download/latest.json")
+}
+
+#[tokio::test]
+async fn the_release_servers_redirect_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(dir.path());
+    let signer = Signer::new();
+    let endpoint = release("0.2.0", PACKAGE, signer.sign(PACKAGE, "0.2.0")).await;
+    let github = redirecting_to(endpoint).await;
+    let found = desk
+        .check_for_update(&source(&[&github], &signer))
+        .await
+        .unwrap();
+    assert_eq!(found.unwrap().version, "0.2.0");
+    assert_eq!(
+        desk.update_to_install().unwrap().package.as_slice(),
+        PACKAGE
     );
 }

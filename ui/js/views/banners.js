@@ -1,7 +1,7 @@
 // Banners above every screen: no keychain (with the fix and "Use for this session only"),
 // what happened to the settings file (repaired from its last good copy, from a newer version,
-// a workspace whose saved settings fail the checks), and invitations resuming from an earlier
-// session (with Pause and Cancel).
+// a workspace whose saved settings fail the checks), invitations resuming from an earlier
+// session (with Pause and Cancel), and a new version (what is new, "Install and restart").
 
 import * as api from '../api.js';
 import { app } from '../store.js';
@@ -103,4 +103,37 @@ export function showResume({ batchId, workspaceId, workspaceName, remaining, pau
   async function act(f) {
     try { await f(); } catch (e) { b.append(errorBox(e)); }
   }
+}
+
+/** Shows "Invite Desk X is ready to install" with what is new, "Install and restart" and
+ *  "Later"; `null` removes it. The package was verified before the update was offered. */
+export function showUpdate(update) {
+  const old = document.getElementById('update-banner');
+  if (old) old.remove();
+  if (!update || !box) return;
+  const b = el('div', { class: 'banner', id: 'update-banner', role: 'status', 'aria-live': 'polite' });
+  const install = el('button', { type: 'button', class: 'btn small primary', id: 'update-install', onclick: async () => {
+    install.disabled = true;
+    install.textContent = 'Installing…';
+    b.querySelectorAll('.error-box').forEach((x) => x.remove());
+    try {
+      await api.installUpdate(); // Invite Desk restarts into the new version
+    } catch (e) {
+      install.disabled = false;
+      install.textContent = 'Install and restart';
+      b.append(errorBox(e));
+    }
+  } }, 'Install and restart');
+  b.append(
+    el('span', { class: 'banner-text' },
+      el('strong', {}, `Invite Desk ${update.version} is ready to install. `),
+      `You have ${update.currentVersion}. Nothing changes until you click Install.`),
+    el('span', { class: 'banner-actions' },
+      install,
+      el('button', { type: 'button', class: 'btn small', id: 'update-later', onclick: () => b.remove() }, 'Later')));
+  if (update.notes && update.notes.trim()) {
+    b.append(el('div', { class: 'update-notes', id: 'update-notes', 'aria-label': 'What’s new' },
+      el('strong', {}, 'What’s new: '), update.notes.trim()));
+  }
+  box.prepend(b);
 }

@@ -7,6 +7,7 @@ import { el, clear, toast, confirmDialog, promptDialog, copyText, KIND_LABEL } f
 import { errorBox } from '../errors.js';
 import { openAddWorkspace } from './add-workspace.js';
 import { mailboxPanel } from './mailbox.js';
+import { showUpdate } from './banners.js';
 
 
 let listBox;
@@ -23,6 +24,7 @@ export function mount(section, navigation) {
         el('p', { class: 'sub' }, 'Where Invite Desk sends invitations. Keys and passwords stay in your system keychain.')),
       el('span', { class: 'spacer' }),
       el('button', { type: 'button', class: 'btn', id: 'ws-diagnostics', onclick: copyDiagnostics }, 'Copy diagnostics'),
+      el('button', { type: 'button', class: 'btn', id: 'ws-check-update', onclick: checkForUpdates }, 'Check for updates'),
       el('button', { type: 'button', class: 'btn primary', id: 'ws-add', onclick: () => openAddWorkspace() }, 'Add workspace')),
     status,
     listBox,
@@ -277,3 +279,28 @@ async function copyDiagnostics() {
 }
 
 export { nav };
+
+// "Check for updates": the banner when there is a newer version (its package already verified),
+// a line saying this one is the newest, or why the check failed, in plain words.
+async function checkForUpdates(ev) {
+  const button = ev.currentTarget;
+  button.disabled = true;
+  clear(status).append('Checking for a new version…');
+  try {
+    const update = await api.checkUpdate();
+    clear(status);
+    if (update) {
+      showUpdate(update);
+      status.append(`Invite Desk ${update.version} is available: see the banner at the top.`);
+    } else {
+      showUpdate(null);
+      status.append(`You have the newest version of Invite Desk${app.info && app.info.version ? ` (${app.info.version})` : ''}.`);
+    }
+  } catch (e) {
+    // A package that failed verification is forgotten: so is its banner.
+    if (e.kind === 'update_not_trusted') showUpdate(null);
+    clear(status).append(errorBox(e));
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -28,6 +28,7 @@ pub mod paste;
 pub mod secrets;
 pub mod send;
 pub mod settings;
+pub mod updates;
 pub mod workspaces;
 
 use std::collections::HashMap;
@@ -53,6 +54,7 @@ pub use send::{
     HistoryPageView, HistoryRowView, JobErrorView, JobResult, JobView,
 };
 pub use settings::{NoticeKind, SettingsFile, SettingsNotice};
+pub use updates::{ReadyUpdate, UpdateSource};
 pub use workspaces::{
     Renewed, RoyaltiSignInView, Tested, WorkspaceDetails, WorkspaceDraft, WorkspaceListView,
 };
@@ -161,6 +163,8 @@ struct Inner {
     events: Mutex<Option<DeskEvents>>,
     demo: Option<Arc<dyn DemoLauncher>>,
     demos: tokio::sync::Mutex<HashMap<String, Box<dyn DemoServer>>>,
+    /// The newer version the last update check found and verified (see [`updates`]).
+    update: Mutex<Option<ReadyUpdate>>,
 }
 
 /// Locks a mutex, turning a poisoned lock into an error instead of a panic.
@@ -235,6 +239,7 @@ impl Desk {
                 events: Mutex::default(),
                 demo: config.demo,
                 demos: Default::default(),
+                update: Mutex::default(),
             }),
         })
     }

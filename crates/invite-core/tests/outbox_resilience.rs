@@ -298,9 +298,10 @@ async fn crash_and_resume(sandbox: &Sandbox, tag: &str, refused: u64) {
     one_mail_each(sandbox, n);
     // The call counter: one invite request per address, plus the ones the server refused
     // without acting (`refused`), plus at most the requests in flight at each of the four kills
-    // (4 at once), which the server may have counted and then dropped with the connection.
+    // (the worker grows to 16 at once), which the server may have counted and then dropped
+    // with the connection.
     let calls = sandbox.calls("POST /invite");
-    let most = n as u64 + refused + 4 * 4;
+    let most = n as u64 + refused + 4 * invite_core::outbox::concurrency::MAX as u64;
     assert!(
         (n as u64..=most).contains(&calls),
         "{calls} invite requests for {n} addresses (at most {most} allowed)"
@@ -543,4 +544,49 @@ async fn a_server_that_refuses_above_six_at_once_is_met_with_few_refusals() {
     run_batch(&sandbox, 16, 300, "cap").await;
     let refused = sandbox.calls("POST /invite") - 300;
     assert!(refused <= 30, "{refused} invites refused with 429");
+}
+
+/// A process that can send only workspace `ws` (the command line, which has no demo server).
+struct OnlyWs(Arc<dyn Provider>);
+
+impl ProviderSource for OnlyWs {
+    fn provider(&self, _: &str) -> invite_core::Result<Arc<dyn Provider>> {
+        Ok(self.0.clone())
+    }
+    fn serves(&self, workspace_id: &str) -> bool {
+        workspace_id == "ws"
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_of_a_workspace_this_process_cannot_serve_are_left_untouched_and_crowd_out_nothing() {
+    let mut config = Config::new(Flavor::Supabase);
+    config.email_limit = 1_000_000;
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let secrets = MemoryStore::new();
+    key(&secrets, &sandbox.credentials().service_role_key);
+    let outbox = Outbox::open_in_memory().unwrap();
+    // More of them than the worker reads at a time, queued first.
+    let demo = outbox
+        .enqueue("demo", "Demo", &requests(300, "demo"))
+        .unwrap();
+    let ours = outbox.enqueue("ws", "Acme", &requests(5, "ours")).unwrap();
+    let worker = Worker::spawn(
+        outbox.clone(),
+        Arc::new(OnlyWs(provider(&sandbox.url(), &secrets))),
+        Arc::new(|_| {}),
+    );
+    worker.wake();
+    wait_for(&outbox, &ours, 30, |s, _| s.pending == 0).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    worker.shutdown().await;
+    assert_eq!(outbox.batch(&ours).unwrap().done, 5);
+    let left = outbox.jobs(&demo).unwrap();
+    assert!(
+        left.iter()
+            .all(|j| j.state == JobState::Queued && j.attempts == 0 && j.last_error.is_none()),
+        "{:?}",
+        left.iter().find(|j| j.state != JobState::Queued)
+    );
+    assert_eq!(sandbox.calls("POST /invite"), 5);
 }

@@ -364,6 +364,14 @@ impl ProviderSource for Source {
         self.desk()?.provider(workspace_id)
     }
 
+    fn serves(&self, workspace_id: &str) -> bool {
+        // The demo's server lives in the window's process: a desk without the launcher (the
+        // command line) leaves the demo's jobs to the window instead of failing them.
+        self.desk().is_ok_and(|d| {
+            d.inner.demo.is_some() || d.workspace(workspace_id).map_or(true, |w| !w.demo)
+        })
+    }
+
     fn concurrency(&self, workspace_id: &str) -> usize {
         self.desk()
             .and_then(|d| d.workspace(workspace_id))

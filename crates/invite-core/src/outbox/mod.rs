@@ -681,10 +681,11 @@ impl Outbox {
             });
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a commit reaches the disk before the call returns. The claim and the move to
-        // `sending` must survive a power cut, or a job whose request went out could come back
-        // as never sent and be sent again without a lookup (NORMAL in WAL mode may lose the
-        // last commits on power loss). It costs one sync per state change.
+        // FULL: a commit reaches the disk before the call returns. A batch the owner queued
+        // and the move to `sending` must survive a power cut, or a job whose request went out
+        // could come back as never sent and be sent again without a lookup (NORMAL in WAL mode
+        // may lose the last commits on power loss). The writes that guard nothing are made
+        // without their own sync ([`unsynced`]).
         conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn, MIGRATIONS)?;
         // What is deleted or cleared (an expired invitation link) is overwritten on disk too,
@@ -772,13 +773,21 @@ impl Outbox {
     /// (another process may have tried it meanwhile) with its request, or `None` when it is not
     /// ours to send.
     fn claim(&self, id: i64) -> Result<Option<(Job, InviteRequest)>> {
-        let conn = self.lock()?;
+        let mut conn = self.lock()?;
+        unsynced(&mut conn, |conn| Self::claim_in(conn, &self.owner, id))
+    }
+
+    fn claim_in(
+        conn: &mut Connection,
+        owner: &str,
+        id: i64,
+    ) -> Result<Option<(Job, InviteRequest)>> {
         let (ms, t) = (now_ms(), now());
         let n = conn.execute(
             "UPDATE jobs SET lease_owner=?2, lease_until=?3 WHERE id=?1
                AND (state IN ('queued','uncertain') OR (state='waiting' AND next_attempt_at <= ?4))
                AND (lease_owner IS NULL OR lease_until < ?5)",
-            params![id, &*self.owner, lease_end(), t, ms],
+            params![id, owner, lease_end(), t, ms],
         )?;
         if n != 1 {
             return Ok(None);
@@ -792,12 +801,14 @@ impl Outbox {
 
     /// Keeps this process's claim on a job alive while its request is in flight.
     fn renew(&self, id: i64) -> Result<bool> {
-        let conn = self.lock()?;
-        let n = conn.execute(
-            "UPDATE jobs SET lease_until=?3 WHERE id=?1 AND lease_owner=?2",
-            params![id, &*self.owner, lease_end()],
-        )?;
-        Ok(n == 1)
+        let mut conn = self.lock()?;
+        unsynced(&mut conn, |conn| {
+            let n = conn.execute(
+                "UPDATE jobs SET lease_until=?3 WHERE id=?1 AND lease_owner=?2",
+                params![id, &*self.owner, lease_end()],
+            )?;
+            Ok(n == 1)
+        })
     }
 
     /// Moves a job this process has claimed to `state` and runs `f` in the same transaction,
@@ -811,6 +822,22 @@ impl Outbox {
         f: impl FnOnce(&Connection) -> rusqlite::Result<()>,
     ) -> Result<Option<Job>> {
         let mut conn = self.lock()?;
+        if state == JobState::Sending {
+            Self::transition_in(&mut conn, &self.owner, id, state, f)
+        } else {
+            unsynced(&mut conn, |conn| {
+                Self::transition_in(conn, &self.owner, id, state, f)
+            })
+        }
+    }
+
+    fn transition_in(
+        conn: &mut Connection,
+        owner: &str,
+        id: i64,
+        state: JobState,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<Option<Job>> {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let keep = state == JobState::Sending;
         let n = tx.execute(
@@ -818,7 +845,7 @@ impl Outbox {
                lease_owner = CASE WHEN ?5 THEN lease_owner ELSE NULL END,
                lease_until = CASE WHEN ?5 THEN ?6 ELSE NULL END
              WHERE id=?1 AND lease_owner=?2",
-            params![id, &*self.owner, state.as_str(), now(), keep, lease_end()],
+            params![id, owner, state.as_str(), now(), keep, lease_end()],
         )?;
         if n != 1 {
             return Ok(None);
@@ -1150,16 +1177,23 @@ impl Outbox {
     }
 
     /// Jobs the worker may start now, oldest first.
-    fn due(&self, limit: usize) -> Result<Vec<(Job, InviteRequest)>> {
+    fn due(&self, limit: usize, skip: &[String]) -> Result<Vec<(Job, InviteRequest)>> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {JOB_COLS}, message, redirect_url, send_email FROM jobs
              WHERE (state IN ('queued','uncertain') OR (state='waiting' AND next_attempt_at <= ?1))
                AND (lease_owner IS NULL OR lease_until < ?3)
+               AND workspace_id NOT IN (SELECT value FROM json_each(?4))
              ORDER BY id LIMIT ?2"
         ))?;
+        let skip = serde_json::to_string(skip).map_err(Error::storage)?;
         let rows = stmt.query_map(
-            params![now(), i64::try_from(limit).unwrap_or(i64::MAX), now_ms()],
+            params![
+                now(),
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                now_ms(),
+                skip
+            ],
             job_and_request,
         )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -1194,6 +1228,21 @@ const JOB_SELECT: &str =
     "SELECT id, batch_id, workspace_id, email, state, outcome, link, invite_id, attempts,
   error_kind, error_message, error_detail, next_attempt_at, first_sent_at, error_email_limit,
   change_seq FROM jobs";
+
+/// Runs `f` with commits that do not wait for the disk: the writes that guard nothing on their
+/// own. A claim lost to a power cut leaves a job that was never sent (the move to `sending`,
+/// which is synced, writes the claim out with it, as WAL frames reach the disk in order); a
+/// result lost to one leaves the job `sending`, which the next start turns `uncertain`, and the
+/// server is asked before anything is sent again. So exactly-once holds while each job costs
+/// one sync instead of three.
+fn unsynced<T>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let out = f(conn);
+    let restored = conn.pragma_update(None, "synchronous", "FULL");
+    let out = out?;
+    restored?;
+    Ok(out)
+}
 
 fn to_chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::seconds(60))

@@ -9,6 +9,13 @@ use tokio::sync::Notify;
 pub trait ProviderSource: Send + Sync {
     /// The provider for `workspace_id`.
     fn provider(&self, workspace_id: &str) -> Result<Arc<dyn Provider>>;
+    /// Whether this process can send the workspace's jobs. Jobs of a workspace it can't serve
+    /// are left queued, untouched, for a process that can (the demo's server runs inside the
+    /// window, so the command line leaves the demo's jobs to it).
+    fn serves(&self, workspace_id: &str) -> bool {
+        let _ = workspace_id;
+        true
+    }
     /// Requests in flight for the workspace to start with (the owner's setting); the worker then
     /// adapts to the server's answers ([`concurrency`]).
     fn concurrency(&self, workspace_id: &str) -> usize {
@@ -97,6 +104,9 @@ async fn run(
 ) {
     // Per workspace: its adaptive limit (made anew when the owner changes the setting).
     let mut limits: HashMap<(String, bool), Arc<Limiter>> = HashMap::new();
+    // Workspaces this process can't serve, left out of the next read so that their jobs never
+    // crowd out the rest.
+    let mut unserved: Vec<String> = Vec::new();
     let in_flight: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
     let offline: Arc<Offline> = Arc::default();
     // Email requests started and not yet finished, per workspace with a known email limit.
@@ -106,7 +116,8 @@ async fn run(
         if let Err(e) = outbox.recover_now_and_then() {
             tracing::error!(error = %e, "outbox recovery failed");
         }
-        let due = match outbox.due(256) {
+        unserved.retain(|w| !providers.serves(w));
+        let due = match outbox.due(256, &unserved) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "outbox read failed");
@@ -119,6 +130,12 @@ async fn run(
                 .map(|s| s.contains(&job.id))
                 .unwrap_or(true)
             {
+                continue;
+            }
+            if !providers.serves(&job.workspace_id) {
+                if !unserved.contains(&job.workspace_id) {
+                    unserved.push(job.workspace_id.clone());
+                }
                 continue;
             }
             // Read each time: the owner may change it in Settings while a batch runs. Requests

@@ -139,7 +139,8 @@ async fn through_outbox(
     );
     worker.wake();
     while outbox.batch(&batch).unwrap().pending > 0 {
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        // Not too often: each look takes the outbox lock the worker needs.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let took = started.elapsed();
     worker.shutdown().await;

@@ -68,6 +68,8 @@ export const setCurrentWorkspace = (id) => call('set_current_workspace', { id })
 export const testConnection = (draft, secrets) => call('test_connection', { draft, secrets });
 /** After a passed test of the same draft, `checkId` stands in for the secrets (sent once). */
 export const addWorkspace = (draft, secrets, checkId = null) => call('add_workspace', { draft, secrets, checkId });
+/** Whether the passed test `checkId` still stands for `draft` (only the name or sending settings changed). */
+export const checkCovers = (checkId, draft) => call('check_covers', { checkId, draft });
 export const renameWorkspace = (id, name) => call('rename_workspace', { id, name });
 export const removeWorkspace = (id) => call('remove_workspace', { id });
 export const editWorkspace = (id, settings) => call('edit_workspace', { id, settings });

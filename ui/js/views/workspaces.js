@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import { app, subscribe, reloadWorkspaces, selectWorkspace } from '../store.js';
-import { el, clear, toast, confirmDialog, promptDialog, copyText, KIND_LABEL } from '../ui.js';
+import { el, clear, toast, confirmDialog, promptDialog, copyText, reveal, KIND_LABEL } from '../ui.js';
 import { errorBox } from '../errors.js';
 import { openAddWorkspace } from './add-workspace.js';
 import { mailboxPanel } from './mailbox.js';
@@ -118,7 +118,7 @@ async function renewCredentials(w) {
     toast(r.resumed ? `${w.name} works again; ${r.resumed} waiting invitation${r.resumed === 1 ? '' : 's'} resumed` : `${w.name} works again`);
     await reloadWorkspaces();
   } catch (e) {
-    clear(status).append(errorBox(e));
+    clear(status).append(errorBox(e, { service: w.kind }));
     status.scrollIntoView({ block: 'nearest' });
   }
 }
@@ -161,7 +161,7 @@ function askSecret(form, w) {
   const c = credential(w);
   const field = el('div', { class: 'field' },
     el('label', { for: 'set-secret' }, `${c.field} for the new address`),
-    el('input', { id: 'set-secret', type: 'password', autocomplete: 'off', spellcheck: 'false' }),
+    el('input', { id: 'set-secret', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true }),
     el('p', { class: 'hint' }, `${c.hint} It is checked against the new address, then replaces the kept one in your keychain.`));
   form.querySelector('fieldset').after(field);
   field.querySelector('input').focus();
@@ -233,8 +233,8 @@ function editSettings(w) {
       toast(`Saved the settings of ${w.name}`);
       await reloadWorkspaces();
     } catch (e) {
-      clear(answer).append(errorBox(e));
-      answer.scrollIntoView({ block: 'nearest' });
+      clear(answer).append(errorBox(e, { service: w.kind }));
+      reveal(answer);
     }
   });
   d.addEventListener('close', () => d.remove());
@@ -250,7 +250,7 @@ async function rename(w) {
     await api.renameWorkspace(w.id, name);
     await reloadWorkspaces();
     toast('Renamed');
-  } catch (e) { clear(status).append(errorBox(e)); }
+  } catch (e) { clear(status).append(errorBox(e, { service: w.kind })); }
 }
 
 async function remove(w) {
@@ -265,7 +265,7 @@ async function remove(w) {
     await api.removeWorkspace(w.id);
     await reloadWorkspaces();
     toast(`Removed ${w.name} and its keys`);
-  } catch (e) { clear(status).append(errorBox(e)); }
+  } catch (e) { clear(status).append(errorBox(e, { service: w.kind })); }
 }
 
 async function copyDiagnostics() {

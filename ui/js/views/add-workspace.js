@@ -256,7 +256,12 @@ function renderDetails(kind) {
       form.dataset.checked = covers ? 'kept' : 'changed';
       for (const i of secretInputs()) if (i.dataset.kept) keep(i, covers);
       show(answer, covers ? okAnswer(checked.report)
-        : el('p', { class: 'hint', id: 'add-changed' }, 'The connection changed since the test: enter the secret again, then test or save.'));
+        : el('p', { class: 'hint', id: 'add-changed' }, `The connection changed since the test: enter the ${keptName()} again, then test or save.`));
+    };
+    // What the owner typed and the test kept, by its label ("secret key", "Identity password").
+    const keptName = () => {
+      const label = secretInputs().find((i) => i.dataset.kept)?.labels?.[0]?.textContent.trim().replace(/^Your /, '');
+      return label ? label.charAt(0).toLowerCase() + label.slice(1) : 'secret';
     };
     // A kept secret's field shows so and is not required; otherwise it is as it was.
     const keep = (i, kept) => {

@@ -93,6 +93,8 @@ export const parsedEntries = (parseId, offset, limit) => call('parsed_entries', 
 export const enqueueParsed = (workspaceId, parseId, options) => call('enqueue_parsed', { workspaceId, parseId, options });
 export const enqueueInvites = (workspaceId, requests) => call('enqueue_invites', { workspaceId, requests });
 export const batchStatus = (batchId) => call('batch_status', { batchId });
+/** Counts of the whole batch plus only the rows changed since `cursor` (0: all); pass back the answer's `cursor`. */
+export const batchChanges = (batchId, cursor = 0) => call('batch_changes', { batchId, cursor });
 export const stopBatch = (batchId) => call('stop_batch', { batchId });
 export const retryJob = (jobId) => call('retry_job', { jobId });
 export const switchToLinks = (batchId) => call('switch_to_links', { batchId });

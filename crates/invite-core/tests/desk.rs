@@ -388,6 +388,21 @@ async fn batches_reach_front_ends_typed() {
         assert!(tokio::time::Instant::now() < deadline, "{s:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // The cursor answer agrees with the full one on everything the progress bar shows, and
+    // then carries only what changed.
+    let changes = desk.batch_changes(&batch.batch_id, 0).unwrap();
+    assert_eq!(changes.total as usize, status.total);
+    assert_eq!(changes.settled as usize, status.settled);
+    assert_eq!(changes.stoppable, status.stoppable);
+    assert_eq!(changes.finished, status.finished);
+    assert_eq!(changes.counts.get("waiting"), Some(&1));
+    assert_eq!(changes.jobs.len(), 2);
+    let v = serde_json::to_value(&changes).unwrap();
+    assert_eq!(v["settled"], 1, "{v}");
+    assert_eq!(v["stoppable"], true, "{v}");
+    let idle = desk.batch_changes(&batch.batch_id, changes.cursor).unwrap();
+    assert!(idle.jobs.is_empty(), "{idle:?}");
+    assert_eq!(idle.settled, changes.settled);
     let waiting = status
         .jobs
         .iter()

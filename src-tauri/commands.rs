@@ -138,6 +138,17 @@ pub async fn add_workspace(
         .await?)
 }
 
+/// Whether a passed "Test connection" still stands for the edited draft (only its name or
+/// sending settings changed), so Save needs no secret.
+#[tauri::command]
+pub fn check_covers(
+    state: State<'_, AppState>,
+    check_id: String,
+    draft: WorkspaceDraft,
+) -> CmdResult<bool> {
+    Ok(state.desk.check_covers(&check_id, &draft)?)
+}
+
 /// The Netlify function's source, shown in the add flow.
 #[tauri::command]
 pub fn netlify_function() -> &'static str {

@@ -49,6 +49,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             commands::edit_connection,
             commands::test_connection,
             commands::add_workspace,
+            commands::check_covers,
             commands::netlify_function,
             commands::save_netlify_function,
             commands::parse_recipients,

@@ -624,9 +624,22 @@ fn a_passed_test_lets_save_go_without_the_secret_sent_again() {
     let check = tested["checkId"].as_str().unwrap().to_string();
     assert!(tested["summary"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(t.secrets.is_empty(), "a test saves nothing");
-    // Another draft cannot use this check: without a key it is refused, nothing saved.
+    // A renamed draft keeps the check; another address does not.
+    let mut renamed = d.clone();
+    renamed["name"] = json!("Someone else");
+    assert_eq!(
+        t.call("check_covers", json!({"checkId": check, "draft": renamed}))
+            .unwrap(),
+        json!(true)
+    );
     let mut other = d.clone();
-    other["name"] = json!("Someone else");
+    other["baseUrl"] = json!("https://elsewhere.supabase.co");
+    assert_eq!(
+        t.call("check_covers", json!({"checkId": check, "draft": other}))
+            .unwrap(),
+        json!(false)
+    );
+    // Another connection cannot use this check: without a key it is refused, nothing saved.
     assert_eq!(
         t.kind_of(
             "add_workspace",
@@ -634,6 +647,7 @@ fn a_passed_test_lets_save_go_without_the_secret_sent_again() {
         ),
         "invalid_input"
     );
+    assert!(t.secrets.is_empty(), "a refused save keeps nothing");
     // The check is spent by any Save: test again, then save with the id alone.
     let tested = t
         .call(

@@ -212,9 +212,18 @@ impl Session {
         Err(format!("clicking {css}: {last}"))
     }
 
-    /// The element matching `css`, once visible.
+    /// The element matching `css`, once visible; in a dialog, scrolled to the middle of it as a
+    /// person scrolls to what they click. (WebDriver's own scrolling puts an element at the
+    /// bottom edge, under the dialog's sticky action bar, and then finds it covered.)
     async fn element(&self, css: &str) -> Res<fantoccini::elements::Element> {
         self.wait_visible(css, 10).await?;
+        self.js(&format!(
+            "const e = document.querySelector({}); \
+             if (e && e.closest('dialog') && !e.closest('.dialog-actions')) e.scrollIntoView({{ block: 'center', inline: 'nearest' }}); \
+             return true",
+            serde_json::to_string(css).unwrap_or_default()
+        ))
+        .await?;
         self.client
             .find(Locator::Css(css))
             .await

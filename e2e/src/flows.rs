@@ -219,6 +219,40 @@ async fn wait_count(s: &Session, css: &str, n: u64, secs: u64) -> Res<()> {
         .map_err(|e| format!("expected {n} × {css}: {e}"))
 }
 
+/// The error box in `dialog` is wholly in sight: below the dialog's top and above its sticky
+/// action bar (which once covered the bottom of a refusal).
+async fn error_in_sight(s: &Session, dialog: &str) -> Res<()> {
+    let script = format!(
+        "const d = document.querySelector({}); const e = d && d.querySelector('.error-box'); \
+         const bar = d && d.querySelector('.dialog-actions'); if (!e || !bar) return 'no error box or bar'; \
+         const b = e.getBoundingClientRect(), a = bar.getBoundingClientRect(), r = d.getBoundingClientRect(); \
+         return b.bottom <= a.top + 1 && b.top >= r.top - 1 ? true : `error ${{b.top}}..${{b.bottom}}, bar at ${{a.top}}, dialog top ${{r.top}}`;",
+        serde_json::to_string(dialog).unwrap_or_default()
+    );
+    match s.js(&script).await? {
+        Value::Bool(true) => Ok(()),
+        other => {
+            let _ = s.shot("failure-error-hidden").await;
+            Err(format!(
+                "the error in {dialog} is not wholly in sight: {other}"
+            ))
+        }
+    }
+}
+
+/// Requests that would carry a credential to a Supabase-flavor sandbox.
+fn credential_calls(sb: &invite_sandbox::Sandbox) -> u64 {
+    [
+        "GET /admin/users",
+        "POST /invite",
+        "GET /settings",
+        "GET /user",
+    ]
+    .iter()
+    .map(|r| sb.calls(r))
+    .sum()
+}
+
 /// The demo workspace's own secret key, as the app keeps it.
 fn demo_secrets(env: &Env, demo_id: &str) -> Res<Vec<String>> {
     // The demo's control routes answer only the app (they need its token), so its key is read
@@ -492,7 +526,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.click("#ws-add").await?;
     s.click("#svc-supabase").await?;
     s.click("#add-next").await?;
-    s.type_into("#ws-name", "Acme (sandbox)").await?;
+    s.type_into("#ws-name", "Acme").await?;
     s.type_into("#ws-url", &other.url).await?;
     s.type_into("#secret-secret_key", &other.wrong_key).await?;
     s.click("#add-test").await?;
@@ -510,9 +544,51 @@ pub async fn demo(env: &Env) -> Res<()> {
     s.click("#add-test").await?;
     s.wait_visible("#add-ok", 20).await?;
     s.shot("add-right-key-tested").await?;
+    // 9b. The passed test stands for the connection, not the whole form: another address drops
+    // it (the key is asked again), the same address brings it back, and a new name and a default
+    // redirect keep it: Save goes without the key typed again.
+    let kept_js = "const f = document.getElementById('add-form'); \
+                   const k = document.getElementById('secret-secret_key'); \
+                   return f.dataset.checked === 'kept' && k.value === '' && !k.required \
+                     && k.placeholder.startsWith('Checked and kept') && !!document.getElementById('add-ok')";
+    s.type_into("#ws-url", "https://elsewhere.supabase.co")
+        .await?;
+    s.wait_js(
+        "const f = document.getElementById('add-form'); \
+         const k = document.getElementById('secret-secret_key'); \
+         return f.dataset.checked === 'changed' && k.required && !k.placeholder.startsWith('Checked') \
+           && !!document.getElementById('add-changed')",
+        10,
+    )
+    .await
+    .map_err(|e| format!("another address kept the passed test: {e}"))?;
+    s.shot("add-test-dropped-by-new-address").await?;
+    s.type_into("#ws-url", &other.url).await?;
+    s.wait_js(kept_js, 10).await?;
+    s.type_into("#ws-name", "Acme (sandbox)").await?;
+    s.click("#add-form details summary").await?;
+    s.type_into("#opt-redirect", "https://app.example.com/welcome")
+        .await?;
+    // Every answer to the edits is in (each edit asks Rust), and the check still stands.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    s.wait_js(kept_js, 5)
+        .await
+        .map_err(|e| format!("a rename dropped the passed test: {e}"))?;
+    s.shot("add-renamed-after-test").await?;
     s.click("#add-save").await?;
     s.wait_js("return !document.getElementById('add-dialog').open", 20)
+        .await
+        .map_err(|e| format!("Save after a rename did not go through: {e}"))?;
+    let added = s
+        .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => JSON.stringify(r.workspaces.find(w => !w.demo)))")
         .await?;
+    let added: Value =
+        serde_json::from_str(added.as_str().unwrap_or("null")).ctx("the added workspace")?;
+    if added["name"] != "Acme (sandbox)"
+        || added["options"]["defaultRedirectUrl"] != "https://app.example.com/welcome"
+    {
+        return Err(format!("saved after the rename as {added}"));
+    }
     s.wait_js(
         "return document.querySelectorAll('#workspace-select option').length === 2",
         10,
@@ -693,6 +769,67 @@ pub async fn demo(env: &Env) -> Res<()> {
         return Err(format!("expected one desktop notification, got {during:?}"));
     }
 
+    // 13c. Acme moves to another server (another port: another origin). The kept key is never
+    // sent there: Save asks for the key in a required field, refuses without it in plain words
+    // and changes nothing; with the new server's own key, it saves.
+    let third = start_supabase_sandbox().await?;
+    secrets.push(third.key.clone());
+    let acme_url = format!(
+        "return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces.find(w => w.id === '{acme_id}').baseUrl)"
+    );
+    s.click("#nav-workspaces").await?;
+    s.click(&format!("[data-ws='{acme_id}'] [data-action=settings]"))
+        .await?;
+    s.type_into("#set-url", &third.url).await?;
+    s.click("#settings-save").await?;
+    s.wait_js(
+        "return document.querySelector('#settings-dialog .error-box[data-kind=secret_needed]') !== null",
+        20,
+    )
+    .await?;
+    s.wait_visible("#set-secret", 5).await?;
+    s.wait_js("return document.getElementById('set-secret').required", 2)
+        .await
+        .map_err(|e| format!("the key for the new address is not a required field: {e}"))?;
+    error_in_sight(&s, "#settings-dialog").await?;
+    s.shot("settings-new-address-asks-key").await?;
+    // Save again with the field empty: the same plain refusal.
+    s.js("document.querySelector('#settings-dialog .error-box').remove()")
+        .await?;
+    s.click("#settings-save").await?;
+    s.wait_js(
+        "return document.querySelector('#settings-dialog .error-box[data-kind=secret_needed]') !== null",
+        20,
+    )
+    .await?;
+    s.wait_text("#settings-dialog", "another server", 2).await?;
+    error_in_sight(&s, "#settings-dialog").await?;
+    s.shot("settings-new-address-refused").await?;
+    let url_now = s.js(&acme_url).await?;
+    if url_now.as_str().map(|u| u.trim_end_matches('/')) != Some(other.url.trim_end_matches('/')) {
+        return Err(format!("a refused move changed the address to {url_now}"));
+    }
+    if keychain_lookup(env, &account)?.as_deref() != Some(other.key.as_str()) {
+        return Err("a refused move changed the key in the keychain".into());
+    }
+    if credential_calls(&third.sandbox) != 0 {
+        return Err("the kept key was sent to the new address".into());
+    }
+    // With the new server's key: checked there, then saved with the address.
+    s.type_into("#set-secret", &third.key).await?;
+    s.click("#settings-save").await?;
+    s.wait_js("return !document.getElementById('settings-dialog')", 20)
+        .await?;
+    let url_now = s.js(&acme_url).await?;
+    if url_now.as_str().map(|u| u.trim_end_matches('/')) != Some(third.url.trim_end_matches('/')) {
+        return Err(format!(
+            "the move with the new key left the address at {url_now}"
+        ));
+    }
+    if keychain_lookup(env, &account)?.as_deref() != Some(third.key.as_str()) {
+        return Err("the new server's key did not replace the kept one".into());
+    }
+
     // 14. Remove it: gone from the list and from the keychain.
     s.click("#nav-workspaces").await?;
     s.click(&format!("[data-ws='{acme_id}'] [data-action=remove]"))
@@ -711,6 +848,7 @@ pub async fn demo(env: &Env) -> Res<()> {
     // 15. The leak check over everything both runs wrote and every IPC answer.
     close_and_check_leaks(env, s, driver, &secrets, ipc).await?;
     drop(other);
+    drop(third);
     Ok(())
 }
 
@@ -948,6 +1086,7 @@ pub async fn netlify(env: &Env) -> Res<()> {
     s.click("#settings-save").await?;
     s.wait_text("#settings-dialog", "choose a number from 1 to 16", 10)
         .await?;
+    error_in_sight(&s, "#settings-dialog").await?;
     s.shot("netlify-settings-refused").await?;
     s.type_into("#set-concurrency", "2").await?;
     s.click("#settings-save").await?;
@@ -966,6 +1105,7 @@ pub async fn netlify(env: &Env) -> Res<()> {
     s.click("#settings-save").await?;
     s.wait_text("#settings-dialog", "function is not deployed", 20)
         .await?;
+    error_in_sight(&s, "#settings-dialog").await?;
     s.shot("netlify-connection-refused").await?;
     let kept = s
         .js("return window.__TAURI__.core.invoke('list_workspaces').then(r => r.workspaces[0].options.functionPath || null)")
@@ -1227,6 +1367,24 @@ pub async fn desktop(env: &Env) -> Res<()> {
     s.wait_visible("#view-empty", 5).await?;
     s.click("#empty-demo").await?;
     s.wait_visible("#invite-title", 20).await?;
+    // At 900 px the header keeps the workspace picker whole, inside the window.
+    s.wait_visible("#workspace-select", 5).await?;
+    let fits = s
+        .js("const h = document.querySelector('.app-header'); const p = document.getElementById('workspace-select').getBoundingClientRect(); \
+             const tabs = [...document.querySelectorAll('.nav-tab')].map(t => t.getBoundingClientRect()); \
+             return [window.innerWidth, h.scrollWidth <= h.clientWidth, p.left >= 0 && p.right <= window.innerWidth && p.width >= 120, \
+                     tabs.every(t => t.right <= p.left || t.top >= p.bottom || t.bottom <= p.top)]")
+        .await?;
+    s.shot("desktop-header-900").await?;
+    if fits[0].as_u64().is_none_or(|w| w > 900)
+        || fits[1] != true
+        || fits[2] != true
+        || fits[3] != true
+    {
+        return Err(format!(
+            "at 900 px the header clips or overlaps the workspace picker: [width, no overflow, picker inside, tabs clear] = {fits}"
+        ));
+    }
     s.type_into("#invite-text", "lin@example.com").await?;
     s.wait_text("#invite-send", "Invite 1 person", 10).await?;
     s.click("#invite-send").await?;

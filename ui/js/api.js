@@ -72,6 +72,8 @@ export const setCurrentWorkspace = (id) => call('set_current_workspace', { id })
 export const testConnection = (draft, secrets) => call('test_connection', { draft, secrets });
 /** After a passed test of the same draft, `checkId` stands in for the secrets (sent once). */
 export const addWorkspace = (draft, secrets, checkId = null) => call('add_workspace', { draft, secrets, checkId });
+/** Whether the passed test `checkId` still stands for `draft` (only the name or sending settings changed). */
+export const checkCovers = (checkId, draft) => call('check_covers', { checkId, draft });
 export const renameWorkspace = (id, name) => call('rename_workspace', { id, name });
 export const removeWorkspace = (id) => call('remove_workspace', { id });
 export const editWorkspace = (id, settings) => call('edit_workspace', { id, settings });
@@ -95,6 +97,8 @@ export const parsedEntries = (parseId, offset, limit) => call('parsed_entries', 
 export const enqueueParsed = (workspaceId, parseId, options) => call('enqueue_parsed', { workspaceId, parseId, options });
 export const enqueueInvites = (workspaceId, requests) => call('enqueue_invites', { workspaceId, requests });
 export const batchStatus = (batchId) => call('batch_status', { batchId });
+/** Counts of the whole batch plus only the rows changed since `cursor` (0: all); pass back the answer's `cursor`. */
+export const batchChanges = (batchId, cursor = 0) => call('batch_changes', { batchId, cursor });
 export const stopBatch = (batchId) => call('stop_batch', { batchId });
 export const retryJob = (jobId) => call('retry_job', { jobId });
 export const switchToLinks = (batchId) => call('switch_to_links', { batchId });

@@ -25,7 +25,6 @@ const NEXT = {
   rejected: 'Read the server’s words under Details; they usually say what to change.',
   keychain_unavailable: 'Do what the message above says for your system’s keychain, then restart Invite Desk — or choose “Use for this session only”.',
   secret_missing: 'Open Workspaces, remove this workspace and add it again with its key.',
-  secret_needed: 'Type the key (or password) for the new address below, then Save again.',
   unknown_workspace: 'Pick another workspace in the header, or add it again.',
   storage: 'Check that the disk is not full and that your user can write to your home folder.',
   cancelled: 'You stopped it. Nothing more will be sent.',

@@ -24,6 +24,21 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Scrolls `node` into view. In a dialog, its action bar sticks to the bottom and would cover
+ *  what scrollIntoView brings in last (an error under the form): the dialog scrolls on until
+ *  the node clears the bar, as far as its top stays in sight. */
+export function reveal(node) {
+  node.scrollIntoView({ block: 'nearest' });
+  const box = node.closest('dialog');
+  const bar = box && [...box.querySelectorAll('.dialog-actions')].find((b) => !b.contains(node));
+  if (!bar) return;
+  const n = node.getBoundingClientRect();
+  const limit = bar.getBoundingClientRect().top - 8;
+  if (n.bottom <= limit) return;
+  const room = Math.max(0, n.top - box.getBoundingClientRect().top - 8);
+  box.scrollTop += Math.min(n.bottom - limit, room);
+}
+
 export function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
   return node;

@@ -204,6 +204,73 @@ async fn a_kept_password_and_refresh_token_stay_with_their_origin() {
     );
 }
 
+/// A passed "Test connection" stands for the connection, not the whole form: renaming the
+/// workspace or changing how invitations go out keeps it (Save needs no secret), while another
+/// address or account needs the secret again and saves nothing without it.
+#[tokio::test]
+async fn a_passed_test_survives_a_rename_but_not_a_new_connection() {
+    let sb = sandbox(Flavor::Supabase, None).await;
+    let other = sandbox(Flavor::Supabase, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemStore::new();
+    let desk = open(dir.path(), &store);
+    let key = sb.credentials().service_role_key.clone();
+    let tested = WorkspaceDraft {
+        name: "Acme".into(),
+        kind: WorkspaceKind::Supabase,
+        base_url: url(&sb),
+        options: WorkspaceOptions::default(),
+    };
+    let check = desk
+        .test_workspace(&tested, &secret(names::SECRET_KEY, &key))
+        .await
+        .unwrap()
+        .check_id;
+
+    // The name, the default redirect, the link lifetime, the pace: not the connection.
+    let mut renamed = tested.clone();
+    renamed.name = "Acme HQ".into();
+    renamed.options.default_redirect_url = Some("https://app.example.com/welcome".into());
+    renamed.options.link_lifetime_hours = Some(48);
+    renamed.options.concurrency = Some(2);
+    renamed.options.emails_per_hour = Some(30);
+    // The same address typed with a trailing slash is the same server.
+    renamed.base_url = format!("{}/", url(&sb));
+    assert!(desk.check_covers(&check, &renamed).unwrap());
+
+    // Another address or another sign-in: the check no longer stands.
+    let mut moved = tested.clone();
+    moved.base_url = url(&other);
+    assert!(!desk.check_covers(&check, &moved).unwrap());
+    let mut keep = tested.clone();
+    keep.options.keep_signed_in = true;
+    assert!(!desk.check_covers(&check, &keep).unwrap());
+    assert!(!desk.check_covers("not-a-check", &renamed).unwrap());
+
+    let saved = desk
+        .add_workspace(&renamed, &SecretsIn::none(), Some(&check))
+        .await
+        .unwrap();
+    assert_eq!(saved.name, "Acme HQ");
+    assert_eq!(saved.options.concurrency, Some(2));
+    assert_eq!(store.peek(&saved.id, names::SECRET_KEY).unwrap(), key);
+
+    // A check used for a draft whose address changed: refused without the key, nothing saved,
+    // and the new address heard nothing.
+    let check = desk
+        .test_workspace(&tested, &secret(names::SECRET_KEY, &key))
+        .await
+        .unwrap()
+        .check_id;
+    let e = desk
+        .add_workspace(&moved, &SecretsIn::none(), Some(&check))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "invalid_input", "{e}");
+    assert_eq!(credential_calls(&other), 0, "the tested key went elsewhere");
+    assert_eq!(desk.workspaces().unwrap().workspaces.len(), 1);
+}
+
 /// Truncated, empty, random bytes, a JSON array: the last good copy comes back and every
 /// workspace still finds its key in the keychain (its id survived).
 #[tokio::test]
@@ -321,6 +388,21 @@ async fn batches_reach_front_ends_typed() {
         assert!(tokio::time::Instant::now() < deadline, "{s:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // The cursor answer agrees with the full one on everything the progress bar shows, and
+    // then carries only what changed.
+    let changes = desk.batch_changes(&batch.batch_id, 0).unwrap();
+    assert_eq!(changes.total as usize, status.total);
+    assert_eq!(changes.settled as usize, status.settled);
+    assert_eq!(changes.stoppable, status.stoppable);
+    assert_eq!(changes.finished, status.finished);
+    assert_eq!(changes.counts.get("waiting"), Some(&1));
+    assert_eq!(changes.jobs.len(), 2);
+    let v = serde_json::to_value(&changes).unwrap();
+    assert_eq!(v["settled"], 1, "{v}");
+    assert_eq!(v["stoppable"], true, "{v}");
+    let idle = desk.batch_changes(&batch.batch_id, changes.cursor).unwrap();
+    assert!(idle.jobs.is_empty(), "{idle:?}");
+    assert_eq!(idle.settled, changes.settled);
     let waiting = status
         .jobs
         .iter()

@@ -4,7 +4,7 @@
 
 import * as api from '../api.js';
 import { reloadWorkspaces } from '../store.js';
-import { el, clear, toast, copyText } from '../ui.js';
+import { el, clear, toast, copyText, reveal } from '../ui.js';
 import { errorBox } from '../errors.js';
 
 const SERVICES = [
@@ -244,13 +244,48 @@ function renderDetails(kind) {
   }
   {
     // A passed test keeps its secrets in Rust: the fields are emptied and Save sends only the
-    // check's id, so a secret crosses to Rust once. Any change to the form needs a new test.
-    let checked = null;
+    // check's id, so a secret crosses to Rust once. Rust decides which edits the check survives
+    // (the name and sending settings) and which need the secret again (the connection): the
+    // form asks it after each change, and Save sends the id whenever no secret was typed.
+    let checked = null; // { id, report, covers }
+    let asked = 0;
     const secretInputs = () => [...form.querySelectorAll('input[id^="secret-"]')];
-    form.addEventListener('input', () => {
+    const showCovered = (covers) => {
+      if (!checked || checked.covers === covers) return;
+      checked.covers = covers;
+      form.dataset.checked = covers ? 'kept' : 'changed';
+      for (const i of secretInputs()) if (i.dataset.kept) keep(i, covers);
+      show(answer, covers ? okAnswer(checked.report)
+        : el('p', { class: 'hint', id: 'add-changed' }, `The connection changed since the test: enter the ${keptName()} again, then test or save.`));
+    };
+    // What the owner typed and the test kept, by its label ("secret key", "Identity password").
+    const keptName = () => {
+      const label = secretInputs().find((i) => i.dataset.kept)?.labels?.[0]?.textContent.trim().replace(/^Your /, '');
+      return label ? label.charAt(0).toLowerCase() + label.slice(1) : 'secret';
+    };
+    // A kept secret's field shows so and is not required; otherwise it is as it was.
+    const keep = (i, kept) => {
+      i.placeholder = kept ? 'Checked and kept until you save (type to replace)' : i.dataset.placeholder || '';
+      i.required = kept ? false : i.dataset.required === 'true';
+    };
+    const forget = () => {
       if (!checked) return;
+      for (const i of secretInputs()) {
+        if (!i.dataset.kept) continue;
+        keep(i, false);
+        delete i.dataset.kept;
+      }
       checked = null;
-      for (const i of secretInputs()) i.placeholder = i.dataset.placeholder || '';
+      delete form.dataset.checked;
+    };
+    form.addEventListener('input', async (ev) => {
+      if (!checked || ev.target.id?.startsWith('secret-')) return;
+      const { draft, problem } = collect(form, svc.kind);
+      if (problem) return;
+      const mine = ++asked;
+      const id = checked.id;
+      const covers = await api.checkCovers(id, draft).catch(() => false);
+      if (mine === asked && checked && checked.id === id) showCovered(covers);
     });
     testBtn.addEventListener('click', async () => {
       if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
@@ -259,16 +294,20 @@ function renderDetails(kind) {
       busy(true, 'Checking the connection…');
       try {
         const report = await api.testConnection(draft, secrets);
-        checked = { id: report.checkId, draft: JSON.stringify(draft) };
+        forget();
+        checked = { id: report.checkId, report, covers: true };
+        form.dataset.checked = 'kept';
         for (const i of secretInputs()) {
           if (!i.value) continue;
+          i.dataset.kept = '1';
           i.dataset.placeholder = i.placeholder;
+          i.dataset.required = String(i.required);
           i.value = '';
-          i.placeholder = 'Checked and kept until you save (type to replace)';
+          keep(i, true);
         }
         show(answer, okAnswer(report));
       } catch (e) {
-        checked = null;
+        forget();
         show(answer, errorBox(e, { service: svc.kind }));
       } finally { busy(false); }
     });
@@ -279,13 +318,15 @@ function renderDetails(kind) {
       if (problem) { show(answer, errorBox(problem)); return; }
       busy(true, 'Checking the connection and saving…');
       try {
-        const reuse = checked && checked.draft === JSON.stringify(draft) && !Object.keys(secrets).length;
+        const reuse = checked && !Object.keys(secrets).length;
         const ws = await api.addWorkspace(draft, reuse ? {} : secrets, reuse ? checked.id : null);
         close();
         toast(`Added ${ws.name}`);
         await reloadWorkspaces();
         onDone?.(ws);
       } catch (e) {
+        // Any Save spends the check in Rust.
+        forget();
         show(answer, errorBox(e, { service: svc.kind }));
         busy(false);
       }
@@ -297,7 +338,7 @@ function renderDetails(kind) {
 /** Puts an answer under the form and scrolls it into view: the dialog is taller than the window. */
 function show(answer, node) {
   clear(answer).append(node);
-  answer.scrollIntoView({ block: 'nearest' });
+  reveal(answer);
 }
 
 function okAnswer(report) {

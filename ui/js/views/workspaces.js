@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import { app, subscribe, reloadWorkspaces, selectWorkspace } from '../store.js';
-import { el, clear, toast, confirmDialog, promptDialog, copyText, KIND_LABEL } from '../ui.js';
+import { el, clear, toast, confirmDialog, promptDialog, copyText, reveal, KIND_LABEL } from '../ui.js';
 import { errorBox } from '../errors.js';
 import { openAddWorkspace } from './add-workspace.js';
 import { mailboxPanel } from './mailbox.js';
@@ -120,7 +120,7 @@ async function renewCredentials(w) {
     toast(r.resumed ? `${w.name} works again; ${r.resumed} waiting invitation${r.resumed === 1 ? '' : 's'} resumed` : `${w.name} works again`);
     await reloadWorkspaces();
   } catch (e) {
-    clear(status).append(errorBox(e));
+    clear(status).append(errorBox(e, { service: w.kind }));
     status.scrollIntoView({ block: 'nearest' });
   }
 }
@@ -158,15 +158,25 @@ function connectionOf(form, w) {
 }
 
 // A new address is another server: its key (or password) is typed again, never taken from the
-// keychain. The field appears under the connection once Rust asked for it.
-function askSecret(form, w) {
+// keychain. The field appears under the connection once Rust asked for it, with Rust's words
+// under it, and takes the focus; returns the field.
+function askSecret(form, w, err) {
   const c = credential(w);
-  const field = el('div', { class: 'field' },
-    el('label', { for: 'set-secret' }, `${c.field} for the new address`),
-    el('input', { id: 'set-secret', type: 'password', autocomplete: 'off', spellcheck: 'false' }),
-    el('p', { class: 'hint' }, `${c.hint} It is checked against the new address, then replaces the kept one in your keychain.`));
-  form.querySelector('fieldset').after(field);
-  field.querySelector('input').focus();
+  let field = form.querySelector('#set-secret-field');
+  if (!field) {
+    field = el('div', { class: 'field', id: 'set-secret-field' },
+      el('label', { for: 'set-secret' }, `${c.field} for the new address`),
+      el('input', { id: 'set-secret', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'set-secret-help set-secret-error' }),
+      el('p', { class: 'hint', id: 'set-secret-help' }, `${c.hint} It is checked against the new address, then replaces the kept one in your keychain.`),
+      el('div', { id: 'set-secret-error', 'aria-live': 'polite' }));
+    form.querySelector('fieldset').after(field);
+  }
+  clear(field.querySelector('#set-secret-error')).append(errorBox(err, { service: w.kind }));
+  // The dialog scrolls to the field and its error itself (a focus scroll would leave the error
+  // under the action bar).
+  field.querySelector('input').focus({ preventScroll: true });
+  reveal(field);
+  return field;
 }
 
 // Settings that change how invitations go out, and where the server is; never the key.
@@ -219,13 +229,19 @@ function editSettings(w) {
         const now = connectionOf(form, w);
         if (JSON.stringify(now) !== initialConnection) {
           clear(answer).append('Checking the connection…');
+          const stale = form.querySelector('#set-secret-error');
+          if (stale) clear(stale);
           const typed = form.querySelector('#set-secret');
           const secrets = typed && typed.value ? { [credential(w).secret]: typed.value } : null;
           try {
             await api.editConnection(w.id, now, secrets);
           } catch (e) {
             // Another server: the kept key is not sent there, so ask for it (Rust decides).
-            if (e.kind === 'secret_needed' && !typed) askSecret(form, w);
+            if (e.kind === 'secret_needed') {
+              clear(answer);
+              askSecret(form, w, e);
+              return;
+            }
             throw e;
           }
         }
@@ -235,8 +251,8 @@ function editSettings(w) {
       toast(`Saved the settings of ${w.name}`);
       await reloadWorkspaces();
     } catch (e) {
-      clear(answer).append(errorBox(e));
-      answer.scrollIntoView({ block: 'nearest' });
+      clear(answer).append(errorBox(e, { service: w.kind }));
+      reveal(answer);
     }
   });
   d.addEventListener('close', () => d.remove());
@@ -252,7 +268,7 @@ async function rename(w) {
     await api.renameWorkspace(w.id, name);
     await reloadWorkspaces();
     toast('Renamed');
-  } catch (e) { clear(status).append(errorBox(e)); }
+  } catch (e) { clear(status).append(errorBox(e, { service: w.kind })); }
 }
 
 async function remove(w) {
@@ -267,7 +283,7 @@ async function remove(w) {
     await api.removeWorkspace(w.id);
     await reloadWorkspaces();
     toast(`Removed ${w.name} and its keys`);
-  } catch (e) { clear(status).append(errorBox(e)); }
+  } catch (e) { clear(status).append(errorBox(e, { service: w.kind })); }
 }
 
 async function copyDiagnostics() {

@@ -179,6 +179,10 @@ pub struct BatchChangesView {
     pub counts: std::collections::BTreeMap<String, u32>,
     /// No job is left to send.
     pub finished: bool,
+    /// Jobs finished one way or another (neither open nor paused), as [`BatchStatus::settled`].
+    pub settled: u32,
+    /// Something can still be stopped (open or paused jobs), as [`BatchStatus::stoppable`].
+    pub stoppable: bool,
     /// Give it back as `cursor` next time.
     pub cursor: i64,
     /// More changes wait: ask again at once.
@@ -534,9 +538,18 @@ impl Desk {
     /// the jobs changed since, so a page holding a cursor pays for what changed, not the batch.
     pub fn batch_changes(&self, batch: &str, cursor: i64) -> Result<BatchChangesView> {
         let c = self.inner.outbox.batch_changes(batch, cursor)?;
+        // Unsent: open or paused (JobResult::is_unsent), the same rule as batch_status.
+        let unsent: u32 = c
+            .counts
+            .iter()
+            .filter(|(word, _)| JobResult::from_word(word).is_some_and(JobResult::is_unsent))
+            .map(|(_, n)| *n)
+            .sum();
         Ok(BatchChangesView {
             batch_id: c.batch_id,
             total: c.total,
+            settled: c.total.saturating_sub(unsent),
+            stoppable: unsent > 0,
             counts: c.counts,
             finished: c.finished,
             cursor: c.cursor,

@@ -38,6 +38,55 @@ pub struct WorkspaceDraft {
     pub options: WorkspaceOptions,
 }
 
+impl WorkspaceDraft {
+    /// True when `other` reaches the same server in the same way: the same service, address
+    /// and sign-in (account, auth mode, fork, admin role, function path, kept password…). Only
+    /// these need the secret again after a passed "Test connection"; the name and the sending
+    /// settings (default redirect, link lifetime, requests at once, emails per hour) do not.
+    pub fn same_connection(&self, other: &WorkspaceDraft) -> bool {
+        self.connection() == other.connection()
+    }
+
+    /// The part of the draft a connection test depends on, normalised as Save normalises it.
+    fn connection(&self) -> (WorkspaceKind, String, WorkspaceOptions) {
+        // Spelled out so that a new option must be sorted into one side or the other here.
+        let WorkspaceOptions {
+            auth_mode,
+            gotrue_fork,
+            admin_role,
+            link_lifetime_hours: _,
+            default_redirect_url: _,
+            function_path,
+            remote_workspace_id,
+            account_email,
+            role,
+            keep_signed_in,
+            concurrency: _,
+            emails_per_hour: _,
+        } = &self.options;
+        let text = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let url = normalize_url(self.kind, &self.base_url)
+            .unwrap_or_else(|_| self.base_url.trim().to_string());
+        let options = WorkspaceOptions {
+            auth_mode: *auth_mode,
+            gotrue_fork: *gotrue_fork,
+            admin_role: text(admin_role),
+            function_path: text(function_path),
+            remote_workspace_id: remote_workspace_id.clone(),
+            account_email: text(account_email),
+            role: role.clone(),
+            keep_signed_in: *keep_signed_in,
+            ..Default::default()
+        };
+        (self.kind, url, options)
+    }
+}
+
 /// The workspace list as the front ends show it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -297,9 +346,19 @@ impl Desk {
         Ok(Tested { report, check_id })
     }
 
+    /// Whether the passed test `check_id` still stands for `draft`, so Save needs no secret:
+    /// it has not expired and only the name or sending settings changed since
+    /// ([`WorkspaceDraft::same_connection`]). The add form asks as the owner edits.
+    pub fn check_covers(&self, check_id: &str, draft: &WorkspaceDraft) -> Result<bool> {
+        Ok(lock(&self.inner.checked)?
+            .get(check_id)
+            .is_some_and(|c| c.at.elapsed() < CHECK_KEPT && c.draft.same_connection(draft)))
+    }
+
     /// "Save": tests again (a workspace that cannot invite is never saved), then keeps the
     /// secrets in the keychain and the workspace in the list, and makes it current. After a
-    /// passed test of the same draft, `secrets` may be empty and `check_id` stands in for them.
+    /// passed test of a draft with the same connection (the name and sending settings may have
+    /// changed since), `secrets` may be empty and `check_id` stands in for them.
     pub async fn add_workspace(
         &self,
         draft: &WorkspaceDraft,
@@ -312,7 +371,11 @@ impl Desk {
             None => None,
         };
         let staged = match passed {
-            Some(c) if secrets.is_empty() && c.draft == *draft && c.at.elapsed() < CHECK_KEPT => {
+            Some(c)
+                if secrets.is_empty()
+                    && c.draft.same_connection(draft)
+                    && c.at.elapsed() < CHECK_KEPT =>
+            {
                 ws.id = c.workspace_id;
                 let staged = Arc::new(c.staged);
                 crate::connect::provider_for(self.inner.http.clone(), &ws, staged.clone())?

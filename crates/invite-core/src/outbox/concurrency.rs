@@ -116,6 +116,14 @@ impl Limiter {
         self.0.lock().map(|s| s.allowed()).unwrap_or(1)
     }
 
+    /// True when every slot is taken.
+    pub fn is_full(&self) -> bool {
+        self.0
+            .lock()
+            .map(|s| s.in_flight >= s.allowed())
+            .unwrap_or(true)
+    }
+
     /// A slot for one request, if the limit has room.
     pub fn try_acquire(self: &Arc<Self>) -> Option<Permit> {
         let mut s = self.0.lock().ok()?;

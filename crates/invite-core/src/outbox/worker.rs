@@ -117,7 +117,20 @@ async fn run(
             tracing::error!(error = %e, "outbox recovery failed");
         }
         unserved.retain(|w| !providers.serves(w));
-        let due = match outbox.due(256, &unserved) {
+        // Workspaces with every slot taken are left out of the read too: the rows read are
+        // the ones that can start now, so a short read is enough however long the queue, and
+        // one busy workspace never hides another's jobs.
+        let mut skip = unserved.clone();
+        for ((ws, _), l) in &limits {
+            let all_full = limits
+                .iter()
+                .filter(|((w, _), _)| w == ws)
+                .all(|(_, l)| l.is_full());
+            if all_full && l.is_full() && !skip.contains(ws) {
+                skip.push(ws.clone());
+            }
+        }
+        let due = match outbox.due(DUE_READ, &skip) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "outbox read failed");
@@ -252,6 +265,10 @@ async fn run(
         }
     }
 }
+
+/// Jobs read per pass of the worker: more than the most that can start at once (16 per
+/// workspace), few enough that a pass stays cheap when thousands wait.
+const DUE_READ: usize = 64;
 
 /// Runs `fut` (a request for job `id`) while renewing this process's claim on the job, so that
 /// a slow answer never lets another process take it over.

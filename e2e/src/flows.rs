@@ -1569,7 +1569,7 @@ pub async fn bench_links(env: &Env) -> Res<()> {
     s.wait_text("#invite-send", &format!("Invite {n} people"), 30)
         .await?;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let idle = app_pss_kib(&env.app);
+    let idle = app_pss_kib(&env.binary);
     let started = std::time::Instant::now();
     s.click("#invite-send").await?;
     let done_text = format!("{n} of {n} done");
@@ -1590,7 +1590,7 @@ pub async fn bench_links(env: &Env) -> Res<()> {
     }
     let wall = started.elapsed();
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let end = app_pss_kib(&env.app);
+    let end = app_pss_kib(&env.binary);
     s.shot("bench-links-done").await?;
     lags.sort_by(|a, b| a.total_cmp(b));
     println!(

@@ -32,6 +32,8 @@ pub struct Env {
     /// What tauri-driver launches: a wrapper around the app binary that keeps its stdout and
     /// stderr under HOME (`app-output/`), where the leak check reads them.
     pub app: PathBuf,
+    /// The app binary the wrapper runs (`exec`s): what its process is, for memory figures.
+    pub binary: PathBuf,
     /// When the run began: files under /tmp and `$XDG_RUNTIME_DIR` written since are checked.
     pub started: std::time::SystemTime,
     /// The keychain service the app under test uses (the release build's differs).
@@ -113,6 +115,7 @@ async fn run() -> Res<usize> {
     }
     let home = PathBuf::from(std::env::var("HOME").ctx("HOME")?);
     let started = std::time::SystemTime::now();
+    let binary = app.clone();
     let app = capture_output(&app, &home)?;
     // A native Save dialog can't be driven through WebDriver: the debug build answers it with
     // this folder (src-tauri/desktop.rs, SAVE_DIALOG_SEAM). The apps inherit it via tauri-driver.
@@ -121,6 +124,7 @@ async fn run() -> Res<usize> {
     std::env::set_var("INVITE_DESK_TEST_SAVE_DIR", &saved);
     let env = Env {
         app,
+        binary,
         started,
         keychain_service: std::env::var("E2E_KEYCHAIN_SERVICE")
             .unwrap_or_else(|_| "io.invitedesk.desktop.dev".into()),

@@ -33,10 +33,9 @@ unit:
 	env -u DISPLAY -u DBUS_SESSION_BUS_ADDRESS $(CARGO) test --workspace
 
 ## Everything: what CI runs.
-# `e2e-release` belongs before `bundle` here once it has passed on this machine: both build the
-# release profile with the same dependencies, and bundle then leaves the shipped binary in
-# target/release.
-test: setup fmt unit keychain-test contract-test netlify-function-test e2e bundle bundle-check shipped-check
+# `e2e-release` runs before `bundle`: both build the release profile with the same dependencies,
+# and bundle then leaves the shipped binary in target/release.
+test: setup fmt unit keychain-test contract-test netlify-function-test e2e e2e-release bundle bundle-check shipped-check
 	@echo "All tests passed."
 
 # `make test` lints while it builds instead of in a second pass: clippy's own compiler driver
@@ -46,8 +45,9 @@ test: setup fmt unit keychain-test contract-test netlify-function-test e2e bundl
 # build stays fresh from the unit tests to e2e.
 test: export RUSTC_WORKSPACE_WRAPPER := $(shell command -v clippy-driver)
 test: export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
-# The installers are built by rustc itself, as the release workflow builds them.
-bundle e2e-release: export RUSTC_WORKSPACE_WRAPPER :=
+# The installers are built by rustc itself, as the release workflow builds them
+# (scripts/e2e-release.sh does the same for its release build only).
+bundle: export RUSTC_WORKSPACE_WRAPPER :=
 
 keychain-test:
 	scripts/keychain-test.sh

@@ -287,14 +287,16 @@ async fn ask_save_path<R: Runtime>(
     }
 }
 
-#[cfg(debug_assertions)]
+// Test builds only: debug builds, and the release-profile e2e build (`e2e-automation`). The
+// shipped binary has no seam.
+#[cfg(any(debug_assertions, feature = "e2e-automation"))]
 fn seam_answer(name: &str) -> Option<PathBuf> {
     std::env::var_os(SAVE_DIALOG_SEAM)
         .filter(|v| !v.is_empty())
         .map(|dir| PathBuf::from(dir).join(name))
 }
 
-#[cfg(not(debug_assertions))]
+#[cfg(not(any(debug_assertions, feature = "e2e-automation")))]
 fn seam_answer(_name: &str) -> Option<PathBuf> {
     None
 }

@@ -194,7 +194,9 @@ impl Session {
     /// A real WebDriver click on `css` (after waiting for it).
     pub async fn click(&self, css: &str) -> Res<()> {
         // A view may re-render between finding the element and clicking it (the list refreshes
-        // itself); find it again then, a few times, as a person's second click would.
+        // itself, a button is put back in its slot); find it again then, a few times, as a
+        // person's second click would. WebKitWebDriver's error for a detached element can come
+        // with no words at all, so any error is tried again.
         let mut last = String::new();
         for _ in 0..5 {
             let e = self.element(css).await?;
@@ -202,10 +204,7 @@ impl Session {
                 Ok(()) => return Ok(()),
                 Err(err) => {
                     last = err.to_string();
-                    if !(last.contains("was not found") || last.contains("stale")) {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(150)).await;
                 }
             }
         }

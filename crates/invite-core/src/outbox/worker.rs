@@ -121,12 +121,12 @@ async fn run(
         // the ones that can start now, so a short read is enough however long the queue, and
         // one busy workspace never hides another's jobs.
         let mut skip = unserved.clone();
-        for ((ws, _), l) in &limits {
+        for (ws, _) in limits.keys() {
             let all_full = limits
                 .iter()
                 .filter(|((w, _), _)| w == ws)
                 .all(|(_, l)| l.is_full());
-            if all_full && l.is_full() && !skip.contains(ws) {
+            if all_full && !skip.contains(ws) {
                 skip.push(ws.clone());
             }
         }

@@ -864,6 +864,53 @@ fn the_demo_answers_only_the_app_and_stops_when_removed() {
     assert!(std::net::TcpStream::connect(&addr).is_err());
 }
 
+/// The start-up restart of demo servers runs while the owner may already be starting a demo.
+/// It must leave a served demo alone: restarting it would swap the key under the running
+/// server (the key in the keychain then opens nothing) and move the address.
+#[test]
+fn restarting_demos_leaves_a_served_demo_alone() {
+    use tauri::Manager;
+    let t = app();
+    let desk = t._app.state::<crate::state::AppState>().desk.clone();
+    let first = t.call("start_demo", json!({})).unwrap();
+    let (second, ()) = tauri::async_runtime::block_on(async {
+        tokio::join!(desk.start_demo(), desk.revive_demos())
+    });
+    let second = second.unwrap();
+    let list = t.call("list_workspaces", json!({})).unwrap();
+    let listed = list["workspaces"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{list}");
+    let first_now = listed.iter().find(|w| w["id"] == first["id"]).unwrap();
+    assert_eq!(
+        first_now["baseUrl"], first["baseUrl"],
+        "the running demo was moved"
+    );
+    for (id, url) in [
+        (
+            first["id"].as_str().unwrap(),
+            first["baseUrl"].as_str().unwrap(),
+        ),
+        (second.id.as_str(), second.base_url.as_str()),
+    ] {
+        let key = t
+            .secrets
+            .get(id, invite_core::secret::names::SECRET_KEY)
+            .unwrap()
+            .unwrap();
+        let auth = format!(
+            "Authorization: Bearer {}\r\nContent-Type: application/json\r\n",
+            key.expose()
+        );
+        let addr = url.trim_start_matches("http://");
+        let body = r#"{"email":"demo-guest@example.com"}"#;
+        assert_eq!(
+            raw_status(addr, "POST", "/invite", &auth, body),
+            200,
+            "{id}"
+        );
+    }
+}
+
 #[test]
 fn a_parse_stays_in_rust_and_is_paged_and_invited_by_id() {
     let t = app();

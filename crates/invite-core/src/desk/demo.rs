@@ -76,6 +76,10 @@ impl Desk {
 
     /// Starts a local sandbox and adds "Demo (local sandbox)" for it.
     pub async fn start_demo(&self) -> Result<Workspace> {
+        // Held from launch to insert: `revive_demos`, running at start-up, must find this
+        // workspace either absent from the list or already served, never in between (it would
+        // start a second server and swap the key under the first one).
+        let mut demos = self.inner.demos.lock().await;
         let server = self.launcher()?.launch().await?;
         let key = server.secret_key();
         self.inner.known.add(&key);
@@ -90,11 +94,7 @@ impl Desk {
         let staged = MemoryStore::new();
         staged.set(&ws.id, names::SECRET_KEY, &key)?;
         let saved = self.save_with_secrets(ws, &staged)?;
-        self.inner
-            .demos
-            .lock()
-            .await
-            .insert(saved.id.clone(), server);
+        demos.insert(saved.id.clone(), server);
         Ok(saved)
     }
 
@@ -109,17 +109,34 @@ impl Desk {
             Ok(list) => list.workspaces.into_iter().filter(|w| w.demo).collect(),
             Err(_) => return,
         };
-        for mut ws in demos {
+        for ws in demos {
             let revived = async {
+                let mut served = self.inner.demos.lock().await;
+                if served.contains_key(&ws.id) {
+                    return Ok(());
+                }
                 let server = launcher.launch().await?;
                 let key = server.secret_key();
                 self.inner.known.add(&key);
+                let url = server.url();
+                // Only the address changes, on the workspace as it is now: it may have been
+                // renamed, or removed, since the list was read.
+                let still_there = self.edit_workspaces(|list| match list.get(&ws.id) {
+                    Some(now) => list
+                        .update(Workspace {
+                            base_url: url,
+                            ..now.clone()
+                        })
+                        .map(|()| true),
+                    None => Ok(false),
+                })?;
+                if !still_there {
+                    server.shutdown().await;
+                    return Ok(());
+                }
                 self.secret_store().set(&ws.id, names::SECRET_KEY, &key)?;
-                ws.base_url = server.url();
-                let id = ws.id.clone();
-                self.edit_workspaces(|list| list.update(ws))?;
-                self.forget(&id)?;
-                self.inner.demos.lock().await.insert(id, server);
+                self.forget(&ws.id)?;
+                served.insert(ws.id.clone(), server);
                 Ok::<_, Error>(())
             };
             if let Err(e) = revived.await {

@@ -7,8 +7,7 @@
 //! offered and kept, a failed check says so plainly, and installing waits for a batch being sent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common;
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::Arc;
@@ -216,7 +215,7 @@ async fn a_missing_manifest_is_a_server_error_not_an_update() {
 #[test]
 fn the_key_in_tauri_conf_json_reads_as_a_minisign_public_key() {
     let conf: serde_json::Value =
-        serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
+        serde_json::from_str(include_str!("../../../../tauri.conf.json")).unwrap();
     let pubkey = conf["plugins"]["updater"]["pubkey"]
         .as_str()
         .expect("plugins.updater.pubkey");

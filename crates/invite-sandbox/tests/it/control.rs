@@ -2,9 +2,7 @@
 //! over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use invite_sandbox::{random_control_token, Flavor, Sandbox, CONTROL_TOKEN_HEADER};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

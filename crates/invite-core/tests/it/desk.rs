@@ -4,13 +4,11 @@
 //! outbox's states reach front ends as closed enums.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::MemStore;
+use crate::common::MemStore;
 use invite_core::desk::{
     Desk, DeskConfig, DeskEvent, JobResult, NoticeKind, SecretsIn, WorkspaceDraft,
 };

@@ -155,7 +155,7 @@ async fn two_processes_invite_everyone_exactly_once() {
             std::process::Command::new(&exe)
                 .args([
                     "--exact",
-                    "child_worker",
+                    "outbox_two_processes::child_worker",
                     "--ignored",
                     "--nocapture",
                     "--test-threads=1",

@@ -2,9 +2,7 @@
 //! an operator token; fork detection; over real HTTP against the sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use invite_core::model::{InviteRef, InviteRequest, InviteStatus, ListQuery, ResendOptions};
 use invite_core::provider::Provider;
 use invite_core::providers::gotrue::mint_admin_token;

@@ -24,7 +24,8 @@ const CHILD: &str = "INVITE_DESK_CHILD";
 /// calling test unless the child ran exactly that one test and it passed.
 async fn run_child(test: &str, env: Vec<(&'static str, String)>) {
     let exe = std::env::current_exe().unwrap();
-    let test = test.to_string();
+    // Test names in this program carry their module's path.
+    let test = format!("networks::{test}");
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(exe);
         cmd.args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])

@@ -1,8 +1,7 @@
 //! Royalti flavor over real HTTP (docs/wire/royalti.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use invite_sandbox::{Flavor, Sandbox};
 use serde_json::{json, Value};
 

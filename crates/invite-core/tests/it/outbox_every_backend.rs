@@ -4,12 +4,10 @@
 //! invited with exactly one email.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{http, Fork, Hosted, Nf};
+use crate::common::{http, Fork, Hosted, Nf};
 use invite_core::model::InviteRequest;
 use invite_core::outbox::{JobState, Outbox, ProviderSource, Worker};
 use invite_core::provider::Provider;

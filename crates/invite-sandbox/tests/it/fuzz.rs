@@ -2,8 +2,7 @@
 //! panics or drops the connection, and every answer with a body is JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use invite_sandbox::{Flavor, Sandbox};
 use proptest::prelude::*;
 

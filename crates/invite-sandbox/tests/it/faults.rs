@@ -1,10 +1,9 @@
 //! Fault injection, latency, calls and shutdown over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use invite_sandbox::{Fault, FaultAction, Flavor, Sandbox, SpreadFault};
 use serde_json::json;
 
@@ -143,7 +142,8 @@ async fn malformed_truncated_expired_delay() {
     let (st, hd, b) = parts(invite_req(&s, "e@example.com").send().await.unwrap()).await;
     assert_eq!((st, h(&hd, "x-sb-error-code")), (403, "bad_jwt"));
     assert!(b["msg"].as_str().unwrap().contains("token is expired"));
-    s.inject(fault(None, 1, FaultAction::Delay { ms: 300 }));
+    // A delay far above what a busy machine adds, so "used up" is not mistaken for "still on".
+    s.inject(fault(None, 1, FaultAction::Delay { ms: 1_500 }));
     let t0 = Instant::now();
     assert_eq!(
         invite_req(&s, "f@example.com")
@@ -153,7 +153,7 @@ async fn malformed_truncated_expired_delay() {
             .status(),
         200
     );
-    assert!(t0.elapsed() >= Duration::from_millis(300));
+    assert!(t0.elapsed() >= Duration::from_millis(1_500));
     let t0 = Instant::now();
     assert_eq!(
         invite_req(&s, "g@example.com")
@@ -163,7 +163,7 @@ async fn malformed_truncated_expired_delay() {
             .status(),
         200
     );
-    assert!(t0.elapsed() < Duration::from_millis(300), "delay used up");
+    assert!(t0.elapsed() < Duration::from_millis(1_500), "delay used up");
 }
 
 #[tokio::test]
@@ -223,7 +223,9 @@ async fn per_flavor_fault_bodies() {
 #[tokio::test]
 async fn latency_and_config_faults_and_shutdown() {
     let s = start_with(Flavor::Supabase, |c| {
-        c.latency = Duration::from_millis(150);
+        // Long enough that a busy machine (every sandbox test runs in this one program) cannot
+        // make a control call look as slow as a delayed one.
+        c.latency = Duration::from_millis(1_500);
         c.faults = vec![Fault {
             route: Some("GET /health".into()),
             count: 1,
@@ -242,7 +244,7 @@ async fn latency_and_config_faults_and_shutdown() {
         .await
         .unwrap();
     assert_eq!(r.status(), 500);
-    assert!(t0.elapsed() >= Duration::from_millis(150));
+    assert!(t0.elapsed() >= Duration::from_millis(1_500));
     let t0 = Instant::now();
     assert_eq!(
         client()
@@ -254,7 +256,7 @@ async fn latency_and_config_faults_and_shutdown() {
         200
     );
     assert!(
-        t0.elapsed() < Duration::from_millis(150),
+        t0.elapsed() < Duration::from_millis(1_500),
         "control routes have no latency"
     );
     let url = s.url();

@@ -2,11 +2,9 @@
 //! sign-in, the function's role check, renewal of the owner's session, every operation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use invite_core::http::Http;
 use invite_core::model::{InviteRef, InviteRequest, InviteStatus, ListQuery, ResendOptions};
 use invite_core::provider::Provider;

@@ -1,8 +1,7 @@
 //! Supabase flavor over real HTTP: every route and every error row of docs/wire/gotrue.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use invite_sandbox::{Flavor, Sandbox};
 use serde_json::{json, Value};
 

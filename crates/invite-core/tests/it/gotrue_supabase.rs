@@ -2,11 +2,9 @@
 //! wants `apikey`), over real HTTP on 127.0.0.1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use invite_core::model::{InviteRef, InviteRequest, InviteStatus, ListQuery, ResendOptions};
 use invite_core::provider::Provider;
 use invite_core::providers::gotrue::mint_admin_token;

@@ -1,8 +1,7 @@
 //! Netlify flavor over real HTTP: netlify/gotrue rows of docs/wire/gotrue.md and the Invite Desk function.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use invite_sandbox::{Flavor, Sandbox};
 use serde_json::{json, Value};
 

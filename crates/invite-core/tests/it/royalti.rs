@@ -3,12 +3,11 @@
 //! errors, paging over 250 invitations, and lost answers that never invite anyone twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{http, MemStore};
+use crate::common::{http, MemStore};
 use invite_core::model::{InviteRef, InviteRequest, InviteStatus, ListQuery, ResendOptions};
 use invite_core::provider::Provider;
 use invite_core::providers::royalti::{

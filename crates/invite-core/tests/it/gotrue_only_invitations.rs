@@ -4,9 +4,7 @@
 //! anything. Over real HTTP against the sandbox, whose call counters show what was sent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use invite_core::model::{InviteRef, InviteRequest, ResendOptions};
 use invite_core::provider::Provider;
 use invite_core::providers::gotrue_common::AdminApi;

@@ -235,7 +235,12 @@ async fn a_refused_key_pauses_the_workspace_and_resume_sends_everything_once() {
 /// all, then kills it with SIGKILL: no destructor, no flush, requests in flight.
 async fn kill_child_at(sandbox: &Sandbox, db: &std::path::Path, calls: u64) {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "outbox_resilience::crash_child",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("CRASH_CHILD_DB", db)
         .env("CRASH_CHILD_URL", sandbox.url())
         .env("CRASH_CHILD_KEY", &sandbox.credentials().service_role_key)

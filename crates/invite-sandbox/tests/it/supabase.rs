@@ -401,12 +401,12 @@ async fn email_rate_limit() {
 
     let w = start_with(Flavor::Supabase, |c| {
         c.email_limit = 1;
-        c.email_window = std::time::Duration::from_millis(300);
+        c.email_window = std::time::Duration::from_millis(3_000);
     })
     .await;
     assert_eq!(invite(&w, "a@example.com").await.0, 200);
     assert_eq!(invite(&w, "b@example.com").await.0, 429);
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
     assert_eq!(invite(&w, "b@example.com").await.0, 200, "window resets");
 }
 
@@ -827,7 +827,7 @@ async fn accept_flow_verify_put_user_token() {
 #[tokio::test]
 async fn unconfirmed_login_and_control_accept_and_expiry() {
     let s = start_with(Flavor::Supabase, |c| {
-        c.otp_ttl = std::time::Duration::from_millis(400)
+        c.otp_ttl = std::time::Duration::from_millis(3_000)
     })
     .await;
     invite(&s, "u@example.com").await;
@@ -847,7 +847,7 @@ async fn unconfirmed_login_and_control_accept_and_expiry() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
     let r = client().get(&s.mail()[1].link).send().await.unwrap();
     assert!(
         h(r.headers(), "location").contains("error_code=otp_expired"),
@@ -1116,7 +1116,7 @@ async fn extended_validation_refuses_fake_addresses() {
 #[tokio::test]
 async fn session_timebox_expires_admin_tokens_with_a_session() {
     let s = start_with(Flavor::Supabase, |c| {
-        c.session_timebox = Some(std::time::Duration::from_millis(700))
+        c.session_timebox = Some(std::time::Duration::from_millis(3_000))
     })
     .await;
     let c = s.credentials().clone();
@@ -1150,7 +1150,7 @@ async fn session_timebox_expires_admin_tokens_with_a_session() {
         200
     );
     assert_eq!(invite_as(&s, &user_token, "b@example.com").await.0, 403);
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
     for tok in [&admin_with_session, &user_token] {
         let (st, hd, e) = invite_as(&s, tok, "c@example.com").await;
         assert_eq!((st, h(&hd, "x-sb-error-code")), (403, "session_expired"));

@@ -6,6 +6,9 @@ export CARGO_TERM_COLOR ?= never
 # CI builds everything once from scratch: incremental data would only be written, never reused.
 ifdef CI
 export CARGO_INCREMENTAL ?= 0
+# Line tables keep file:line in backtraces; full debug info of every dependency made each test
+# program 120-400 MB, written and linked once per program.
+export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 endif
 
 .PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean bench-cli bench-app bench-window

@@ -51,6 +51,10 @@ impl Driver {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        // Its own process group, so that Drop also stops the WebKitWebDriver it starts (killing
+        // tauri-driver alone left one running per flow).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().ctx(&format!(
             "starting {bin} (cargo install tauri-driver --version ^2 --locked)"
         ))?;
@@ -102,6 +106,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::Desk;
+use super::{lock, Desk};
 use crate::error::{Error, Result};
 use crate::model::WorkspaceKind;
 use crate::secret::{names, MemoryStore, SecretStore, Sensitive};
@@ -105,8 +105,10 @@ impl Desk {
         let Ok(launcher) = self.launcher() else {
             return;
         };
-        let demos: Vec<Workspace> = match self.reload() {
-            Ok(list) => list.workspaces.into_iter().filter(|w| w.demo).collect(),
+        // The list this process loaded at start, not the file: reading the file could repair
+        // it here, in a background task, and take the owner's notice of the repair with it.
+        let demos: Vec<Workspace> = match lock(&self.inner.list) {
+            Ok(list) => list.workspaces.iter().filter(|w| w.demo).cloned().collect(),
             Err(_) => return,
         };
         for ws in demos {

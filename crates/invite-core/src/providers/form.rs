@@ -33,6 +33,18 @@ pub struct BackendForm {
     pub settings: SettingsForm,
 }
 
+impl BackendForm {
+    /// The way of signing in `mode`, if the back end has it.
+    pub fn mode(&self, mode: AuthMode) -> Option<&ModeSpec> {
+        self.modes.iter().find(|m| m.mode == mode)
+    }
+
+    /// The secret the owner types to add a workspace signing in with `mode` (its keychain name).
+    pub fn secret_for(&self, mode: AuthMode) -> Option<&'static str> {
+        self.mode(mode).and_then(|m| m.secrets.first().copied())
+    }
+}
+
 /// A block of the form that is more than fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -527,6 +539,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_mode_names_the_secret_typed_when_adding() {
+        let secret = |kind, mode| of(kind).secret_for(mode);
+        assert_eq!(
+            secret(WorkspaceKind::Supabase, AuthMode::Default),
+            Some(names::SECRET_KEY)
+        );
+        assert_eq!(
+            secret(WorkspaceKind::Gotrue, AuthMode::Default),
+            Some(names::JWT_SECRET)
+        );
+        assert_eq!(
+            secret(WorkspaceKind::Gotrue, AuthMode::OperatorToken),
+            Some(names::OPERATOR_TOKEN)
+        );
+        assert_eq!(
+            secret(WorkspaceKind::Netlify, AuthMode::Default),
+            Some(names::PASSWORD)
+        );
+        assert_eq!(
+            secret(WorkspaceKind::Royalti, AuthMode::Default),
+            Some(names::PASSWORD)
+        );
+        assert_eq!(
+            secret(WorkspaceKind::Royalti, AuthMode::ApiKey),
+            Some(names::API_KEY)
+        );
+        assert_eq!(secret(WorkspaceKind::Supabase, AuthMode::ApiKey), None);
     }
 
     #[test]

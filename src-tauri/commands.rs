@@ -149,6 +149,13 @@ pub fn check_covers(
     Ok(state.desk.check_covers(&check_id, &draft)?)
 }
 
+/// Every back end's forms, in order: the "Add workspace" form and the settings dialog are drawn
+/// from them (no secret in them: they say which secrets a back end needs, never hold one).
+#[tauri::command]
+pub fn workspace_forms() -> Vec<invite_core::providers::form::BackendForm> {
+    invite_core::providers::form::all()
+}
+
 /// The Netlify function's source, shown in the add flow.
 #[tauri::command]
 pub fn netlify_function() -> &'static str {

@@ -50,6 +50,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
             commands::test_connection,
             commands::add_workspace,
             commands::check_covers,
+            commands::workspace_forms,
             commands::netlify_function,
             commands::save_netlify_function,
             commands::parse_recipients,

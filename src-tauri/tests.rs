@@ -327,6 +327,87 @@ fn session_store_switch_is_reported() {
 }
 
 #[test]
+fn the_forms_describe_every_back_end_and_what_they_send_is_accepted() {
+    let t = app();
+    let forms = t.call("workspace_forms", json!({})).unwrap();
+    let forms = forms.as_array().unwrap();
+    let kinds: Vec<&str> = forms.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["supabase", "gotrue", "netlify", "royalti"]);
+    assert_eq!(forms[2]["panel"], "netlifyFunction");
+    let mut tested = 0;
+    for form in forms {
+        for mode in form["modes"].as_array().unwrap() {
+            // Royalti's password mode signs in and lists workspaces (royalti_sign_in) instead.
+            if mode["signIn"] == true {
+                continue;
+            }
+            // The draft the window builds from this form in this mode, with every field shown
+            // filled in: Rust takes it and goes to the (unreachable) server, so each option key,
+            // value and secret name the form uses is one the core reads.
+            let shown = |f: &Value| {
+                f["modes"]
+                    .as_array()
+                    .is_none_or(|m| m.contains(&mode["mode"]))
+            };
+            let mut draft = json!({"name": "Acme", "kind": form["kind"], "baseUrl": "http://127.0.0.1:9", "options": {}});
+            let mut secrets = serde_json::Map::new();
+            for f in form["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| shown(f))
+            {
+                let key = f["key"].as_str().unwrap();
+                assert!(f["default"].is_null() || f["target"] != "secret", "{f}");
+                match (f["target"].as_str().unwrap(), f["input"].as_str().unwrap()) {
+                    ("secret", _) => {
+                        let value = if key == "secret_key" {
+                            "sb_secret_0123456789abcdefghijklmnopqrstuv"
+                        } else {
+                            "a-long-enough-test-secret-0123456789abcdef"
+                        };
+                        secrets.insert(key.into(), json!(value));
+                    }
+                    ("option", "radio") => {
+                        draft["options"][key] = mode["mode"].clone();
+                    }
+                    ("option", "email") => draft["options"][key] = json!("owner@example.com"),
+                    ("option", _) if !f["default"].is_null() => {
+                        draft["options"][key] = f["default"].clone();
+                    }
+                    _ => {}
+                }
+            }
+            let names: Vec<&str> = secrets.keys().map(String::as_str).collect();
+            let wanted: Vec<&str> = mode["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            assert_eq!(
+                names, wanted,
+                "{}: the fields shown are the secrets needed",
+                form["kind"]
+            );
+            let e = t
+                .call(
+                    "test_connection",
+                    json!({"draft": draft, "secrets": secrets}),
+                )
+                .unwrap_err();
+            assert_eq!(e["kind"], "network", "{draft}: {e}");
+            tested += 1;
+        }
+    }
+    assert_eq!(
+        tested, 5,
+        "supabase, gotrue twice, netlify, royalti's API key"
+    );
+    assert!(t.secrets.is_empty());
+}
+
+#[test]
 fn the_function_file_is_served_and_saved_only_under_a_plain_name() {
     let t = app();
     let code = t.call("netlify_function", json!({})).unwrap();

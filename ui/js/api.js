@@ -83,6 +83,8 @@ export const updateSecrets = (workspaceId, secrets) => call('update_secrets', { 
 export const startDemo = () => call('start_demo');
 export const demoMailbox = (id) => call('demo_mailbox', { id });
 export const demoAccept = (id, link) => call('demo_accept', { id, link });
+/** Every back end's forms (fields, sign-in modes, settings), in the order they are offered. */
+export const workspaceForms = () => call('workspace_forms');
 export const netlifyFunction = () => call('netlify_function');
 export const saveNetlifyFunction = (fileName) => call('save_netlify_function', { fileName });
 export const royaltiSignIn = (baseUrl, email, password) => call('royalti_sign_in', { baseUrl, email, password });

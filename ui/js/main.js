@@ -14,7 +14,7 @@ for (const type of ['dragover', 'drop']) {
 }
 
 import * as api from './api.js';
-import { app, subscribe, reloadWorkspaces, selectWorkspace } from './store.js';
+import { app, subscribe, reloadWorkspaces, selectWorkspace, loadForms } from './store.js';
 import { el, clear, toast } from './ui.js';
 import { errorBox } from './errors.js';
 import * as empty from './views/empty.js';
@@ -68,6 +68,12 @@ async function start() {
   } catch (e) {
     document.getElementById('banners').append(errorBox(e));
     app.info = { keychain: { status: 'unknown' } };
+  }
+  // The back ends' forms: the add flow and each workspace's buttons and settings are drawn from them.
+  try {
+    await loadForms();
+  } catch (e) {
+    document.getElementById('banners').append(errorBox(e));
   }
   if (app.info.theme === 'dark' || app.info.theme === 'light') {
     document.documentElement.dataset.theme = app.info.theme;

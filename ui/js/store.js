@@ -9,6 +9,8 @@ export const app = {
   info: null,
   workspaces: [],
   currentId: null,
+  /** Every back end's forms, as Rust describes them (loadForms). */
+  forms: [],
   /** The current workspace object, or null. */
   current() {
     return this.workspaces.find((w) => w.id === this.currentId) || null;
@@ -24,6 +26,21 @@ function emit() {
   for (const fn of listeners) {
     try { fn(app); } catch (e) { console.warn('listener failed', e); }
   }
+}
+
+let formsLoaded = null;
+
+/** Reads the back ends' forms from Rust once (main.js, at start); later calls reuse them. */
+export function loadForms() {
+  formsLoaded ||= api.workspaceForms().then((forms) => { app.forms = forms; return forms; })
+    .catch((e) => { formsLoaded = null; throw e; });
+  return formsLoaded;
+}
+
+/** The forms of one kind of workspace (a bare one until they are loaded). */
+export function formOf(kind) {
+  return app.forms.find((f) => f.kind === kind)
+    || { kind, name: kind, description: '', fields: [], modes: [], settings: { connection: [], linkLifetime: false } };
 }
 
 /** Re-reads the list from Rust and tells every view. */

@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal};
 use invite_core::desk::{Desk, SecretsIn, WorkspaceDraft};
 use invite_core::model::{ConnectionReport, WorkspaceKind};
 use invite_core::outbox::Outbox;
-use invite_core::secret::{names, Sensitive};
+use invite_core::secret::Sensitive;
 use invite_core::workspace::{AuthMode, Workspace, WorkspaceOptions};
 use serde::Serialize;
 
@@ -181,15 +181,11 @@ fn read_secret(label: &str, from_stdin: bool) -> CliResult<Sensitive<String>> {
     Ok(value)
 }
 
-/// The secret's name in the keychain, as the window's form sends it.
-fn secret_name(kind: WorkspaceKind, mode: AuthMode) -> &'static str {
-    match (kind, mode) {
-        (WorkspaceKind::Supabase, _) => names::SECRET_KEY,
-        (WorkspaceKind::Gotrue, AuthMode::OperatorToken) => names::OPERATOR_TOKEN,
-        (WorkspaceKind::Gotrue, _) => names::JWT_SECRET,
-        (WorkspaceKind::Royalti, AuthMode::ApiKey) => names::API_KEY,
-        (WorkspaceKind::Netlify | WorkspaceKind::Royalti, _) => names::PASSWORD,
-    }
+/// The secret's name in the keychain: the one the back end's form asks for in this mode.
+fn secret_name(kind: WorkspaceKind, mode: AuthMode) -> CliResult<&'static str> {
+    invite_core::providers::form::of(kind)
+        .secret_for(mode)
+        .ok_or_else(|| CliError::usage(format!("{} has no such way of signing in", kind.label())))
 }
 
 /// The add-workspace form, filled from the command line (no secret in it).
@@ -288,7 +284,7 @@ async fn add(desk: &Desk, out: &Out, a: AddArgs) -> CliResult<Done> {
         add_royalti(desk, &a, &draft, secret).await?
     } else {
         let secrets =
-            SecretsIn::none().with(secret_name(draft.kind, draft.options.auth_mode), secret);
+            SecretsIn::none().with(secret_name(draft.kind, draft.options.auth_mode)?, secret);
         desk.add_workspace(&draft, &secrets, None).await?
     };
     let report = check_one(desk, &ws).await?;

@@ -3,34 +3,24 @@
 // the test or the save, and are never read back.
 
 import * as api from '../api.js';
-import { reloadWorkspaces } from '../store.js';
+import { app, reloadWorkspaces, loadForms } from '../store.js';
 import { el, clear, toast, copyText, reveal } from '../ui.js';
 import { errorBox } from '../errors.js';
 
-const SERVICES = [
-  {
-    kind: 'supabase', name: 'Supabase',
-    desc: 'A Supabase project. Invitations go through its Auth service with the project’s secret key.',
-  },
-  {
-    kind: 'gotrue', name: 'Self-hosted GoTrue',
-    desc: 'Your own GoTrue server (Supabase’s or Netlify’s version), with its JWT secret or operator token.',
-  },
-  {
-    kind: 'netlify', name: 'Netlify Identity',
-    desc: 'A Netlify site with Identity turned on. You deploy one small function, then sign in with your Identity account.',
-  },
-  {
-    kind: 'royalti', name: 'Royalti',
-    desc: 'A Royalti workspace where you are an owner or admin. Sign in with your Royalti account.',
-  },
-];
+// Each back end describes its own form in Rust (providers/<kind>_form.rs): its name, fields,
+// help lines, which secrets each way of signing in needs. This view only draws them.
 
 let dialog;
 let onDone = null;
 
 /** Opens the flow; `preset` may choose the service (and fill the URL) for the owner. */
-export function openAddWorkspace({ kind = null, done = null } = {}) {
+export async function openAddWorkspace({ kind = null, done = null } = {}) {
+  try {
+    await loadForms();
+  } catch (e) {
+    toast(e.message);
+    return;
+  }
   dialog = document.getElementById('add-dialog');
   onDone = done;
   clear(dialog);
@@ -56,10 +46,10 @@ function renderChoose() {
   clear(dialog);
   const form = el('form', { method: 'dialog', id: 'add-choose' });
   const fs = el('fieldset', { class: 'service-list' }, el('legend', {}, 'Which service is your workspace on?'));
-  SERVICES.forEach((s, i) => {
+  app.forms.forEach((s, i) => {
     fs.append(el('label', { class: 'service' },
       el('input', { type: 'radio', name: 'service', value: s.kind, checked: i === 0, id: `svc-${s.kind}` }),
-      el('span', {}, el('span', { class: 'svc-name' }, s.name), el('span', { class: 'svc-desc' }, s.desc))));
+      el('span', {}, el('span', { class: 'svc-name' }, s.name), el('span', { class: 'svc-desc' }, s.description))));
   });
   form.append(
     el('h2', { id: 'add-title' }, 'Add a workspace'),
@@ -80,82 +70,51 @@ function renderChoose() {
 
 // ------------------------------------------------------------------ step 2 + 3
 
-function field({ id, label, help, type = 'text', value = '', required = false, placeholder = '', autocomplete = 'off' }) {
-  const input = el('input', {
-    id, name: id, type, value, placeholder, required, autocomplete, spellcheck: 'false',
-    'aria-describedby': help ? `${id}-help` : null,
-  });
-  return el('div', { class: 'field' },
-    el('label', { for: id }, label),
-    input,
-    help ? el('p', { class: 'hint', id: `${id}-help` }, help) : null);
+// One field as the back end describes it (see BackendForm in the core): an input with its label
+// and help line, a checkbox, a radio group or a list.
+function drawField(f) {
+  const describedBy = f.help ? `${f.id}-help` : null;
+  const help = f.help ? el('p', { class: 'hint', id: `${f.id}-help` }, f.help) : null;
+  switch (f.input) {
+    case 'checkbox':
+      return el('div', { class: 'check' },
+        el('input', { type: 'checkbox', id: f.id, name: f.id, checked: f.default === true, 'aria-describedby': describedBy }),
+        el('div', {}, el('label', { for: f.id }, f.label), help));
+    case 'radio':
+      return el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, f.label),
+        f.choices.map((c) => el('label', { class: 'check' },
+          el('input', { type: 'radio', name: f.id, value: c.value, checked: c.value === f.default, id: c.id }), c.label)));
+    case 'select': {
+      const select = el('select', { id: f.id }, f.choices.map((c) => el('option', { value: c.value }, c.label)));
+      if (f.default) select.value = f.default;
+      return el('div', { class: 'field' }, el('label', { for: f.id }, f.label), select, help);
+    }
+    default:
+      return el('div', { class: 'field' },
+        el('label', { for: f.id }, f.label),
+        el('input', {
+          id: f.id, name: f.id, type: f.input, value: f.default ?? '', placeholder: f.placeholder || '', required: f.required,
+          autocomplete: f.autocomplete || 'off', spellcheck: 'false', 'aria-describedby': describedBy,
+        }),
+        help);
+  }
 }
 
-function checkbox({ id, label, help, checked = false }) {
-  return el('div', { class: 'check' },
-    el('input', { type: 'checkbox', id, name: id, checked, 'aria-describedby': help ? `${id}-help` : null }),
-    el('div', {}, el('label', { for: id }, label), help ? el('p', { class: 'hint', id: `${id}-help` }, help) : null));
+// The form's blocks in order: the panel (if any), the fields, the advanced ones under "More
+// options" where the first of them stands. Returns the blocks and each field's block by id.
+function drawFields(svc) {
+  const byId = new Map();
+  const blocks = svc.panel === 'netlifyFunction' ? [netlifyFunctionPanel()] : [];
+  const more = [];
+  for (const f of svc.fields) {
+    const node = drawField(f);
+    byId.set(f.id, node);
+    if (!f.advanced) { blocks.push(node); continue; }
+    if (!more.length) blocks.push(more);
+    more.push(node);
+  }
+  return { blocks: blocks.map((b) => (b === more ? advanced(more) : b)), byId };
 }
-
-const FIELDS = {
-  supabase: () => [
-    field({ id: 'ws-name', label: 'Name', value: 'My Supabase project', required: true, help: 'Shown in Invite Desk only.' }),
-    field({ id: 'ws-url', label: 'Project URL', type: 'url', required: true, placeholder: 'https://abcdefgh.supabase.co',
-      help: 'In the Supabase dashboard: Project Settings → Data API → Project URL. A copied dashboard address works too.' }),
-    field({ id: 'secret-secret_key', label: 'Secret key', type: 'password', required: true, autocomplete: 'new-password',
-      help: 'Project Settings → API Keys: a secret key (starts with sb_secret_), or the legacy service_role key (Reveal, then copy). Not the anon or publishable key: it can’t invite.' }),
-    advanced([
-      field({ id: 'opt-redirect', label: 'Where people land after accepting (optional)', type: 'url', placeholder: 'https://app.example.com/welcome',
-        help: 'Must be listed under Authentication → URL Configuration → Redirect URLs, or Supabase sends people to the Site URL.' }),
-      field({ id: 'opt-lifetime', label: 'Link lifetime in hours (optional)', type: 'number', placeholder: '24',
-        help: 'Authentication → Providers → Email → Email OTP Expiration. Used to show when links expire.' }),
-    ]),
-  ],
-  gotrue: () => [
-    field({ id: 'ws-name', label: 'Name', value: 'My GoTrue server', required: true, help: 'Shown in Invite Desk only.' }),
-    field({ id: 'ws-url', label: 'Server address', type: 'url', required: true, placeholder: 'https://auth.example.com',
-      help: 'The address GoTrue answers on: its /health page should load there.' }),
-    el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'How Invite Desk signs in'),
-      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'auth', value: 'default', checked: true, id: 'auth-jwt' }), 'JWT secret (Supabase’s and Netlify’s GoTrue)'),
-      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'auth', value: 'operator_token', id: 'auth-op' }), 'Operator token (Netlify’s GoTrue)')),
-    field({ id: 'secret-jwt_secret', label: 'JWT secret', type: 'password', autocomplete: 'new-password',
-      help: 'The GOTRUE_JWT_SECRET value in the server’s environment or config file.' }),
-    field({ id: 'secret-operator_token', label: 'Operator token', type: 'password', autocomplete: 'new-password',
-      help: 'The GOTRUE_OPERATOR_TOKEN value in the server’s environment.' }),
-    advanced([
-      el('div', { class: 'field' }, el('label', { for: 'opt-fork' }, 'GoTrue version'),
-        el('select', { id: 'opt-fork' }, el('option', { value: 'auto' }, 'Find out automatically'),
-          el('option', { value: 'supabase' }, 'Supabase’s (supabase/auth)'), el('option', { value: 'netlify' }, 'Netlify’s (netlify/gotrue)'))),
-      field({ id: 'opt-role', label: 'Admin role (optional)', placeholder: 'service_role', help: 'Supabase’s GoTrue only: a role listed in GOTRUE_JWT_ADMIN_ROLES.' }),
-      field({ id: 'opt-redirect', label: 'Where people land after accepting (optional)', type: 'url', placeholder: 'https://app.example.com/welcome' }),
-      field({ id: 'opt-lifetime', label: 'Link lifetime in hours (optional)', type: 'number', placeholder: '24', help: 'GOTRUE_MAILER_OTP_EXP on the server, in hours.' }),
-    ]),
-  ],
-  netlify: () => [
-    netlifyFunctionPanel(),
-    field({ id: 'ws-name', label: 'Name', value: 'My Netlify site', required: true, help: 'Shown in Invite Desk only.' }),
-    field({ id: 'ws-url', label: 'Site address', type: 'url', required: true, placeholder: 'https://example.netlify.app',
-      help: 'Your site’s address: Site configuration → General → Site details, or your own domain.' }),
-    field({ id: 'opt-email', label: 'Your Identity email', type: 'email', required: true, autocomplete: 'username',
-      help: 'The address you sign in to the site with. Your Identity user needs the role “admin”.' }),
-    field({ id: 'secret-password', label: 'Your Identity password', type: 'password', required: true, autocomplete: 'current-password' }),
-    checkbox({ id: 'opt-keep', label: 'Keep me signed in', help: 'Keeps the password in the system keychain so Invite Desk can sign in again by itself.' }),
-  ],
-  royalti: () => [
-    el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'How Invite Desk signs in'),
-      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'auth', value: 'default', checked: true, id: 'auth-pw' }), 'With my Royalti email and password'),
-      el('label', { class: 'check' }, el('input', { type: 'radio', name: 'auth', value: 'api_key', id: 'auth-key' }), 'With a workspace API key (never expires, can be revoked)')),
-    field({ id: 'ws-name', label: 'Name', value: 'My Royalti workspace', required: true, help: 'Shown in Invite Desk only.' }),
-    field({ id: 'secret-api_key', label: 'Workspace API key', type: 'password', autocomplete: 'new-password',
-      help: 'In Royalti: Settings → API keys → a workspace key (starts with RWAK). Only owners and admins can create one.' }),
-    field({ id: 'opt-email', label: 'Royalti email', type: 'email', required: true, autocomplete: 'username' }),
-    field({ id: 'secret-password', label: 'Royalti password', type: 'password', required: true, autocomplete: 'current-password' }),
-    checkbox({ id: 'opt-keep', label: 'Keep me signed in', help: 'Royalti signs you out after a day. With this, the password stays in the system keychain and Invite Desk signs in again by itself.' }),
-    advanced([
-      field({ id: 'ws-url', label: 'Royalti server (optional)', type: 'url', placeholder: 'https://api.royalti.io', help: 'Leave empty unless Royalti gave you another address.' }),
-    ]),
-  ],
-};
 
 function advanced(children) {
   return el('details', { class: 'field' }, el('summary', {}, 'More options'), el('div', { class: 'advanced-body' }, children));
@@ -193,16 +152,17 @@ function netlifyFunctionPanel() {
 
 function renderDetails(kind) {
   clear(dialog);
-  const svc = SERVICES.find((s) => s.kind === kind) || SERVICES[0];
+  const svc = app.forms.find((s) => s.kind === kind) || app.forms[0];
   const form = el('form', { id: 'add-form', novalidate: true, 'data-kind': svc.kind });
   const answer = el('div', { id: 'add-answer', 'aria-live': 'polite' });
-  const testBtn = el('button', { type: 'button', class: 'btn', id: 'add-test' }, svc.kind === 'royalti' ? 'Sign in' : 'Test connection');
+  const testBtn = el('button', { type: 'button', class: 'btn', id: 'add-test' }, svc.modes[0]?.signIn ? 'Sign in' : 'Test connection');
   const saveBtn = el('button', { type: 'submit', class: 'btn primary', id: 'add-save' }, 'Save workspace');
+  const { blocks, byId } = drawFields(svc);
   form.append(
     el('h2', { id: 'add-title' }, `Add a ${svc.name} workspace`),
     steps(1),
-    el('p', { class: 'hint' }, svc.desc),
-    ...FIELDS[svc.kind](),
+    el('p', { class: 'hint' }, svc.description),
+    ...blocks,
     answer,
     el('div', { class: 'dialog-actions' },
       el('button', { type: 'button', class: 'btn left', onclick: renderChoose }, 'Back'),
@@ -212,36 +172,27 @@ function renderDetails(kind) {
   );
   dialog.append(form);
 
-  if (svc.kind === 'gotrue') {
-    const sync = () => {
-      const op = form.querySelector('#auth-op').checked;
-      form.querySelector('#secret-jwt_secret').closest('.field').hidden = op;
-      form.querySelector('#secret-operator_token').closest('.field').hidden = !op;
-    };
-    for (const r of form.querySelectorAll('input[name=auth]')) r.addEventListener('change', sync);
-    sync();
-  }
+  // The sign-in mode chosen shows its own fields. Royalti with a password signs in first (then
+  // the owner picks workspaces); other modes test one workspace and save it.
+  const choice = svc.fields.find((f) => f.key === 'authMode');
+  const mode = () => (choice && form.querySelector(`input[name=${choice.id}]:checked`)?.value) || 'default';
+  const modeSpec = () => svc.modes.find((m) => m.mode === mode()) || svc.modes[0];
+  const sync = () => {
+    for (const f of svc.fields) if (f.modes) byId.get(f.id).hidden = !f.modes.includes(mode());
+    const signIn = !!modeSpec()?.signIn;
+    testBtn.textContent = signIn ? 'Sign in' : 'Test connection';
+    testBtn.classList.toggle('primary', signIn);
+    saveBtn.hidden = signIn;
+  };
+  if (choice) for (const r of form.querySelectorAll(`input[name=${choice.id}]`)) r.addEventListener('change', sync);
+  sync();
 
   const busy = (b, label) => {
     for (const btn of [testBtn, saveBtn]) btn.disabled = b;
     if (label) { show(answer, el('p', { class: 'hint' }, label)); }
   };
 
-  // Royalti signs in with a password (then the owner picks workspaces) or uses one workspace's
-  // API key (then it is added like any other service).
-  const royaltiPassword = () => svc.kind === 'royalti' && !form.querySelector('#auth-key').checked;
-  if (svc.kind === 'royalti') {
-    const sync = () => {
-      const pw = royaltiPassword();
-      for (const id of ['opt-email', 'secret-password', 'opt-keep']) form.querySelector(`#${id}`).closest('.field, .check').hidden = !pw;
-      for (const id of ['ws-name', 'secret-api_key']) form.querySelector(`#${id}`).closest('.field').hidden = pw;
-      testBtn.textContent = pw ? 'Sign in' : 'Test connection';
-      testBtn.classList.toggle('primary', pw);
-      saveBtn.hidden = pw;
-    };
-    for (const r of form.querySelectorAll('input[name=auth]')) r.addEventListener('change', sync);
-    sync();
-  }
+  const signsIn = () => !!modeSpec()?.signIn;
   {
     // A passed test keeps its secrets in Rust: the fields are emptied and Save sends only the
     // check's id, so a secret crosses to Rust once. Rust decides which edits the check survives
@@ -280,7 +231,7 @@ function renderDetails(kind) {
     };
     form.addEventListener('input', async (ev) => {
       if (!checked || ev.target.id?.startsWith('secret-')) return;
-      const { draft, problem } = collect(form, svc.kind);
+      const { draft, problem } = collect(form, svc);
       if (problem) return;
       const mine = ++asked;
       const id = checked.id;
@@ -288,8 +239,8 @@ function renderDetails(kind) {
       if (mine === asked && checked && checked.id === id) showCovered(covers);
     });
     testBtn.addEventListener('click', async () => {
-      if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
-      const { draft, secrets, problem } = collect(form, svc.kind);
+      if (signsIn()) { royaltiSignIn(form, answer, busy); return; }
+      const { draft, secrets, problem } = collect(form, svc);
       if (problem) { show(answer, errorBox(problem)); return; }
       busy(true, 'Checking the connection…');
       try {
@@ -313,8 +264,8 @@ function renderDetails(kind) {
     });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      if (royaltiPassword()) { royaltiSignIn(form, answer, busy); return; }
-      const { draft, secrets, problem } = collect(form, svc.kind);
+      if (signsIn()) { royaltiSignIn(form, answer, busy); return; }
+      const { draft, secrets, problem } = collect(form, svc);
       if (problem) { show(answer, errorBox(problem)); return; }
       busy(true, 'Checking the connection and saving…');
       try {
@@ -352,33 +303,32 @@ function val(form, id) {
   return e ? e.value.trim() : '';
 }
 
-/** Reads the form into a draft (no secrets) and the secrets map. */
-function collect(form, kind) {
-  const draft = { name: val(form, 'ws-name'), kind, baseUrl: val(form, 'ws-url'), options: {} };
+/** Reads the form into a draft (no secrets) and the secrets map, as the back end's fields say;
+ *  fields the chosen sign-in mode hides are left out. */
+function collect(form, svc) {
+  const draft = { name: '', kind: svc.kind, baseUrl: '', options: {} };
   const o = draft.options;
-  const redirect = val(form, 'opt-redirect');
-  if (redirect) o.defaultRedirectUrl = redirect;
-  const life = val(form, 'opt-lifetime');
-  if (life) {
-    const n = Number(life);
-    if (!Number.isInteger(n) || n < 1) return { problem: { kind: 'invalid_input', message: 'Link lifetime: enter a whole number of hours.' } };
-    o.linkLifetimeHours = n;
-  }
-  if (kind === 'gotrue') {
-    o.authMode = form.querySelector('#auth-op').checked ? 'operator_token' : 'default';
-    o.gotrueFork = val(form, 'opt-fork') || 'auto';
-    const role = val(form, 'opt-role');
-    if (role) o.adminRole = role;
-  }
-  if (kind === 'royalti') o.authMode = form.querySelector('#auth-key').checked ? 'api_key' : 'default';
-  const email = form.querySelector('#opt-email')?.closest('.field')?.hidden ? '' : val(form, 'opt-email');
-  if (email) o.accountEmail = email;
-  const keep = form.querySelector('#opt-keep');
-  if (keep) o.keepSignedIn = keep.checked;
   const secrets = {};
-  for (const input of form.querySelectorAll('input[id^="secret-"]')) {
-    if (input.closest('.field')?.hidden) continue;
-    if (input.value) secrets[input.id.slice('secret-'.length)] = input.value;
+  for (const f of svc.fields) {
+    if (f.input === 'radio') {
+      o[f.key] = form.querySelector(`input[name=${f.id}]:checked`)?.value || f.default;
+      continue;
+    }
+    const input = form.querySelector(`#${f.id}`);
+    if (!input || input.closest('[hidden]')) continue;
+    if (f.target === 'secret') {
+      if (input.value) secrets[f.key] = input.value;
+    } else if (f.input === 'checkbox') {
+      o[f.key] = input.checked;
+    } else if (f.target === 'draft') {
+      draft[f.key] = input.value.trim();
+    } else if (input.value.trim()) {
+      const v = input.value.trim();
+      if (f.input !== 'number') { o[f.key] = v; continue; }
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) return { problem: { kind: 'invalid_input', message: f.invalid } };
+      o[f.key] = n;
+    }
   }
   return { draft, secrets };
 }
@@ -414,7 +364,7 @@ function renderRoyaltiPick(r, keep) {
         el('div', {}, el('label', { for: id }, w.name), el('p', { class: 'hint flush' },
           w.canInvite ? `Your role: ${w.role}` : `Your role is ${w.role || 'unknown'}: only owners and admins can invite.`)))));
   }
-  const keepBox = checkbox({ id: 'opt-keep', label: 'Keep me signed in', checked: keep,
+  const keepBox = drawField({ input: 'checkbox', id: 'opt-keep', label: 'Keep me signed in', default: keep,
     help: 'Keeps the password in the system keychain so Invite Desk can sign in again when Royalti signs you out.' });
   const answer = el('div', { 'aria-live': 'polite' });
   form.append(el('h2', { id: 'add-title' }, 'Choose the Royalti workspaces to add'), steps(2),

@@ -2,7 +2,7 @@
 // demo's Mailbox, "Add workspace" and "Copy diagnostics".
 
 import * as api from '../api.js';
-import { app, subscribe, reloadWorkspaces, selectWorkspace } from '../store.js';
+import { app, subscribe, reloadWorkspaces, selectWorkspace, formOf } from '../store.js';
 import { el, clear, toast, confirmDialog, promptDialog, copyText, reveal, KIND_LABEL } from '../ui.js';
 import { errorBox } from '../errors.js';
 import { openAddWorkspace } from './add-workspace.js';
@@ -89,20 +89,14 @@ async function makeCurrent(w) {
   } catch (e) { clear(status).append(errorBox(e)); }
 }
 
-// What each kind of workspace needs to get going again after a sign-out or a rotated key.
-const CREDENTIAL = {
-  supabase: { secret: 'secret_key', label: 'Replace key', field: 'Secret key', hint: 'Supabase dashboard → Project Settings → API Keys → Secret keys.' },
-  gotrue: { secret: 'jwt_secret', label: 'Replace secret', field: 'JWT secret', hint: 'The GOTRUE_JWT_SECRET (or JWT_SECRET) the server runs with.' },
-  netlify: { secret: 'password', label: 'Sign in again', field: 'Identity password', hint: 'The password of your Netlify Identity user on this site.' },
-  royalti: { secret: 'password', label: 'Sign in again', field: 'Royalti password', hint: 'Your Royalti password. Waiting invitations go out after you sign in.' },
-};
-
+// What a workspace needs to get going again after a sign-out or a rotated key: its back end
+// says so for each way of signing in.
 function credential(w) {
-  const c = CREDENTIAL[w.kind];
-  const mode = w.options && w.options.authMode;
-  if (w.kind === 'gotrue' && mode === 'operator_token') return { ...c, secret: 'operator_token', field: 'Operator token', hint: 'The operator token the server runs with.' };
-  if (w.kind === 'royalti' && mode === 'api_key') return { ...c, secret: 'api_key', label: 'Replace key', field: 'Workspace API key', hint: 'Royalti → Settings → API keys (starts with RWAK).' };
-  return c;
+  const { modes } = formOf(w.kind);
+  const mode = (w.options && w.options.authMode) || 'default';
+  const m = modes.find((x) => x.mode === mode) || modes[0];
+  if (!m) return { secret: 'password', label: 'Sign in again', field: 'Password', hint: '' };
+  return { secret: m.renew.secret, label: m.renew.action, field: m.renew.field, hint: m.renew.hint };
 }
 
 function credentialLabel(w) {
@@ -125,11 +119,6 @@ async function renewCredentials(w) {
   }
 }
 
-const EMAIL_LIMIT_HELP = {
-  supabase: 'Supabase’s built-in email service sends 2 an hour; with your own SMTP the limit is under Authentication → Rate Limits. Invite Desk keeps to it and queues the rest.',
-  gotrue: 'GoTrue’s GOTRUE_RATE_LIMIT_EMAIL_SENT (30 an hour unless changed). Invite Desk keeps to it and queues the rest.',
-};
-
 // Where the workspace's server is and how it is reached: checked with the kept keys on Save.
 function connectionFields(w) {
   if (w.demo) return null;
@@ -138,23 +127,22 @@ function connectionFields(w) {
     el('label', { for: id }, label),
     el('input', { id, type: 'text', value: value || '', placeholder, spellcheck: 'false' }),
     hint ? el('p', { class: 'hint' }, hint) : null);
+  // Beyond the address, the fields its back end describes (GoTrue's role and fork, Netlify's
+  // function path).
+  const more = formOf(w.kind).settings.connection.map((f) => (f.input === 'select'
+    ? el('div', { class: 'field' }, el('label', { for: f.id }, f.label),
+      el('select', { id: f.id }, ...f.choices.map((c) => el('option', { value: c.value, selected: (o[f.key] || f.default) === c.value }, c.label))))
+    : text(f.id, f.label, o[f.key], f.placeholder, f.help)));
   return el('fieldset', { class: 'field' }, el('legend', { class: 'label' }, 'Connection'),
     text('set-url', 'Address', w.baseUrl, '', 'Checked before it is saved. Another server (a new host, port or http/https) needs its key again.'),
-    w.kind === 'gotrue' ? text('set-role', 'Admin role in minted tokens', o.adminRole, 'service_role', 'Supabase’s fork: a role in GOTRUE_JWT_ADMIN_ROLES. Leave empty for the default.') : null,
-    w.kind === 'gotrue' ? el('div', { class: 'field' }, el('label', { for: 'set-fork' }, 'Server'),
-      el('select', { id: 'set-fork' }, ...[['auto', 'Detect it'], ['supabase', 'Supabase’s GoTrue'], ['netlify', 'Netlify’s GoTrue']]
-        .map(([v, t]) => el('option', { value: v, selected: (o.gotrueFork || 'auto') === v }, t)))) : null,
-    w.kind === 'netlify' ? text('set-fn', 'Function path', o.functionPath, '/.netlify/functions/invite-desk', 'Where you deployed the Invite Desk function. Leave empty for the default.') : null);
+    ...more);
 }
 
 function connectionOf(form, w) {
   const v = (id) => form.querySelector(`#${id}`)?.value.trim() || null;
-  return {
-    baseUrl: v('set-url') || '',
-    adminRole: w.kind === 'gotrue' ? v('set-role') : null,
-    gotrueFork: w.kind === 'gotrue' ? v('set-fork') : null,
-    functionPath: w.kind === 'netlify' ? v('set-fn') : null,
-  };
+  const connection = { baseUrl: v('set-url') || '' };
+  for (const f of formOf(w.kind).settings.connection) connection[f.key] = v(f.id);
+  return connection;
 }
 
 // A new address is another server: its key (or password) is typed again, never taken from the
@@ -195,13 +183,13 @@ function editSettings(w) {
       el('label', { for: 'set-redirect' }, 'Where people land after accepting (default)'),
       el('input', { id: 'set-redirect', type: 'url', value: o.defaultRedirectUrl || '', placeholder: 'https://app.example.com/welcome' }),
       el('p', { class: 'hint' }, 'Used when you leave the field empty on the Invite screen. Leave empty for the service’s own default.')),
-    (w.kind === 'supabase' || w.kind === 'gotrue')
+    formOf(w.kind).settings.linkLifetime
       ? num('set-lifetime', 'Link lifetime in hours', o.linkLifetimeHours, 1, 720, { placeholder: '24', text: 'The server’s invitation link lifetime (Supabase: Email OTP Expiration). Used to show when links expire.' })
       : null,
     num('set-concurrency', 'Invitations sent at once, to start', o.concurrency, 1, 16, { placeholder: '4', text: 'Invite Desk starts here, sends more while the server answers quickly and fewer when it refuses (never more than 16). 4 suits most.' }),
     w.demo ? null : num('set-emails', 'Emails the server sends per hour', o.emailsPerHour, 1, 100000, {
       placeholder: 'Not known',
-      text: EMAIL_LIMIT_HELP[w.kind] || 'If you know the limit, Invite Desk keeps to it and queues the rest, instead of meeting refusals.',
+      text: formOf(w.kind).settings.emailsPerHourHelp || 'If you know the limit, Invite Desk keeps to it and queues the rest, instead of meeting refusals.',
     }),
     answer,
     el('div', { class: 'dialog-actions' },

@@ -1,0 +1,47 @@
+//! Supabase's forms: what the owner types to add a project, and its settings.
+
+use super::form::{BackendForm, Field, ModeSpec, Renew, SettingsForm};
+use crate::model::WorkspaceKind;
+use crate::secret::names;
+use crate::workspace::AuthMode;
+
+/// Supabase's add-workspace form: the project URL and its secret key.
+pub fn form() -> BackendForm {
+    BackendForm {
+        kind: WorkspaceKind::Supabase,
+        name: "Supabase",
+        description: "A Supabase project. Invitations go through its Auth service with the project’s secret key.",
+        panel: None,
+        fields: vec![
+            Field::workspace_name("My Supabase project"),
+            Field::address("Project URL")
+                .required()
+                .placeholder("https://abcdefgh.supabase.co")
+                .help("In the Supabase dashboard: Project Settings → Data API → Project URL. A copied dashboard address works too."),
+            Field::secret(names::SECRET_KEY, "secret-secret_key", "Secret key")
+                .required()
+                .autocomplete("new-password")
+                .help("Project Settings → API Keys: a secret key (starts with sb_secret_), or the legacy service_role key (Reveal, then copy). Not the anon or publishable key: it can’t invite."),
+            Field::redirect()
+                .help("Must be listed under Authentication → URL Configuration → Redirect URLs, or Supabase sends people to the Site URL."),
+            Field::link_lifetime()
+                .help("Authentication → Providers → Email → Email OTP Expiration. Used to show when links expire."),
+        ],
+        modes: vec![ModeSpec {
+            mode: AuthMode::Default,
+            secrets: vec![names::SECRET_KEY],
+            sign_in: false,
+            renew: Renew {
+                secret: names::SECRET_KEY,
+                action: "Replace key",
+                field: "Secret key",
+                hint: "Supabase dashboard → Project Settings → API Keys → Secret keys.",
+            },
+        }],
+        settings: SettingsForm {
+            connection: Vec::new(),
+            link_lifetime: true,
+            emails_per_hour_help: Some("Supabase’s built-in email service sends 2 an hour; with your own SMTP the limit is under Authentication → Rate Limits. Invite Desk keeps to it and queues the rest."),
+        },
+    }
+}

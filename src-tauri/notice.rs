@@ -8,16 +8,11 @@ use tauri::{AppHandle, Manager, Runtime};
 
 /// Shows the notification for `batch` if it has just finished and the owner would want one.
 pub fn batch_changed<R: Runtime>(app: &AppHandle<R>, desk: &Desk, batch: &str) {
-    let Ok(summary) = desk.batch_summary(batch) else {
-        return;
+    let watching = || {
+        app.get_webview_window("main")
+            .is_some_and(|w| w.is_focused().unwrap_or(false) && !w.is_minimized().unwrap_or(false))
     };
-    if !summary.is_finished() {
-        return;
-    }
-    let watching = app
-        .get_webview_window("main")
-        .is_some_and(|w| w.is_focused().unwrap_or(false) && !w.is_minimized().unwrap_or(false));
-    if let Some(notice) = summary.completion_notice(chrono::Utc::now(), watching) {
+    if let Ok(Some((summary, notice))) = desk.finished_batch_notice(batch, watching) {
         show(app, &summary, notice);
     }
 }

@@ -165,6 +165,8 @@ struct Inner {
     demos: tokio::sync::Mutex<HashMap<String, Box<dyn DemoServer>>>,
     /// The newer version the last update check found and verified (see [`updates`]).
     update: Mutex<Option<ReadyUpdate>>,
+    /// Finished batches already announced on the desktop, by their final counts.
+    notified: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Locks a mutex, turning a poisoned lock into an error instead of a panic.
@@ -240,6 +242,7 @@ impl Desk {
                 demo: config.demo,
                 demos: Default::default(),
                 update: Mutex::default(),
+                notified: Mutex::default(),
             }),
         })
     }

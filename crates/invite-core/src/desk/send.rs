@@ -15,7 +15,8 @@ use super::{lock, Desk, Inner};
 use crate::error::{Error, Result};
 use crate::model::InviteRequest;
 use crate::outbox::{
-    BatchSummary, EmailBudget, HistoryQuery, Job, JobError, OutboxEvent, ProviderSource, Worker,
+    BatchSummary, EmailBudget, HistoryQuery, Job, JobError, Notice, OutboxEvent, ProviderSource,
+    Worker,
 };
 use crate::provider::Provider;
 
@@ -561,6 +562,33 @@ impl Desk {
     /// A batch's counts and names (what a notification says).
     pub fn batch_summary(&self, batch: &str) -> Result<BatchSummary> {
         self.inner.outbox.batch(batch)
+    }
+
+    /// The desktop notice for `batch` if it has just finished and the owner would want one
+    /// (see [`BatchSummary::completion_notice`]), given once per outcome: several changes can
+    /// arrive after the last job (its result, a resume, a stop) and each of them asks. A retry
+    /// that changes the outcome is announced again. `watching` (is the owner looking at the
+    /// window?) is asked only once the batch has finished.
+    pub fn finished_batch_notice(
+        &self,
+        batch: &str,
+        watching: impl FnOnce() -> bool,
+    ) -> Result<Option<(BatchSummary, Notice)>> {
+        let summary = self.inner.outbox.batch(batch)?;
+        if !summary.is_finished() {
+            return Ok(None);
+        }
+        let Some(notice) = summary.completion_notice(chrono::Utc::now(), watching()) else {
+            return Ok(None);
+        };
+        let outcome = format!(
+            "{} {}/{}/{}/{}",
+            summary.id, summary.total, summary.done, summary.failed, summary.cancelled
+        );
+        if !lock(&self.inner.notified)?.insert(outcome) {
+            return Ok(None);
+        }
+        Ok(Some((summary, notice)))
     }
 
     /// Stops a batch: what has not been sent is not sent. Returns how many were stopped.

@@ -4,4 +4,5 @@ pub mod gotrue;
 pub mod gotrue_common;
 pub mod netlify;
 pub mod royalti;
+pub mod session;
 pub mod supabase;

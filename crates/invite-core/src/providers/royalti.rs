@@ -19,7 +19,7 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::gotrue_common::jwt_payload;
+use super::session::{Renewal, Sent, TokenSession};
 use crate::error::{Error, Result};
 use crate::http::{body_text, rate_limited, Http};
 use crate::model::{
@@ -408,13 +408,6 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
     }
 }
 
-/// True when the token's `exp` is past or about to pass (an unreadable token is left to the server).
-fn expiring(token: &str) -> bool {
-    jwt_payload(token)
-        .and_then(|p| p.get("exp").and_then(Value::as_i64))
-        .is_some_and(|exp| exp.saturating_sub(EXPIRY_MARGIN_SECS) <= Utc::now().timestamp())
-}
-
 // ---------------------------------------------------------------------------------------------
 // The provider
 
@@ -430,9 +423,9 @@ pub struct RoyaltiProvider {
     keep_signed_in: bool,
     api_key_mode: bool,
     secrets: Arc<dyn SecretStore>,
-    /// One renewal at a time: two racing renewals would sign in twice (and count twice against
-    /// the login limit).
-    renewing: tokio::sync::Mutex<()>,
+    /// The owner's tokens (unused with an API key). Renewals are one at a time: two racing
+    /// renewals would sign in twice (and count twice against the login limit).
+    session: TokenSession,
 }
 
 impl RoyaltiProvider {
@@ -463,79 +456,20 @@ impl RoyaltiProvider {
             role: ws.options.role.clone(),
             keep_signed_in: ws.options.keep_signed_in,
             api_key_mode,
+            session: TokenSession::new(
+                &ws.id,
+                secrets.clone(),
+                EXPIRY_MARGIN_SECS,
+                ws.options.keep_signed_in,
+                ws.options.account_email.clone(),
+            ),
             secrets,
-            renewing: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// The bearer to use now: the API key, or an access token renewed when about to expire.
-    async fn bearer(&self) -> Result<Sensitive<String>> {
-        if self.api_key_mode {
-            return self.secrets.require(&self.ws_id, names::API_KEY);
-        }
-        match self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
-            Some(t) if !expiring(t.expose()) => Ok(t),
-            stale => {
-                self.renew(stale.as_ref().map(|t| t.expose().as_str()))
-                    .await
-            }
-        }
-    }
-
-    /// Mints a new access token from the refresh token; when that is gone or refused, signs in
-    /// again with the kept password; else [`Error::SignedOut`].
-    async fn renew(&self, stale: Option<&str>) -> Result<Sensitive<String>> {
-        let _guard = self.renewing.lock().await;
-        if let Some(t) = self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
-            if Some(t.expose().as_str()) != stale && !expiring(t.expose()) {
-                return Ok(t);
-            }
-        }
-        let remote = self.remote_id.as_deref().unwrap_or_default();
-        if let Some(r) = self.secrets.get(&self.ws_id, names::REFRESH_TOKEN)? {
-            if !expiring(r.expose()) {
-                match mint_access(&self.http, &self.base, &r, remote).await {
-                    Ok(t) => {
-                        self.secrets.set(&self.ws_id, names::ACCESS_TOKEN, &t)?;
-                        return Ok(t);
-                    }
-                    Err(Error::SignedOut { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        let password = if self.keep_signed_in {
-            self.secrets.get(&self.ws_id, names::PASSWORD)?
-        } else {
-            None
-        };
-        let (Some(pw), Some(email)) = (password, self.account_email.as_deref()) else {
-            return Err(Error::SignedOut {
-                detail: Some("the Royalti session ended (it lasts a day)".into()),
-            });
-        };
-        let (_, session) = royalti_sign_in(&self.http, &self.base, email, &pw)
-            .await
-            .map_err(|e| match e {
-                Error::InvalidInput { reason, .. } => Error::SignedOut {
-                    detail: Some(reason),
-                },
-                other => other,
-            })?;
-        royalti_connect_workspace(
-            &self.http,
-            &self.base,
-            &session,
-            remote,
-            self.secrets.as_ref(),
-            &self.ws_id,
-        )
-        .await?;
-        self.secrets.require(&self.ws_id, names::ACCESS_TOKEN)
-    }
-
     /// Sends one request with the bearer; on 401 renews once and sends again. A 401 means the
-    /// server refused before acting, so sending a write again is safe.
+    /// server refused before acting, so sending a write again is safe. An API key is never
+    /// renewed: a 401 means it was revoked.
     async fn call(
         &self,
         method: Method,
@@ -545,8 +479,7 @@ impl RoyaltiProvider {
         ctx: Ctx<'_>,
     ) -> Result<Value> {
         let write = method != Method::GET;
-        let mut token = self.bearer().await?;
-        for attempt in 0..2 {
+        let attempt = |token: Sensitive<String>| {
             let mut rb: RequestBuilder = self
                 .http
                 .client()
@@ -556,35 +489,42 @@ impl RoyaltiProvider {
             if let Some(b) = body {
                 rb = rb.json(b);
             }
-            let resp = if write {
-                self.http.send_write(rb).await?
-            } else {
-                self.http.send_read(rb).await?
-            };
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let text = body_text(resp).await.map_err(|e| match (write, e) {
-                (false, Error::Uncertain { detail }) => Error::Network { detail },
-                (_, e) => e,
-            })?;
-            if status.is_success() {
-                return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
+            async move {
+                let resp = if write {
+                    self.http.send_write(rb).await?
+                } else {
+                    self.http.send_read(rb).await?
+                };
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let text = body_text(resp).await.map_err(|e| match (write, e) {
+                    (false, Error::Uncertain { detail }) => Error::Network { detail },
+                    (_, e) => e,
+                })?;
+                let answer = (status, headers, text);
+                Ok(if status == StatusCode::UNAUTHORIZED {
+                    Sent::Unauthorized(answer)
+                } else {
+                    Sent::Answer(answer)
+                })
             }
-            if status == StatusCode::UNAUTHORIZED {
-                if self.api_key_mode {
-                    return Err(Error::NotAdmin {
-                        hint: KEY_HINT.into(),
-                        detail: server_words(&text),
-                    });
-                }
-                if attempt == 0 {
-                    token = self.renew(Some(token.expose().as_str())).await?;
-                    continue;
-                }
-            }
-            return Err(map_status(status, &headers, &text, ctx).redact(&[token.expose()]));
+        };
+        let ((status, headers, text), token) = if self.api_key_mode {
+            let key = self.secrets.require(&self.ws_id, names::API_KEY)?;
+            (attempt(key.clone()).await?.into_inner(), key)
+        } else {
+            self.session.send(self, attempt).await?
+        };
+        if status.is_success() {
+            return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
         }
-        Err(Error::SignedOut { detail: None })
+        if status == StatusCode::UNAUTHORIZED && self.api_key_mode {
+            return Err(Error::NotAdmin {
+                hint: KEY_HINT.into(),
+                detail: server_words(&text),
+            });
+        }
+        Err(map_status(status, &headers, &text, ctx).redact(&[token.expose()]))
     }
 
     /// Lists one page; returns the records with their created/updated times.
@@ -746,6 +686,43 @@ impl RoyaltiProvider {
     }
 }
 
+/// Renewing the owner's session: a new access token from the refresh token, then the kept
+/// password (the refresh token lasts a day and cannot itself be renewed).
+#[async_trait]
+impl Renewal for RoyaltiProvider {
+    async fn refresh(&self, refresh_token: &Sensitive<String>) -> Result<Sensitive<String>> {
+        if self.session.expiring(refresh_token.expose()) {
+            return Err(Error::SignedOut {
+                detail: Some("the refresh token expired".into()),
+            });
+        }
+        let remote = self.remote_id.as_deref().unwrap_or_default();
+        let t = mint_access(&self.http, &self.base, refresh_token, remote).await?;
+        self.secrets.set(&self.ws_id, names::ACCESS_TOKEN, &t)?;
+        Ok(t)
+    }
+
+    async fn sign_in_again(&self, email: &str, password: &Sensitive<String>) -> Result<()> {
+        let remote = self.remote_id.as_deref().unwrap_or_default();
+        let (_, session) = royalti_sign_in(&self.http, &self.base, email, password).await?;
+        royalti_connect_workspace(
+            &self.http,
+            &self.base,
+            &session,
+            remote,
+            self.secrets.as_ref(),
+            &self.ws_id,
+        )
+        .await
+    }
+
+    fn session_ended(&self, _: Error) -> Error {
+        Error::SignedOut {
+            detail: Some("the Royalti session ended (it lasts a day)".into()),
+        }
+    }
+}
+
 #[async_trait]
 impl Provider for RoyaltiProvider {
     fn kind(&self) -> WorkspaceKind {
@@ -867,9 +844,12 @@ mod tests {
                 b(&format!(r#"{{"exp":{exp}}}"#))
             )
         };
+        let expiring = |t: &str| super::super::session::expiring(t, EXPIRY_MARGIN_SECS);
         assert!(expiring(&token(&i64::MIN.to_string())));
         assert!(!expiring(&token(&i64::MAX.to_string())));
-        assert!(expiring(&token(&(Utc::now().timestamp() + 30).to_string())));
+        assert!(expiring(&token(
+            &(Utc::now().timestamp() + 100).to_string()
+        )));
         assert!(!expiring(&token("1e300")));
     }
 

@@ -113,7 +113,8 @@ mod tests {
 
     #[test]
     fn odd_fields_read_as_absent() {
-        let r: Row = parse_object(r#"{"id":7,"name":3,"total":"x","flag":null,"more":[1]}"#).unwrap();
+        let r: Row =
+            parse_object(r#"{"id":7,"name":3,"total":"x","flag":null,"more":[1]}"#).unwrap();
         assert_eq!(
             (r.id.as_deref(), r.name, r.total, r.flag),
             (Some("7"), None, None, true)

@@ -2,6 +2,7 @@
 
 pub mod gotrue;
 pub mod gotrue_common;
+pub mod lenient;
 pub mod netlify;
 pub mod royalti;
 pub mod session;

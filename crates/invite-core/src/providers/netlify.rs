@@ -15,8 +15,9 @@ use async_trait::async_trait;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::gotrue_common::bodies::InviteBody;
 use super::gotrue_common::{
     self as common, checked_id, map_error, parse_error, parse_user, read_ok, AdminApi, Dialect,
     ErrCtx, GotrueUser, Hints, UserPage,
@@ -239,7 +240,7 @@ impl NetlifyProvider {
         method: &Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<&InviteBody<'_>>,
     ) -> RequestBuilder {
         let mut rb = self
             .http
@@ -261,7 +262,7 @@ impl NetlifyProvider {
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<&InviteBody<'_>>,
         email: Option<&str>,
     ) -> Result<(HeaderMap, String)> {
         let write = method != Method::GET;
@@ -353,10 +354,7 @@ impl AdminApi for NetlifyProvider {
         data: Option<&Value>,
         _redirect: Option<&str>,
     ) -> Result<GotrueUser> {
-        let mut body = json!({ "email": email });
-        if let Some(d) = data {
-            body["data"] = d.clone();
-        }
+        let body = InviteBody { email, data };
         let (_, text) = self
             .call(Method::POST, "/invite", &[], Some(&body), Some(email))
             .await?;

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::bodies::{DeleteUserBody, GenerateLinkBody, InviteBody, UpdateUserBody, UsersAnswer};
 use super::errors::{read_ok, ErrCtx, Hints};
 use super::wire::{
     checked_id, clip, next_page_from_link, parse_link_answer, parse_user, total_count, Dialect,
@@ -157,10 +157,7 @@ impl AdminApi for RestAdmin {
         data: Option<&Value>,
         redirect: Option<&str>,
     ) -> Result<GotrueUser> {
-        let mut body = json!({ "email": email });
-        if let Some(d) = data {
-            body["data"] = d.clone();
-        }
+        let body = InviteBody { email, data };
         let rb = self
             .with_redirect(self.request(Method::POST, "/invite"), redirect)
             .json(&body);
@@ -179,13 +176,12 @@ impl AdminApi for RestAdmin {
                 what: "Creating an invitation link without an email".into(),
             });
         }
-        let mut body = json!({ "type": "invite", "email": email });
-        if let Some(d) = data {
-            body["data"] = d.clone();
-        }
-        if let Some(r) = redirect {
-            body["redirect_to"] = Value::String(r.to_string());
-        }
+        let body = GenerateLinkBody {
+            link_type: "invite",
+            email,
+            data,
+            redirect_to: redirect,
+        };
         let rb = self
             .with_redirect(self.request(Method::POST, "/admin/generate_link"), redirect)
             .json(&body);
@@ -204,12 +200,7 @@ impl AdminApi for RestAdmin {
         let (headers, text) = self
             .read(self.request(Method::GET, "/admin/users").query(&q))
             .await?;
-        #[derive(Deserialize)]
-        struct Users {
-            #[serde(default)]
-            users: Option<Vec<GotrueUser>>,
-        }
-        let users = crate::http::parse_json::<Users>(&text)?
+        let users = crate::http::parse_json::<UsersAnswer>(&text)?
             .users
             .ok_or_else(|| Error::BadResponse {
                 detail: Some(format!("no users in: {}", clip(&text))),
@@ -231,16 +222,18 @@ impl AdminApi for RestAdmin {
         let path = format!("/admin/users/{}", checked_id(id)?);
         let mut rb = self.request(Method::DELETE, &path);
         if self.dialect == Dialect::Supabase {
-            rb = rb.json(&json!({ "should_soft_delete": false }));
+            rb = rb.json(&DeleteUserBody {
+                should_soft_delete: false,
+            });
         }
         self.write(rb, None).await.map(|_| ())
     }
 
     async fn update_user_metadata(&self, id: &str, data: &Value) -> Result<()> {
         let path = format!("/admin/users/{}", checked_id(id)?);
-        let rb = self
-            .request(Method::PUT, &path)
-            .json(&json!({ "user_metadata": data }));
+        let rb = self.request(Method::PUT, &path).json(&UpdateUserBody {
+            user_metadata: data,
+        });
         self.write(rb, None).await.map(|_| ())
     }
 }

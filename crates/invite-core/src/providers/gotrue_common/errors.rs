@@ -1,13 +1,13 @@
 //! Error answers of GoTrue servers and of the Invite Desk Netlify Function, turned into the
 //! core's [`Error`] kinds (`docs/wire/gotrue.md` §1a, §1b, §4, §6).
 
-use reqwest::header::HeaderMap;
-use reqwest::Response;
-use serde_json::Value;
-
-use super::wire::{clip, str_of};
+use super::bodies::{ErrorAnswer, ErrorField};
+use super::wire::clip;
 use crate::error::{Error, Result};
 use crate::http::{body_text, rate_limited};
+use crate::providers::lenient;
+use reqwest::header::HeaderMap;
+use reqwest::Response;
 
 /// What a GoTrue server (or the Invite Desk Netlify Function) said in an error response.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -65,37 +65,44 @@ fn parse_error_words(status: u16, headers: &HeaderMap, body: &str) -> ApiError {
         message: clip(body.trim()),
         recognised: false,
     };
-    let Ok(v) = serde_json::from_str::<Value>(body) else {
+    let Some(answer) = lenient::parse_object::<ErrorAnswer>(body) else {
         return out;
     };
-    if let Some(inner) = v.get("error").filter(|e| e.is_object()) {
-        out.recognised = true;
-        out.code = str_of(inner, "code").map(str::to_string);
-        out.message = str_of(inner, "message").unwrap_or_default().to_string();
-        if out.code_is("identity_error") {
-            out.code = None;
-            if let Some(s) = inner
-                .get("status")
-                .and_then(Value::as_u64)
-                .and_then(|s| u16::try_from(s).ok())
-            {
-                out.status = s;
+    let ErrorAnswer {
+        error,
+        error_description,
+        error_code,
+        code,
+        msg,
+        message,
+    } = answer;
+    match error {
+        Some(ErrorField::Function(inner)) => {
+            out.recognised = true;
+            out.code = inner.code;
+            out.message = inner.message.unwrap_or_default();
+            if out.code_is("identity_error") {
+                out.code = None;
+                if let Some(s) = inner.status.and_then(|s| u16::try_from(s).ok()) {
+                    out.status = s;
+                }
             }
         }
-    } else if let Some(err) = str_of(&v, "error") {
-        out.recognised = true;
-        out.code = Some(err.to_string());
-        out.message = str_of(&v, "error_description").unwrap_or(err).to_string();
-    } else if let Some(code) = str_of(&v, "error_code").or_else(|| str_of(&v, "code")) {
-        out.recognised = true;
-        out.code = Some(code.to_string());
-        out.message = str_of(&v, "msg")
-            .or_else(|| str_of(&v, "message"))
-            .unwrap_or_default()
-            .to_string();
-    } else if let Some(msg) = str_of(&v, "msg").or_else(|| str_of(&v, "message")) {
-        out.recognised = true;
-        out.message = msg.to_string();
+        Some(ErrorField::Code(err)) => {
+            out.recognised = true;
+            out.message = error_description.unwrap_or_else(|| err.clone());
+            out.code = Some(err);
+        }
+        None => {
+            if let Some(code) = error_code.or(code) {
+                out.recognised = true;
+                out.code = Some(code);
+                out.message = msg.or(message).unwrap_or_default();
+            } else if let Some(words) = msg.or(message) {
+                out.recognised = true;
+                out.message = words;
+            }
+        }
     }
     out
 }

@@ -9,11 +9,13 @@
 //! - The operations whose rules are the same for every back end (cancel only while pending, after
 //!   re-reading the user; resend; copy a link), written once over the small [`AdminApi`] trait.
 //!
-//! Split by what it does: [`wire`] (what the servers send: users, pages, links), [`errors`]
+//! Split by what it does: [`wire`] (what the servers send: users, pages, links), [`bodies`]
+//! (each body sent and answer read, as serde structs), [`errors`]
 //! (error bodies to [`Error`](crate::error::Error) kinds), [`admin`] (the admin calls, over GoTrue's REST API) and
 //! [`flows`] (the operations themselves).
 
 pub mod admin;
+pub mod bodies;
 pub mod errors;
 pub mod flows;
 pub mod wire;

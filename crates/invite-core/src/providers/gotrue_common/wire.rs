@@ -9,8 +9,10 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use super::bodies::{HealthAnswer, LinkAnswer};
 use crate::error::{Error, Result};
 use crate::model::{Invite, InviteStatus};
+use crate::providers::lenient;
 
 /// Users asked for per page. GoTrue has no maximum; 100 keeps answers small and pages few.
 pub const PER_PAGE: u32 = 100;
@@ -200,21 +202,13 @@ pub(super) fn clip(s: &str) -> String {
     crate::redact::clip(&crate::redact::redact(s, &[]), 200)
 }
 
-pub(super) fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
-
 /// True when `body` is GoTrue's `/health` answer (`{"name":"GoTrue","version":…}`); gives the version.
 pub fn health_version(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    if !str_of(&v, "name").is_some_and(|n| n.eq_ignore_ascii_case("gotrue")) {
+    let h: HealthAnswer = lenient::parse_object(body)?;
+    if !h.name.is_some_and(|n| n.eq_ignore_ascii_case("gotrue")) {
         return None;
     }
-    Some(
-        str_of(&v, "version")
-            .unwrap_or("unknown version")
-            .to_string(),
-    )
+    Some(h.version.unwrap_or_else(|| "unknown version".into()))
 }
 
 /// A user id as it may appear in a path: GoTrue ids are UUIDs; anything else is refused before it
@@ -244,21 +238,19 @@ pub struct UserPage {
 /// `generate_link` answers with the user's fields at the top level plus `action_link`; older
 /// servers nest `{user, properties:{action_link}}`. Both are read.
 pub fn parse_link_answer(text: &str) -> Result<(GotrueUser, String)> {
-    let v: Value = crate::http::parse_json(text)?;
-    let link = str_of(&v, "action_link")
-        .or_else(|| v.get("properties").and_then(|p| str_of(p, "action_link")))
-        .map(str::to_string)
+    let answer: LinkAnswer = crate::http::parse_json(text)?;
+    let link = answer
+        .action_link
+        .or_else(|| answer.properties.and_then(|p| p.action_link))
         .ok_or_else(|| Error::BadResponse {
             detail: Some(format!("no action_link in: {}", clip(text))),
         })?;
-    let user_v = v
-        .get("user")
-        .filter(|u| u.is_object())
-        .cloned()
-        .unwrap_or(v);
-    let user: GotrueUser = serde_json::from_value(user_v).map_err(|e| Error::BadResponse {
-        detail: Some(format!("{e}: {}", clip(text))),
-    })?;
+    let user = match answer.user {
+        Some(user) => user,
+        None => serde_json::from_str(text).map_err(|e| Error::BadResponse {
+            detail: Some(format!("{e}: {}", clip(text))),
+        })?,
+    };
     Ok((user, link))
 }
 

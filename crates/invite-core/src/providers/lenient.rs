@@ -86,6 +86,13 @@ pub fn parse_object<T: DeserializeOwned>(body: &str) -> Option<T> {
     serde_json::from_str::<Value>(body).ok().and_then(object)
 }
 
+/// Parses a body that must be JSON into `T`: not JSON is [`crate::error::Error::BadResponse`];
+/// JSON that is not an object reads as `T::default()` (every field absent).
+pub fn json_object<T: DeserializeOwned + Default>(body: &str) -> crate::error::Result<T> {
+    let v: Value = crate::http::parse_json(body)?;
+    Ok(object(v).unwrap_or_default())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -17,8 +17,15 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
 
+use self::wire::{
+    AuthTokenAnswer, ErrorAnswer, InviteBody, InviteExtras, InviteRecord, InvitesAnswer,
+    LoginAnswer, LoginBody,
+};
+
+pub mod wire;
+
+use super::lenient;
 use super::session::{Renewal, Sent, TokenSession};
 use crate::error::{Error, Result};
 use crate::http::{body_text, rate_limited, Http};
@@ -38,6 +45,9 @@ const AUTHTOKEN_PATH: &str = "/auth/authtoken";
 const INVITE_PATH: &str = "/auth/invite";
 const INVITES_PATH: &str = "/user/invites";
 
+/// A request without a body.
+const NO_BODY: Option<&()> = None;
+
 /// Unverified (docs/wire/royalti.md §A.6): the cancel route comes from the vendor's SKILL.md only.
 fn cancel_path(id: &str) -> String {
     format!("{INVITES_PATH}/{id}/cancel")
@@ -46,10 +56,6 @@ fn cancel_path(id: &str) -> String {
 fn resend_path(id: &str) -> String {
     format!("{INVITES_PATH}/{id}/resend")
 }
-
-/// Unverified (docs/wire/royalti.md §A.3): the current page names the field `redirectUrl`, the older one
-/// `redirect_url`. We send the current name; the server's answers are read with either.
-const REDIRECT_FIELD: &str = "redirectUrl";
 
 /// Unverified (docs/wire/royalti.md §A.2/§A.4): page size parameter `size`, at most 100.
 const PAGE_SIZE_PARAM: &str = "size";
@@ -71,12 +77,8 @@ fn was_updated(created: Option<DateTime<Utc>>, updated: Option<DateTime<Utc>>) -
 /// Unverified (docs/wire/royalti.md §A.2): the error body. Tolerant: `error.message`, then `message`,
 /// then nothing (the caller falls back to the HTTP reason).
 fn server_words(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    let from = |v: &Value| v.as_str().map(str::to_string).filter(|s| !s.is_empty());
-    v.pointer("/error/message")
-        .and_then(from)
-        .or_else(|| v.get("message").and_then(from))
-        .or_else(|| v.get("error").and_then(from))
+    lenient::parse_object::<ErrorAnswer>(body)?
+        .words()
         // Kept (stored, shown, exported) only once redacted and clipped.
         .map(|w| crate::redact::clean(&w, &[]))
 }
@@ -148,7 +150,10 @@ pub async fn royalti_sign_in(
     email: &str,
     password: &Sensitive<String>,
 ) -> Result<(RoyaltiAccount, RoyaltiSession)> {
-    let body = json!({ "email": email.trim(), "password": password.expose() });
+    let body = LoginBody {
+        email: email.trim(),
+        password: password.expose(),
+    };
     // A lost answer to a sign-in changes nothing a second sign-in would not: safe to repeat.
     let resp = http
         .send_read(
@@ -171,31 +176,28 @@ pub async fn royalti_sign_in(
     if !status.is_success() {
         return Err(map_status(status, &headers, &text, Ctx::SignIn));
     }
-    let v: Value = crate::http::parse_json(&text)?;
-    let refresh = str_at(&v, &["refresh_token", "refreshToken"]).ok_or_else(|| {
+    let answer: LoginAnswer = lenient::json_object(&text)?;
+    let refresh = answer.refresh_token.or(answer.refresh_token_camel).ok_or_else(|| {
         Error::WrongServer {
             hint: "This address does not answer like Royalti's API. Leave the server empty, or use the address Royalti gave you.".into(),
             detail: Some("no refresh_token in the login answer".into()),
         }
     })?;
-    let workspaces = v
-        .get("workspaces")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|w| {
-                    let id = str_at(w, &["workspaceId", "id"])?;
-                    let role = str_at(w, &["role"]).unwrap_or_default();
-                    Some(RoyaltiWorkspace {
-                        name: str_at(w, &["name"]).unwrap_or_else(|| id.clone()),
-                        can_invite: can_invite(&role),
-                        id,
-                        role,
-                    })
-                })
-                .collect()
+    let workspaces = answer
+        .workspaces
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|w| {
+            let id = w.workspace_id.or(w.id)?;
+            let role = w.role.unwrap_or_default();
+            Some(RoyaltiWorkspace {
+                name: w.name.unwrap_or_else(|| id.clone()),
+                can_invite: can_invite(&role),
+                id,
+                role,
+            })
         })
-        .unwrap_or_default();
+        .collect();
     Ok((
         RoyaltiAccount {
             email: email.trim().to_lowercase(),
@@ -248,11 +250,12 @@ async fn mint_access(
     if !status.is_success() {
         return Err(map_status(status, &headers, &text, Ctx::Token));
     }
-    let v: Value = crate::http::parse_json(&text)?;
-    v.pointer("/data/access_token")
-        .or_else(|| v.get("access_token"))
-        .and_then(Value::as_str)
-        .map(|s| Sensitive::new(s.to_string()))
+    let answer: AuthTokenAnswer = lenient::json_object(&text)?;
+    answer
+        .data
+        .and_then(|d| d.access_token)
+        .or(answer.access_token)
+        .map(Sensitive::new)
         .ok_or_else(|| Error::BadResponse {
             detail: Some("no data.access_token in the answer".into()),
         })
@@ -261,17 +264,8 @@ async fn mint_access(
 // ---------------------------------------------------------------------------------------------
 // Reading the wire
 
-fn str_at(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match v.get(*k)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-fn time_at(v: &Value, keys: &[&str]) -> Option<DateTime<Utc>> {
-    str_at(v, keys)
-        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+fn time_of(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map(|d| d.with_timezone(&Utc))
 }
 
@@ -298,38 +292,36 @@ fn status_param(s: InviteStatus) -> Option<&'static str> {
 type Record = (Invite, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// One record of `GET /user/invites`, read tolerantly (PascalCase fields, nested email).
-fn parse_invite(v: &Value) -> Option<Record> {
-    let id = str_at(v, &["id"])?;
-    let tu = v.get("TenantUser").or_else(|| v.get("tenantUser"));
+fn parse_invite(v: InviteRecord) -> Option<Record> {
+    let id = v.id?;
+    let tu = v.tenant_user.or(v.tenant_user_camel);
     let email = tu
-        .and_then(|t| t.get("User").or_else(|| t.get("user")))
-        .and_then(|u| str_at(u, &["email"]))
-        .or_else(|| tu.and_then(|t| str_at(t, &["email"])))
-        .or_else(|| str_at(v, &["email"]))?
+        .as_ref()
+        .and_then(|t| t.user.as_ref().or(t.user_lower.as_ref()))
+        .and_then(|u| u.email.clone())
+        .or_else(|| tu.as_ref().and_then(|t| t.email.clone()))
+        .or(v.email)?
         .to_lowercase();
     let name = tu.and_then(|t| {
         let n = format!(
             "{} {}",
-            str_at(t, &["firstName"]).unwrap_or_default(),
-            str_at(t, &["lastName"]).unwrap_or_default()
+            t.first_name.unwrap_or_default(),
+            t.last_name.unwrap_or_default()
         );
         Some(n.trim().to_string()).filter(|n| !n.is_empty())
     });
-    let meta = v.get("meta");
-    let created = time_at(v, &["createdAt", "created_at"]);
-    let updated = time_at(v, &["updatedAt", "updated_at"]);
+    let created = time_of(v.created_at.or(v.created_at_snake));
+    let updated = time_of(v.updated_at.or(v.updated_at_snake));
+    let (sent, message) = v.meta.map(|m| (m.date, m.message)).unwrap_or_default();
     let invite = Invite {
         id,
         email,
-        status: status_from(&str_at(v, &["status"]).unwrap_or_default()),
-        invited_at: meta
-            .and_then(|m| time_at(m, &["date"]))
-            .or(updated)
-            .or(created),
+        status: status_from(&v.status.unwrap_or_default()),
+        invited_at: time_of(sent).or(updated).or(created),
         expires_at: None,
-        accepted_at: time_at(v, &["JoinedAt", "joinedAt"]),
+        accepted_at: time_of(v.joined_at.or(v.joined_at_camel)),
         name,
-        message: meta.and_then(|m| str_at(m, &["message"])),
+        message,
     };
     Some((invite, created, updated))
 }
@@ -470,14 +462,14 @@ impl RoyaltiProvider {
     /// Sends one request with the bearer; on 401 renews once and sends again. A 401 means the
     /// server refused before acting, so sending a write again is safe. An API key is never
     /// renewed: a 401 means it was revoked.
-    async fn call(
+    async fn call<B: Serialize + Sync>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<&B>,
         ctx: Ctx<'_>,
-    ) -> Result<Value> {
+    ) -> Result<String> {
         let write = method != Method::GET;
         let attempt = |token: Sensitive<String>| {
             let mut rb: RequestBuilder = self
@@ -516,7 +508,7 @@ impl RoyaltiProvider {
             self.session.send(self, attempt).await?
         };
         if status.is_success() {
-            return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
+            return Ok(text);
         }
         if status == StatusCode::UNAUTHORIZED && self.api_key_mode {
             return Err(Error::NotAdmin {
@@ -554,26 +546,27 @@ impl RoyaltiProvider {
         {
             q.push((SEARCH_PARAM, s.to_string()));
         }
-        let v = self
-            .call(Method::GET, INVITES_PATH, &q, None, Ctx::Read)
+        let text = self
+            .call(Method::GET, INVITES_PATH, &q, NO_BODY, Ctx::Read)
             .await?;
-        let Some(rows) = v.get("invites").and_then(Value::as_array) else {
+        let answer = lenient::parse_object::<InvitesAnswer>(&text).unwrap_or_default();
+        let Some(rows) = answer.invites else {
             return Err(Error::BadResponse {
                 detail: Some("no invites list in the answer".into()),
             });
         };
-        let records: Vec<_> = rows.iter().filter_map(parse_invite).collect();
-        let total_pages = v.get("totalPages").and_then(Value::as_u64);
-        let more = match total_pages {
+        let row_count = rows.len();
+        let records: Vec<_> = rows
+            .into_iter()
+            .filter_map(|r| r.0.and_then(parse_invite))
+            .collect();
+        let more = match answer.total_pages {
             Some(t) => u64::from(page) < t,
-            None => rows.len() >= PAGE_SIZE as usize,
+            None => row_count >= PAGE_SIZE as usize,
         };
         let out = InvitePage {
             invites: records.iter().map(|r| r.0.clone()).collect(),
-            total: v
-                .get("filteredItems")
-                .or_else(|| v.get("totalItems"))
-                .and_then(Value::as_u64),
+            total: answer.filtered_items.or(answer.total_items),
             next_page: more.then_some(page + 1),
         };
         Ok((records, out))
@@ -637,15 +630,14 @@ impl RoyaltiProvider {
         req: &InviteRequest,
         user_id: Option<&str>,
     ) -> Result<Invited> {
-        let mut body = Map::new();
-        body.insert("email".into(), json!(req.email.trim()));
-        body.insert("sendEmail".into(), json!(req.send_email));
-        if let Some(m) = req.message.as_deref().filter(|m| !m.trim().is_empty()) {
-            body.insert("message".into(), json!(m));
-        }
-        if let Some(r) = req.redirect_url.as_deref().filter(|r| !r.trim().is_empty()) {
-            body.insert(REDIRECT_FIELD.into(), json!(r));
-        }
+        let body = InviteBody {
+            email: req.email.trim(),
+            send_email: req.send_email,
+            extras: InviteExtras {
+                message: req.message.as_deref().filter(|m| !m.trim().is_empty()),
+                redirect_url: req.redirect_url.as_deref().filter(|r| !r.trim().is_empty()),
+            },
+        };
         let query: Vec<(&str, String)> = user_id
             .map(|u| vec![("userId", u.to_string())])
             .unwrap_or_default();
@@ -653,7 +645,7 @@ impl RoyaltiProvider {
             Method::POST,
             INVITE_PATH,
             &query,
-            Some(&Value::Object(body)),
+            Some(&body),
             Ctx::Invite(&req.email),
         )
         .await?;
@@ -783,22 +775,18 @@ impl Provider for RoyaltiProvider {
 
     async fn resend(&self, invite: &InviteRef, opts: &ResendOptions) -> Result<Invite> {
         let current = self.open_invite(invite, "resend").await?;
-        let mut body = Map::new();
-        if let Some(m) = opts.message.as_deref().filter(|m| !m.trim().is_empty()) {
-            body.insert("message".into(), json!(m));
-        }
-        if let Some(r) = opts
-            .redirect_url
-            .as_deref()
-            .filter(|r| !r.trim().is_empty())
-        {
-            body.insert(REDIRECT_FIELD.into(), json!(r));
-        }
+        let body = InviteExtras {
+            message: opts.message.as_deref().filter(|m| !m.trim().is_empty()),
+            redirect_url: opts
+                .redirect_url
+                .as_deref()
+                .filter(|r| !r.trim().is_empty()),
+        };
         self.call(
             Method::POST,
             &resend_path(&current.id),
             &[],
-            Some(&Value::Object(body)),
+            Some(&body),
             Ctx::Write,
         )
         .await?;
@@ -820,7 +808,7 @@ impl Provider for RoyaltiProvider {
             Method::POST,
             &cancel_path(&current.id),
             &[],
-            None,
+            NO_BODY,
             Ctx::Write,
         )
         .await?;
@@ -832,6 +820,7 @@ impl Provider for RoyaltiProvider {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     #[test]
     fn hostile_exp_values_never_overflow() {
@@ -853,13 +842,17 @@ mod tests {
         assert!(!expiring(&token("1e300")));
     }
 
+    fn record(v: Value) -> InviteRecord {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn records_are_read_tolerantly() {
         let v = json!({"id": "i1", "TenantUserId": "t", "TenantId": 101, "status": "joined",
             "meta": {"message": "hi", "date": "2026-01-02T03:04:05.000Z"}, "JoinedAt": "2026-01-03T00:00:00Z",
             "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-02T03:04:05Z",
             "TenantUser": {"firstName": "Jane", "lastName": "Doe", "User": {"email": "Jane@X.io"}}});
-        let (i, c, u) = parse_invite(&v).unwrap();
+        let (i, c, u) = parse_invite(record(v)).unwrap();
         assert_eq!((i.id.as_str(), i.email.as_str()), ("i1", "jane@x.io"));
         assert_eq!(i.status, InviteStatus::Accepted);
         assert_eq!(i.name.as_deref(), Some("Jane Doe"));
@@ -868,10 +861,10 @@ mod tests {
         assert!(was_updated(c, u));
         // Missing fields are tolerated; a record without any address is skipped.
         let bare = json!({"id": 7, "email": "a@b.io"});
-        let (i, c, u) = parse_invite(&bare).unwrap();
+        let (i, c, u) = parse_invite(record(bare)).unwrap();
         assert_eq!((i.id.as_str(), i.status), ("7", InviteStatus::Pending));
         assert!(!was_updated(c, u));
-        assert!(parse_invite(&json!({"id": "x", "TenantUser": null})).is_none());
+        assert!(parse_invite(record(json!({"id": "x", "TenantUser": null}))).is_none());
     }
 
     #[test]

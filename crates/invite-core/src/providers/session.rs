@@ -22,9 +22,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use serde_json::Value;
 
-use super::gotrue_common::jwt_payload;
+use super::gotrue_common::jwt_claims;
 use crate::error::{Error, Result};
 use crate::secret::{names, SecretStore, Sensitive};
 
@@ -74,8 +73,8 @@ impl<T> Sent<T> {
 /// True when the token's `exp` is past or within `margin_secs` of passing. A token that is not a
 /// JWT, or whose `exp` is not an integer, is left to the server (false).
 pub fn expiring(token: &str, margin_secs: i64) -> bool {
-    jwt_payload(token)
-        .and_then(|p| p.get("exp").and_then(Value::as_i64))
+    jwt_claims(token)
+        .and_then(|c| c.exp)
         .is_some_and(|exp| exp.saturating_sub(margin_secs) <= Utc::now().timestamp())
 }
 

@@ -24,6 +24,7 @@ pub use admin::{AdminApi, RestAdmin};
 pub use errors::{map_error, parse_error, read_ok, ApiError, ErrCtx, Hints};
 pub use flows::{cancel, find_user, invite, link, list_page, resend};
 pub use wire::{
-    checked_id, health_version, jwt_payload, next_page_from_link, parse_link_answer, parse_user,
-    to_invite, total_count, Dialect, GotrueUser, UserPage, MESSAGE_KEY, PER_PAGE,
+    checked_id, health_version, jwt_claims, jwt_payload, next_page_from_link, parse_link_answer,
+    parse_user, to_invite, total_count, Dialect, GotrueUser, JwtClaims, UserPage, MESSAGE_KEY,
+    PER_PAGE,
 };

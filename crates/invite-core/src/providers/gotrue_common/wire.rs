@@ -254,6 +254,24 @@ pub fn parse_link_answer(text: &str) -> Result<(GotrueUser, String)> {
     Ok((user, link))
 }
 
+/// The claims Invite Desk reads from a JWT it did not mint (a pasted key, an access token).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct JwtClaims {
+    /// Expiry, Unix seconds (a non-integer reads as absent).
+    #[serde(deserialize_with = "lenient::opt")]
+    pub exp: Option<i64>,
+    /// Supabase's role: `anon`, `authenticated`, `service_role`…
+    #[serde(deserialize_with = "lenient::opt")]
+    pub role: Option<String>,
+}
+
+/// The claims of a JWT, unverified: `None` when `token` is not a JWT; a payload that is not an
+/// object has no claims.
+pub fn jwt_claims(token: &str) -> Option<JwtClaims> {
+    jwt_payload(token).map(|p| lenient::object(p).unwrap_or_default())
+}
+
 /// Decodes a JWT's payload without verifying it (to recognise a key, or to read `exp`).
 pub fn jwt_payload(token: &str) -> Option<Value> {
     use base64::Engine as _;

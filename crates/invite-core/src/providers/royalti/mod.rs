@@ -7,8 +7,9 @@
 //! in again with the kept password ("keep me signed in") or asks the owner to. A workspace API
 //! key (`RWAK…`, sent as Bearer) is the alternative that never expires.
 //!
-//! Facts the shared doc marks unverified each live in ONE place below (a constant or a small
-//! function) with the doc section named, so a correction is a one-line change.
+//! Facts the shared doc marks unverified each live in ONE place (a constant or a small function
+//! below, or a field of a body in [`wire`]) with the doc section named, so a correction is a
+//! one-line change.
 
 use std::sync::Arc;
 

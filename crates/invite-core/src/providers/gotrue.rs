@@ -12,11 +12,13 @@ use async_trait::async_trait;
 use chrono::Utc;
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde::Serialize;
 
+use super::gotrue_common::bodies::{ErrorKeys, SettingsAnswer};
 use super::gotrue_common::{
     self as common, health_version, parse_error, AdminApi, Dialect, Hints, RestAdmin,
 };
+use super::lenient;
 use crate::error::{Error, Result};
 use crate::http::{body_text, Http};
 use crate::model::{
@@ -42,6 +44,18 @@ const WRONG_SERVER_HINT: &str =
 /// issued" (its `iat` after the server's clock, no leeway), so a desktop clock running a little
 /// fast would otherwise lock the owner out; a minute covers ordinary drift.
 pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// The claims of a minted admin token (docs/wire/gotrue.md §2): Supabase's fork reads `role`,
+/// Netlify's `sub`.
+#[derive(Debug, Serialize)]
+struct AdminClaims<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+    iat: i64,
+    exp: i64,
+}
 
 /// Mints an HS256 admin token from the server's JWT secret.
 ///
@@ -69,9 +83,19 @@ pub fn mint_admin_token_at(
 ) -> Result<Sensitive<String>> {
     let iat = now.saturating_sub(CLOCK_SKEW_SECS);
     let exp = now.saturating_add(ttl_secs);
-    let claims: Value = match dialect {
-        Dialect::Supabase => json!({ "role": role, "iat": iat, "exp": exp }),
-        Dialect::Netlify => json!({ "sub": "0", "iat": iat, "exp": exp }),
+    let claims = match dialect {
+        Dialect::Supabase => AdminClaims {
+            role: Some(role),
+            sub: None,
+            iat,
+            exp,
+        },
+        Dialect::Netlify => AdminClaims {
+            role: None,
+            sub: Some("0"),
+            iat,
+            exp,
+        },
     };
     let key = jsonwebtoken::EncodingKey::from_secret(jwt_secret.expose().as_bytes());
     jsonwebtoken::encode(
@@ -172,30 +196,22 @@ impl GotrueProvider {
     async fn detect(&self) -> Result<Dialect> {
         self.health().await?;
         let (_, settings) = self.get("/settings").await?;
-        if let Ok(Value::Object(s)) = serde_json::from_str::<Value>(&settings) {
+        if let Some(s) = lenient::parse_object::<SettingsAnswer>(&settings) {
             // Keys only one fork has (docs/wire/gotrue.md §6).
-            if [
-                "mailer_autoconfirm",
-                "phone_autoconfirm",
-                "sms_provider",
-                "saml_enabled",
-            ]
-            .iter()
-            .any(|k| s.contains_key(*k))
-            {
+            if s.is_supabase() {
                 return Ok(Dialect::Supabase);
             }
-            if s.contains_key("autoconfirm") || s.contains_key("external_labels") {
+            if s.is_netlify() {
                 return Ok(Dialect::Netlify);
             }
         }
         // No telling settings: an unauthorised admin call answers in each fork's error shape.
         let (status, body) = self.get("/admin/users?per_page=1").await?;
         let e = parse_error(status, &reqwest::header::HeaderMap::new(), &body);
-        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        if e.code.is_some() || v.get("error_code").is_some() {
+        let keys = lenient::parse_object::<ErrorKeys>(&body).unwrap_or_default();
+        if e.code.is_some() || keys.error_code {
             Ok(Dialect::Supabase)
-        } else if v.get("msg").is_some() {
+        } else if keys.msg {
             Ok(Dialect::Netlify)
         } else {
             Err(Error::WrongServer {
@@ -375,6 +391,7 @@ impl Provider for GotrueProvider {
 mod tests {
     use super::*;
     use jsonwebtoken::{decode, DecodingKey, Validation};
+    use serde_json::Value;
 
     #[test]
     fn minted_tokens_carry_the_fork_s_admin_claims() {

@@ -12,16 +12,17 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::gotrue_common::bodies::InviteBody;
 use super::gotrue_common::{
-    self as common, checked_id, jwt_payload, map_error, parse_error, parse_user, read_ok, AdminApi,
-    Dialect, ErrCtx, GotrueUser, Hints, UserPage,
+    self as common, checked_id, map_error, parse_error, parse_user, read_ok, AdminApi, Dialect,
+    ErrCtx, GotrueUser, Hints, UserPage,
 };
+use super::session::{Renewal, Sent, TokenSession};
 use crate::error::{Error, Result};
 use crate::http::{body_text, parse_json, Http};
 use crate::model::{
@@ -174,13 +175,6 @@ fn store_tokens(secrets: &dyn SecretStore, ws_id: &str, t: &Tokens) -> Result<()
     Ok(())
 }
 
-/// True when the token's `exp` is past or about to pass (unreadable tokens are left to the server).
-fn expiring(token: &str) -> bool {
-    jwt_payload(token)
-        .and_then(|p| p.get("exp").and_then(Value::as_i64))
-        .is_some_and(|exp| exp.saturating_sub(EXPIRY_MARGIN_SECS) <= Utc::now().timestamp())
-}
-
 /// Netlify Identity through the Invite Desk function, as the signed-in owner.
 #[derive(Debug)]
 pub struct NetlifyProvider {
@@ -189,11 +183,10 @@ pub struct NetlifyProvider {
     site: String,
     function_url: String,
     account_email: Option<String>,
-    keep_signed_in: bool,
     secrets: Arc<dyn SecretStore>,
-    /// One renewal at a time: Identity refresh tokens are single-use, so two racing renewals
-    /// would sign the owner out.
-    renewing: tokio::sync::Mutex<()>,
+    /// The owner's tokens. Renewals are one at a time: Identity refresh tokens are single-use,
+    /// so two racing renewals would sign the owner out.
+    session: TokenSession,
 }
 
 impl NetlifyProvider {
@@ -212,19 +205,25 @@ impl NetlifyProvider {
             .filter(|p| !p.is_empty())
             .unwrap_or(DEFAULT_FUNCTION_PATH);
         let path = format!("/{}", path.trim_matches('/'));
+        let account_email = ws
+            .options
+            .account_email
+            .clone()
+            .filter(|e| !e.trim().is_empty());
         Ok(Self {
             http,
             ws_id: ws.id.clone(),
             function_url: format!("{site}{path}"),
             site,
-            account_email: ws
-                .options
-                .account_email
-                .clone()
-                .filter(|e| !e.trim().is_empty()),
-            keep_signed_in: ws.options.keep_signed_in,
+            session: TokenSession::new(
+                &ws.id,
+                secrets.clone(),
+                EXPIRY_MARGIN_SECS,
+                ws.options.keep_signed_in,
+                account_email.clone(),
+            ),
+            account_email,
             secrets,
-            renewing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -236,93 +235,12 @@ impl NetlifyProvider {
         }
     }
 
-    /// The access token to use now, renewed first when it is missing or about to expire.
-    async fn token(&self) -> Result<Sensitive<String>> {
-        match self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
-            Some(t) if !expiring(t.expose()) => Ok(t),
-            stale => {
-                self.renew(stale.as_ref().map(|t| t.expose().as_str()))
-                    .await
-            }
-        }
-    }
-
-    /// Renews the access token: refresh token first, then the kept password, else SignedOut.
-    /// `stale` is the token that failed; if another call already replaced it, that one is used.
-    async fn renew(&self, stale: Option<&str>) -> Result<Sensitive<String>> {
-        let _guard = self.renewing.lock().await;
-        if let Some(t) = self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
-            if Some(t.expose().as_str()) != stale && !expiring(t.expose()) {
-                return Ok(t);
-            }
-        }
-        let refreshed = match self.secrets.get(&self.ws_id, names::REFRESH_TOKEN)? {
-            Some(r) => self.refresh(&r).await,
-            None => Err(Error::SignedOut {
-                detail: Some("no refresh token kept".into()),
-            }),
-        };
-        match refreshed {
-            Ok(t) => Ok(t),
-            // Nothing was sent: the refresh token is still good, try again later.
-            Err(e @ Error::Network { .. }) => Err(e),
-            Err(e @ (Error::SignedOut { .. } | Error::Uncertain { .. })) => {
-                let password = if self.keep_signed_in {
-                    self.secrets.get(&self.ws_id, names::PASSWORD)?
-                } else {
-                    None
-                };
-                match (password, &self.account_email) {
-                    (Some(pw), Some(email)) => {
-                        netlify_sign_in(
-                            &self.http,
-                            &self.site,
-                            email,
-                            &pw,
-                            self.secrets.as_ref(),
-                            &self.ws_id,
-                        )
-                        .await
-                        .map_err(|e| match e {
-                            Error::InvalidInput { reason, .. } => Error::SignedOut {
-                                detail: Some(reason),
-                            },
-                            other => other,
-                        })?;
-                        self.secrets.require(&self.ws_id, names::ACCESS_TOKEN)
-                    }
-                    _ => Err(match e {
-                        Error::Uncertain { detail } => Error::SignedOut { detail },
-                        other => other,
-                    }),
-                }
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn refresh(&self, refresh_token: &Sensitive<String>) -> Result<Sensitive<String>> {
-        let url = format!("{}{IDENTITY_PATH}/token", self.site);
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose().as_str()),
-        ];
-        // A refresh token is spent when used: never re-send one whose answer was lost.
-        let resp = self
-            .http
-            .send_write(self.http.client().post(url).form(&form))
-            .await?;
-        let tokens = read_tokens(resp, TokenGrant::Refresh).await?;
-        store_tokens(self.secrets.as_ref(), &self.ws_id, &tokens)?;
-        Ok(tokens.access_token)
-    }
-
     fn build(
         &self,
         method: &Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<&InviteBody<'_>>,
     ) -> RequestBuilder {
         let mut rb = self
             .http
@@ -344,7 +262,7 @@ impl NetlifyProvider {
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<&InviteBody<'_>>,
         email: Option<&str>,
     ) -> Result<(HeaderMap, String)> {
         let write = method != Method::GET;
@@ -354,25 +272,73 @@ impl NetlifyProvider {
             write,
             hints: &hints,
         };
-        let mut token = self.token().await?;
-        for attempt in 0..2 {
-            let rb = self
-                .build(&method, path, query, body)
-                .bearer_auth(token.expose());
-            let resp = if write {
-                self.http.send_write(rb).await?
-            } else {
-                self.http.send_read(rb).await?
-            };
-            if resp.status().as_u16() == 401 && attempt == 0 {
-                token = self.renew(Some(token.expose())).await?;
-                continue;
-            }
-            return read_ok(resp, &ctx)
-                .await
-                .map_err(|e| e.redact(&[token.expose()]));
+        let (resp, token) = self
+            .session
+            .send(self, |token| {
+                let rb = self
+                    .build(&method, path, query, body)
+                    .bearer_auth(token.expose());
+                async move {
+                    let resp = if write {
+                        self.http.send_write(rb).await?
+                    } else {
+                        self.http.send_read(rb).await?
+                    };
+                    Ok(if resp.status().as_u16() == 401 {
+                        Sent::Unauthorized(resp)
+                    } else {
+                        Sent::Answer(resp)
+                    })
+                }
+            })
+            .await?;
+        read_ok(resp, &ctx)
+            .await
+            .map_err(|e| e.redact(&[token.expose()]))
+    }
+}
+
+/// Renewing the owner's session: Identity's refresh grant, then the kept password.
+#[async_trait]
+impl Renewal for NetlifyProvider {
+    async fn refresh(&self, refresh_token: &Sensitive<String>) -> Result<Sensitive<String>> {
+        let url = format!("{}{IDENTITY_PATH}/token", self.site);
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose().as_str()),
+        ];
+        // A refresh token is spent when used: never re-send one whose answer was lost.
+        let resp = self
+            .http
+            .send_write(self.http.client().post(url).form(&form))
+            .await?;
+        let tokens = read_tokens(resp, TokenGrant::Refresh).await?;
+        store_tokens(self.secrets.as_ref(), &self.ws_id, &tokens)?;
+        Ok(tokens.access_token)
+    }
+
+    async fn sign_in_again(&self, email: &str, password: &Sensitive<String>) -> Result<()> {
+        netlify_sign_in(
+            &self.http,
+            &self.site,
+            email,
+            password,
+            self.secrets.as_ref(),
+            &self.ws_id,
+        )
+        .await
+    }
+
+    /// A refresh whose answer was lost may have spent the refresh token: sign in again too.
+    fn sign_in_again_after(&self, e: &Error) -> bool {
+        matches!(e, Error::SignedOut { .. } | Error::Uncertain { .. })
+    }
+
+    fn session_ended(&self, cause: Error) -> Error {
+        match cause {
+            Error::Uncertain { detail } => Error::SignedOut { detail },
+            other => other,
         }
-        Err(Error::SignedOut { detail: None })
     }
 }
 
@@ -388,10 +354,7 @@ impl AdminApi for NetlifyProvider {
         data: Option<&Value>,
         _redirect: Option<&str>,
     ) -> Result<GotrueUser> {
-        let mut body = json!({ "email": email });
-        if let Some(d) = data {
-            body["data"] = d.clone();
-        }
+        let body = InviteBody { email, data };
         let (_, text) = self
             .call(Method::POST, "/invite", &[], Some(&body), Some(email))
             .await?;
@@ -568,9 +531,13 @@ mod tests {
         )
     }
 
+    fn expiring(token: &str) -> bool {
+        super::super::session::expiring(token, EXPIRY_MARGIN_SECS)
+    }
+
     #[test]
     fn tokens_about_to_expire_are_renewed_first() {
-        let now = Utc::now().timestamp();
+        let now = chrono::Utc::now().timestamp();
         assert!(expiring(&token_with_exp(now - 10)));
         assert!(expiring(&token_with_exp(now + 30)));
         assert!(!expiring(&token_with_exp(now + 3600)));

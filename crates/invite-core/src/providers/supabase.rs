@@ -10,7 +10,7 @@ use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest::Method;
 
 use super::gotrue_common::{
-    self as common, health_version, jwt_payload, AdminApi, Dialect, Hints, RestAdmin,
+    self as common, health_version, jwt_claims, AdminApi, Dialect, Hints, RestAdmin,
 };
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -57,8 +57,8 @@ pub fn classify_supabase_key(key: &str) -> Result<()> {
                 .into(),
         });
     }
-    if let Some(payload) = jwt_payload(key) {
-        match payload.get("role").and_then(|r| r.as_str()) {
+    if let Some(claims) = jwt_claims(key) {
+        match claims.role.as_deref() {
             Some("anon") => {
                 return Err(Error::WrongKey {
                     hint: "This is the anon (public) key, which can't invite. Use the service_role key (or the \

@@ -7,8 +7,9 @@
 //! in again with the kept password ("keep me signed in") or asks the owner to. A workspace API
 //! key (`RWAK…`, sent as Bearer) is the alternative that never expires.
 //!
-//! Facts the shared doc marks unverified each live in ONE place below (a constant or a small
-//! function) with the doc section named, so a correction is a one-line change.
+//! Facts the shared doc marks unverified each live in ONE place (a constant or a small function
+//! below, or a field of a body in [`wire`]) with the doc section named, so a correction is a
+//! one-line change.
 
 use std::sync::Arc;
 
@@ -17,9 +18,22 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
 
-use super::gotrue_common::jwt_payload;
+use self::sign_in::{base, mint_access};
+pub use self::sign_in::{
+    can_invite, royalti_connect_workspace, royalti_sign_in, RoyaltiAccount, RoyaltiSession,
+    RoyaltiWorkspace,
+};
+use self::wire::{
+    AuthTokenAnswer, ErrorAnswer, InviteBody, InviteExtras, InviteRecord, InvitesAnswer,
+    LoginAnswer, LoginBody,
+};
+
+mod sign_in;
+pub mod wire;
+
+use super::lenient;
+use super::session::{Renewal, Sent, TokenSession};
 use crate::error::{Error, Result};
 use crate::http::{body_text, rate_limited, Http};
 use crate::model::{
@@ -38,6 +52,9 @@ const AUTHTOKEN_PATH: &str = "/auth/authtoken";
 const INVITE_PATH: &str = "/auth/invite";
 const INVITES_PATH: &str = "/user/invites";
 
+/// A request without a body.
+const NO_BODY: Option<&()> = None;
+
 /// Unverified (docs/wire/royalti.md §A.6): the cancel route comes from the vendor's SKILL.md only.
 fn cancel_path(id: &str) -> String {
     format!("{INVITES_PATH}/{id}/cancel")
@@ -46,10 +63,6 @@ fn cancel_path(id: &str) -> String {
 fn resend_path(id: &str) -> String {
     format!("{INVITES_PATH}/{id}/resend")
 }
-
-/// Unverified (docs/wire/royalti.md §A.3): the current page names the field `redirectUrl`, the older one
-/// `redirect_url`. We send the current name; the server's answers are read with either.
-const REDIRECT_FIELD: &str = "redirectUrl";
 
 /// Unverified (docs/wire/royalti.md §A.2/§A.4): page size parameter `size`, at most 100.
 const PAGE_SIZE_PARAM: &str = "size";
@@ -71,12 +84,8 @@ fn was_updated(created: Option<DateTime<Utc>>, updated: Option<DateTime<Utc>>) -
 /// Unverified (docs/wire/royalti.md §A.2): the error body. Tolerant: `error.message`, then `message`,
 /// then nothing (the caller falls back to the HTTP reason).
 fn server_words(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    let from = |v: &Value| v.as_str().map(str::to_string).filter(|s| !s.is_empty());
-    v.pointer("/error/message")
-        .and_then(from)
-        .or_else(|| v.get("message").and_then(from))
-        .or_else(|| v.get("error").and_then(from))
+    lenient::parse_object::<ErrorAnswer>(body)?
+        .words()
         // Kept (stored, shown, exported) only once redacted and clipped.
         .map(|w| crate::redact::clean(&w, &[]))
 }
@@ -92,186 +101,10 @@ const RWAK_NOTE: &str = "Royalti's docs do not say whether workspace API keys ma
      invitations; if an invite is refused, sign in with your password instead.";
 
 // ---------------------------------------------------------------------------------------------
-// Sign-in
-
-/// One workspace of the account, as sign-in lists it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoyaltiWorkspace {
-    /// The workspace id (`workspaceId`).
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// The owner's role in it (`owner`, `admin`, `user`…).
-    pub role: String,
-    /// True for roles that may invite (owner and admin and above).
-    pub can_invite: bool,
-}
-
-/// What sign-in found: the account and its workspaces.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoyaltiAccount {
-    /// The address signed in with.
-    pub email: String,
-    /// Every workspace the account belongs to.
-    pub workspaces: Vec<RoyaltiWorkspace>,
-}
-
-/// The refresh token a sign-in got, kept in memory until workspaces are added. Not
-/// serializable; prints redacted.
-pub struct RoyaltiSession {
-    refresh_token: Sensitive<String>,
-}
-
-impl std::fmt::Debug for RoyaltiSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RoyaltiSession(<redacted>)")
-    }
-}
-
-fn base(url: &str) -> String {
-    url.trim().trim_end_matches('/').to_string()
-}
-
-/// True for roles that may invite.
-pub fn can_invite(role: &str) -> bool {
-    INVITER_ROLES.contains(&role.trim().to_ascii_lowercase().as_str())
-}
-
-/// Signs in (`POST /auth/login`) and lists the account's workspaces with the owner's role.
-/// A wrong email or password is [`Error::InvalidInput`]; the login limit (20 per 3 minutes)
-/// is [`Error::RateLimited`].
-pub async fn royalti_sign_in(
-    http: &Http,
-    base_url: &str,
-    email: &str,
-    password: &Sensitive<String>,
-) -> Result<(RoyaltiAccount, RoyaltiSession)> {
-    let body = json!({ "email": email.trim(), "password": password.expose() });
-    // A lost answer to a sign-in changes nothing a second sign-in would not: safe to repeat.
-    let resp = http
-        .send_read(
-            http.client()
-                .post(format!("{}{LOGIN_PATH}", base(base_url)))
-                .json(&body),
-        )
-        .await?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = body_text(resp).await?;
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
-        return Err(Error::invalid_input(
-            "Royalti sign-in",
-            server_words(&text)
-                .map(|w| format!("{w}. Check the email and password."))
-                .unwrap_or_else(|| "the email or password is not right".into()),
-        ));
-    }
-    if !status.is_success() {
-        return Err(map_status(status, &headers, &text, Ctx::SignIn));
-    }
-    let v: Value = crate::http::parse_json(&text)?;
-    let refresh = str_at(&v, &["refresh_token", "refreshToken"]).ok_or_else(|| {
-        Error::WrongServer {
-            hint: "This address does not answer like Royalti's API. Leave the server empty, or use the address Royalti gave you.".into(),
-            detail: Some("no refresh_token in the login answer".into()),
-        }
-    })?;
-    let workspaces = v
-        .get("workspaces")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|w| {
-                    let id = str_at(w, &["workspaceId", "id"])?;
-                    let role = str_at(w, &["role"]).unwrap_or_default();
-                    Some(RoyaltiWorkspace {
-                        name: str_at(w, &["name"]).unwrap_or_else(|| id.clone()),
-                        can_invite: can_invite(&role),
-                        id,
-                        role,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((
-        RoyaltiAccount {
-            email: email.trim().to_lowercase(),
-            workspaces,
-        },
-        RoyaltiSession {
-            refresh_token: Sensitive::new(refresh),
-        },
-    ))
-}
-
-/// Gets a workspace access token (`GET /auth/authtoken?currentWorkspace=`) with the session's
-/// refresh token and keeps both in `secrets` under `ws_id`.
-pub async fn royalti_connect_workspace(
-    http: &Http,
-    base_url: &str,
-    session: &RoyaltiSession,
-    remote_workspace_id: &str,
-    secrets: &dyn SecretStore,
-    ws_id: &str,
-) -> Result<()> {
-    let access = mint_access(http, base_url, &session.refresh_token, remote_workspace_id).await?;
-    secrets.set(ws_id, names::REFRESH_TOKEN, &session.refresh_token)?;
-    secrets.set(ws_id, names::ACCESS_TOKEN, &access)
-}
-
-async fn mint_access(
-    http: &Http,
-    base_url: &str,
-    refresh: &Sensitive<String>,
-    remote_workspace_id: &str,
-) -> Result<Sensitive<String>> {
-    let rb = http
-        .client()
-        .get(format!("{}{AUTHTOKEN_PATH}", base(base_url)))
-        .query(&[("currentWorkspace", remote_workspace_id)])
-        .bearer_auth(refresh.expose());
-    let resp = http.send_read(rb).await?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = body_text(resp).await?;
-    // Unverified (docs/wire/royalti.md §A.1, "Could not verify"): 404 from `authtoken` is taken to mean
-    // the account has no place in that workspace (any more).
-    if status == StatusCode::NOT_FOUND {
-        return Err(Error::NotAdmin {
-            hint: "This account is no longer a member of the workspace.".into(),
-            detail: server_words(&text),
-        });
-    }
-    if !status.is_success() {
-        return Err(map_status(status, &headers, &text, Ctx::Token));
-    }
-    let v: Value = crate::http::parse_json(&text)?;
-    v.pointer("/data/access_token")
-        .or_else(|| v.get("access_token"))
-        .and_then(Value::as_str)
-        .map(|s| Sensitive::new(s.to_string()))
-        .ok_or_else(|| Error::BadResponse {
-            detail: Some("no data.access_token in the answer".into()),
-        })
-}
-
-// ---------------------------------------------------------------------------------------------
 // Reading the wire
 
-fn str_at(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match v.get(*k)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-fn time_at(v: &Value, keys: &[&str]) -> Option<DateTime<Utc>> {
-    str_at(v, keys)
-        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+fn time_of(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map(|d| d.with_timezone(&Utc))
 }
 
@@ -298,38 +131,36 @@ fn status_param(s: InviteStatus) -> Option<&'static str> {
 type Record = (Invite, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// One record of `GET /user/invites`, read tolerantly (PascalCase fields, nested email).
-fn parse_invite(v: &Value) -> Option<Record> {
-    let id = str_at(v, &["id"])?;
-    let tu = v.get("TenantUser").or_else(|| v.get("tenantUser"));
+fn parse_invite(v: InviteRecord) -> Option<Record> {
+    let id = v.id?;
+    let tu = v.tenant_user.or(v.tenant_user_camel);
     let email = tu
-        .and_then(|t| t.get("User").or_else(|| t.get("user")))
-        .and_then(|u| str_at(u, &["email"]))
-        .or_else(|| tu.and_then(|t| str_at(t, &["email"])))
-        .or_else(|| str_at(v, &["email"]))?
+        .as_ref()
+        .and_then(|t| t.user.as_ref().or(t.user_lower.as_ref()))
+        .and_then(|u| u.email.clone())
+        .or_else(|| tu.as_ref().and_then(|t| t.email.clone()))
+        .or(v.email)?
         .to_lowercase();
     let name = tu.and_then(|t| {
         let n = format!(
             "{} {}",
-            str_at(t, &["firstName"]).unwrap_or_default(),
-            str_at(t, &["lastName"]).unwrap_or_default()
+            t.first_name.unwrap_or_default(),
+            t.last_name.unwrap_or_default()
         );
         Some(n.trim().to_string()).filter(|n| !n.is_empty())
     });
-    let meta = v.get("meta");
-    let created = time_at(v, &["createdAt", "created_at"]);
-    let updated = time_at(v, &["updatedAt", "updated_at"]);
+    let created = time_of(v.created_at.or(v.created_at_snake));
+    let updated = time_of(v.updated_at.or(v.updated_at_snake));
+    let (sent, message) = v.meta.map(|m| (m.date, m.message)).unwrap_or_default();
     let invite = Invite {
         id,
         email,
-        status: status_from(&str_at(v, &["status"]).unwrap_or_default()),
-        invited_at: meta
-            .and_then(|m| time_at(m, &["date"]))
-            .or(updated)
-            .or(created),
+        status: status_from(&v.status.unwrap_or_default()),
+        invited_at: time_of(sent).or(updated).or(created),
         expires_at: None,
-        accepted_at: time_at(v, &["JoinedAt", "joinedAt"]),
+        accepted_at: time_of(v.joined_at.or(v.joined_at_camel)),
         name,
-        message: meta.and_then(|m| str_at(m, &["message"])),
+        message,
     };
     Some((invite, created, updated))
 }
@@ -408,13 +239,6 @@ fn map_status(status: StatusCode, headers: &HeaderMap, body: &str, ctx: Ctx<'_>)
     }
 }
 
-/// True when the token's `exp` is past or about to pass (an unreadable token is left to the server).
-fn expiring(token: &str) -> bool {
-    jwt_payload(token)
-        .and_then(|p| p.get("exp").and_then(Value::as_i64))
-        .is_some_and(|exp| exp.saturating_sub(EXPIRY_MARGIN_SECS) <= Utc::now().timestamp())
-}
-
 // ---------------------------------------------------------------------------------------------
 // The provider
 
@@ -430,9 +254,9 @@ pub struct RoyaltiProvider {
     keep_signed_in: bool,
     api_key_mode: bool,
     secrets: Arc<dyn SecretStore>,
-    /// One renewal at a time: two racing renewals would sign in twice (and count twice against
-    /// the login limit).
-    renewing: tokio::sync::Mutex<()>,
+    /// The owner's tokens (unused with an API key). Renewals are one at a time: two racing
+    /// renewals would sign in twice (and count twice against the login limit).
+    session: TokenSession,
 }
 
 impl RoyaltiProvider {
@@ -463,90 +287,30 @@ impl RoyaltiProvider {
             role: ws.options.role.clone(),
             keep_signed_in: ws.options.keep_signed_in,
             api_key_mode,
+            session: TokenSession::new(
+                &ws.id,
+                secrets.clone(),
+                EXPIRY_MARGIN_SECS,
+                ws.options.keep_signed_in,
+                ws.options.account_email.clone(),
+            ),
             secrets,
-            renewing: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// The bearer to use now: the API key, or an access token renewed when about to expire.
-    async fn bearer(&self) -> Result<Sensitive<String>> {
-        if self.api_key_mode {
-            return self.secrets.require(&self.ws_id, names::API_KEY);
-        }
-        match self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
-            Some(t) if !expiring(t.expose()) => Ok(t),
-            stale => {
-                self.renew(stale.as_ref().map(|t| t.expose().as_str()))
-                    .await
-            }
-        }
-    }
-
-    /// Mints a new access token from the refresh token; when that is gone or refused, signs in
-    /// again with the kept password; else [`Error::SignedOut`].
-    async fn renew(&self, stale: Option<&str>) -> Result<Sensitive<String>> {
-        let _guard = self.renewing.lock().await;
-        if let Some(t) = self.secrets.get(&self.ws_id, names::ACCESS_TOKEN)? {
-            if Some(t.expose().as_str()) != stale && !expiring(t.expose()) {
-                return Ok(t);
-            }
-        }
-        let remote = self.remote_id.as_deref().unwrap_or_default();
-        if let Some(r) = self.secrets.get(&self.ws_id, names::REFRESH_TOKEN)? {
-            if !expiring(r.expose()) {
-                match mint_access(&self.http, &self.base, &r, remote).await {
-                    Ok(t) => {
-                        self.secrets.set(&self.ws_id, names::ACCESS_TOKEN, &t)?;
-                        return Ok(t);
-                    }
-                    Err(Error::SignedOut { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        let password = if self.keep_signed_in {
-            self.secrets.get(&self.ws_id, names::PASSWORD)?
-        } else {
-            None
-        };
-        let (Some(pw), Some(email)) = (password, self.account_email.as_deref()) else {
-            return Err(Error::SignedOut {
-                detail: Some("the Royalti session ended (it lasts a day)".into()),
-            });
-        };
-        let (_, session) = royalti_sign_in(&self.http, &self.base, email, &pw)
-            .await
-            .map_err(|e| match e {
-                Error::InvalidInput { reason, .. } => Error::SignedOut {
-                    detail: Some(reason),
-                },
-                other => other,
-            })?;
-        royalti_connect_workspace(
-            &self.http,
-            &self.base,
-            &session,
-            remote,
-            self.secrets.as_ref(),
-            &self.ws_id,
-        )
-        .await?;
-        self.secrets.require(&self.ws_id, names::ACCESS_TOKEN)
-    }
-
     /// Sends one request with the bearer; on 401 renews once and sends again. A 401 means the
-    /// server refused before acting, so sending a write again is safe.
-    async fn call(
+    /// server refused before acting, so sending a write again is safe. An API key is never
+    /// renewed: a 401 means it was revoked.
+    async fn call<B: Serialize + Sync>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<&B>,
         ctx: Ctx<'_>,
-    ) -> Result<Value> {
+    ) -> Result<String> {
         let write = method != Method::GET;
-        let mut token = self.bearer().await?;
-        for attempt in 0..2 {
+        let attempt = |token: Sensitive<String>| {
             let mut rb: RequestBuilder = self
                 .http
                 .client()
@@ -556,35 +320,42 @@ impl RoyaltiProvider {
             if let Some(b) = body {
                 rb = rb.json(b);
             }
-            let resp = if write {
-                self.http.send_write(rb).await?
-            } else {
-                self.http.send_read(rb).await?
-            };
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let text = body_text(resp).await.map_err(|e| match (write, e) {
-                (false, Error::Uncertain { detail }) => Error::Network { detail },
-                (_, e) => e,
-            })?;
-            if status.is_success() {
-                return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
+            async move {
+                let resp = if write {
+                    self.http.send_write(rb).await?
+                } else {
+                    self.http.send_read(rb).await?
+                };
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let text = body_text(resp).await.map_err(|e| match (write, e) {
+                    (false, Error::Uncertain { detail }) => Error::Network { detail },
+                    (_, e) => e,
+                })?;
+                let answer = (status, headers, text);
+                Ok(if status == StatusCode::UNAUTHORIZED {
+                    Sent::Unauthorized(answer)
+                } else {
+                    Sent::Answer(answer)
+                })
             }
-            if status == StatusCode::UNAUTHORIZED {
-                if self.api_key_mode {
-                    return Err(Error::NotAdmin {
-                        hint: KEY_HINT.into(),
-                        detail: server_words(&text),
-                    });
-                }
-                if attempt == 0 {
-                    token = self.renew(Some(token.expose().as_str())).await?;
-                    continue;
-                }
-            }
-            return Err(map_status(status, &headers, &text, ctx).redact(&[token.expose()]));
+        };
+        let ((status, headers, text), token) = if self.api_key_mode {
+            let key = self.secrets.require(&self.ws_id, names::API_KEY)?;
+            (attempt(key.clone()).await?.into_inner(), key)
+        } else {
+            self.session.send(self, attempt).await?
+        };
+        if status.is_success() {
+            return Ok(text);
         }
-        Err(Error::SignedOut { detail: None })
+        if status == StatusCode::UNAUTHORIZED && self.api_key_mode {
+            return Err(Error::NotAdmin {
+                hint: KEY_HINT.into(),
+                detail: server_words(&text),
+            });
+        }
+        Err(map_status(status, &headers, &text, ctx).redact(&[token.expose()]))
     }
 
     /// Lists one page; returns the records with their created/updated times.
@@ -614,26 +385,27 @@ impl RoyaltiProvider {
         {
             q.push((SEARCH_PARAM, s.to_string()));
         }
-        let v = self
-            .call(Method::GET, INVITES_PATH, &q, None, Ctx::Read)
+        let text = self
+            .call(Method::GET, INVITES_PATH, &q, NO_BODY, Ctx::Read)
             .await?;
-        let Some(rows) = v.get("invites").and_then(Value::as_array) else {
+        let answer = lenient::parse_object::<InvitesAnswer>(&text).unwrap_or_default();
+        let Some(rows) = answer.invites else {
             return Err(Error::BadResponse {
                 detail: Some("no invites list in the answer".into()),
             });
         };
-        let records: Vec<_> = rows.iter().filter_map(parse_invite).collect();
-        let total_pages = v.get("totalPages").and_then(Value::as_u64);
-        let more = match total_pages {
+        let row_count = rows.len();
+        let records: Vec<_> = rows
+            .into_iter()
+            .filter_map(|r| r.0.and_then(parse_invite))
+            .collect();
+        let more = match answer.total_pages {
             Some(t) => u64::from(page) < t,
-            None => rows.len() >= PAGE_SIZE as usize,
+            None => row_count >= PAGE_SIZE as usize,
         };
         let out = InvitePage {
             invites: records.iter().map(|r| r.0.clone()).collect(),
-            total: v
-                .get("filteredItems")
-                .or_else(|| v.get("totalItems"))
-                .and_then(Value::as_u64),
+            total: answer.filtered_items.or(answer.total_items),
             next_page: more.then_some(page + 1),
         };
         Ok((records, out))
@@ -697,15 +469,14 @@ impl RoyaltiProvider {
         req: &InviteRequest,
         user_id: Option<&str>,
     ) -> Result<Invited> {
-        let mut body = Map::new();
-        body.insert("email".into(), json!(req.email.trim()));
-        body.insert("sendEmail".into(), json!(req.send_email));
-        if let Some(m) = req.message.as_deref().filter(|m| !m.trim().is_empty()) {
-            body.insert("message".into(), json!(m));
-        }
-        if let Some(r) = req.redirect_url.as_deref().filter(|r| !r.trim().is_empty()) {
-            body.insert(REDIRECT_FIELD.into(), json!(r));
-        }
+        let body = InviteBody {
+            email: req.email.trim(),
+            send_email: req.send_email,
+            extras: InviteExtras {
+                message: req.message.as_deref().filter(|m| !m.trim().is_empty()),
+                redirect_url: req.redirect_url.as_deref().filter(|r| !r.trim().is_empty()),
+            },
+        };
         let query: Vec<(&str, String)> = user_id
             .map(|u| vec![("userId", u.to_string())])
             .unwrap_or_default();
@@ -713,7 +484,7 @@ impl RoyaltiProvider {
             Method::POST,
             INVITE_PATH,
             &query,
-            Some(&Value::Object(body)),
+            Some(&body),
             Ctx::Invite(&req.email),
         )
         .await?;
@@ -743,6 +514,43 @@ impl RoyaltiProvider {
             link: None,
             replaced_existing,
         })
+    }
+}
+
+/// Renewing the owner's session: a new access token from the refresh token, then the kept
+/// password (the refresh token lasts a day and cannot itself be renewed).
+#[async_trait]
+impl Renewal for RoyaltiProvider {
+    async fn refresh(&self, refresh_token: &Sensitive<String>) -> Result<Sensitive<String>> {
+        if self.session.expiring(refresh_token.expose()) {
+            return Err(Error::SignedOut {
+                detail: Some("the refresh token expired".into()),
+            });
+        }
+        let remote = self.remote_id.as_deref().unwrap_or_default();
+        let t = mint_access(&self.http, &self.base, refresh_token, remote).await?;
+        self.secrets.set(&self.ws_id, names::ACCESS_TOKEN, &t)?;
+        Ok(t)
+    }
+
+    async fn sign_in_again(&self, email: &str, password: &Sensitive<String>) -> Result<()> {
+        let remote = self.remote_id.as_deref().unwrap_or_default();
+        let (_, session) = royalti_sign_in(&self.http, &self.base, email, password).await?;
+        royalti_connect_workspace(
+            &self.http,
+            &self.base,
+            &session,
+            remote,
+            self.secrets.as_ref(),
+            &self.ws_id,
+        )
+        .await
+    }
+
+    fn session_ended(&self, _: Error) -> Error {
+        Error::SignedOut {
+            detail: Some("the Royalti session ended (it lasts a day)".into()),
+        }
     }
 }
 
@@ -806,22 +614,18 @@ impl Provider for RoyaltiProvider {
 
     async fn resend(&self, invite: &InviteRef, opts: &ResendOptions) -> Result<Invite> {
         let current = self.open_invite(invite, "resend").await?;
-        let mut body = Map::new();
-        if let Some(m) = opts.message.as_deref().filter(|m| !m.trim().is_empty()) {
-            body.insert("message".into(), json!(m));
-        }
-        if let Some(r) = opts
-            .redirect_url
-            .as_deref()
-            .filter(|r| !r.trim().is_empty())
-        {
-            body.insert(REDIRECT_FIELD.into(), json!(r));
-        }
+        let body = InviteExtras {
+            message: opts.message.as_deref().filter(|m| !m.trim().is_empty()),
+            redirect_url: opts
+                .redirect_url
+                .as_deref()
+                .filter(|r| !r.trim().is_empty()),
+        };
         self.call(
             Method::POST,
             &resend_path(&current.id),
             &[],
-            Some(&Value::Object(body)),
+            Some(&body),
             Ctx::Write,
         )
         .await?;
@@ -843,7 +647,7 @@ impl Provider for RoyaltiProvider {
             Method::POST,
             &cancel_path(&current.id),
             &[],
-            None,
+            NO_BODY,
             Ctx::Write,
         )
         .await?;
@@ -855,6 +659,7 @@ impl Provider for RoyaltiProvider {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     #[test]
     fn hostile_exp_values_never_overflow() {
@@ -867,10 +672,17 @@ mod tests {
                 b(&format!(r#"{{"exp":{exp}}}"#))
             )
         };
+        let expiring = |t: &str| super::super::session::expiring(t, EXPIRY_MARGIN_SECS);
         assert!(expiring(&token(&i64::MIN.to_string())));
         assert!(!expiring(&token(&i64::MAX.to_string())));
-        assert!(expiring(&token(&(Utc::now().timestamp() + 30).to_string())));
+        assert!(expiring(&token(
+            &(Utc::now().timestamp() + 100).to_string()
+        )));
         assert!(!expiring(&token("1e300")));
+    }
+
+    fn record(v: Value) -> InviteRecord {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
@@ -879,7 +691,7 @@ mod tests {
             "meta": {"message": "hi", "date": "2026-01-02T03:04:05.000Z"}, "JoinedAt": "2026-01-03T00:00:00Z",
             "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-02T03:04:05Z",
             "TenantUser": {"firstName": "Jane", "lastName": "Doe", "User": {"email": "Jane@X.io"}}});
-        let (i, c, u) = parse_invite(&v).unwrap();
+        let (i, c, u) = parse_invite(record(v)).unwrap();
         assert_eq!((i.id.as_str(), i.email.as_str()), ("i1", "jane@x.io"));
         assert_eq!(i.status, InviteStatus::Accepted);
         assert_eq!(i.name.as_deref(), Some("Jane Doe"));
@@ -888,10 +700,10 @@ mod tests {
         assert!(was_updated(c, u));
         // Missing fields are tolerated; a record without any address is skipped.
         let bare = json!({"id": 7, "email": "a@b.io"});
-        let (i, c, u) = parse_invite(&bare).unwrap();
+        let (i, c, u) = parse_invite(record(bare)).unwrap();
         assert_eq!((i.id.as_str(), i.status), ("7", InviteStatus::Pending));
         assert!(!was_updated(c, u));
-        assert!(parse_invite(&json!({"id": "x", "TenantUser": null})).is_none());
+        assert!(parse_invite(record(json!({"id": "x", "TenantUser": null}))).is_none());
     }
 
     #[test]

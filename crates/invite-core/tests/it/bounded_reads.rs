@@ -6,11 +6,8 @@
 use std::time::Duration;
 
 use invite_core::http::{body_text, Http, MAX_BODY};
-use invite_core::model::WorkspaceKind;
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
-use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 /// Peak resident set size of this process so far, in KiB (Linux: `VmHWM`).
@@ -65,22 +62,7 @@ async fn an_endless_body_ends_in_a_plain_error_and_memory_stays_flat() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_meeting_an_endless_body_says_so() {
     let sandbox = Sandbox::start(Config::new(Flavor::Supabase)).await.unwrap();
-    let secrets = MemoryStore::new();
-    secrets
-        .set(
-            "ws",
-            names::SECRET_KEY,
-            &Sensitive::new(sandbox.credentials().service_role_key.clone()),
-        )
-        .unwrap();
-    let ws = Workspace {
-        id: "ws".into(),
-        name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
-        base_url: sandbox.url(),
-        options: WorkspaceOptions::default(),
-        demo: false,
-    };
+    let (ws, secrets) = crate::common::supabase_workspace(&sandbox);
     let provider =
         SupabaseProvider::new(Http::new().unwrap(), &ws, std::sync::Arc::new(secrets)).unwrap();
     sandbox.inject(Fault::new(None, 1, FaultAction::EndlessBody));

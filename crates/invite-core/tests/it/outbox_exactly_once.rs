@@ -6,12 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use invite_core::http::Http;
-use invite_core::model::{InviteRequest, WorkspaceKind};
+use invite_core::model::InviteRequest;
 use invite_core::outbox::{JobState, Outbox, ProviderSource, Worker};
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
-use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 struct Source(Arc<dyn Provider>);
@@ -26,22 +24,7 @@ impl ProviderSource for Source {
 }
 
 async fn run_batch(sandbox: &Sandbox, outbox: &Outbox, n: usize) -> String {
-    let secrets = MemoryStore::new();
-    secrets
-        .set(
-            "ws",
-            names::SECRET_KEY,
-            &Sensitive::new(sandbox.credentials().service_role_key.clone()),
-        )
-        .unwrap();
-    let ws = Workspace {
-        id: "ws".into(),
-        name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
-        base_url: sandbox.url(),
-        options: WorkspaceOptions::default(),
-        demo: false,
-    };
+    let (ws, secrets) = crate::common::supabase_workspace(sandbox);
     let http = Http::with_timeout(Duration::from_secs(5)).unwrap();
     let provider: Arc<dyn Provider> =
         Arc::new(SupabaseProvider::new(http, &ws, Arc::new(secrets)).unwrap());

@@ -4,19 +4,16 @@
 //! wait says so in the row.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::common::wait_for;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use invite_core::http::{Http, MAX_RETRY_AFTER};
-use invite_core::model::{InviteRequest, WorkspaceKind};
-use invite_core::outbox::{
-    BatchSummary, Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker,
-};
+use invite_core::model::InviteRequest;
+use invite_core::outbox::{Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker};
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
-use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 struct Source(Arc<dyn Provider>);
@@ -28,45 +25,9 @@ impl ProviderSource for Source {
 }
 
 fn provider(sandbox: &Sandbox) -> Arc<dyn Provider> {
-    let secrets = MemoryStore::new();
-    secrets
-        .set(
-            "ws",
-            names::SECRET_KEY,
-            &Sensitive::new(sandbox.credentials().service_role_key.clone()),
-        )
-        .unwrap();
-    let ws = Workspace {
-        id: "ws".into(),
-        name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
-        base_url: sandbox.url(),
-        options: WorkspaceOptions::default(),
-        demo: false,
-    };
+    let (ws, secrets) = crate::common::supabase_workspace(sandbox);
     let http = Http::with_timeout(Duration::from_secs(30)).unwrap();
     Arc::new(SupabaseProvider::new(http, &ws, Arc::new(secrets)).unwrap())
-}
-
-async fn wait_for(
-    outbox: &Outbox,
-    batch: &str,
-    secs: u64,
-    done: impl Fn(&BatchSummary, &[Job]) -> bool,
-) -> Vec<Job> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let s = outbox.batch(batch).unwrap();
-        let jobs = outbox.jobs(batch).unwrap();
-        if done(&s, &jobs) {
-            return jobs;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {s:?} {jobs:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Runs a batch of three whose first invite meets `value`; returns the jobs at the end and

@@ -2,13 +2,14 @@
 //! sandbox over HTTP. Every address ends invited exactly once, nothing is dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::common::wait_for;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use invite_core::http::Http;
 use invite_core::model::{InviteRequest, WorkspaceKind};
 use invite_core::outbox::{
-    BatchSummary, EmailBudget, Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker,
+    EmailBudget, Job, JobState, Outbox, OutboxEvent, ProviderSource, Worker,
 };
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
@@ -66,27 +67,6 @@ fn requests(n: usize, tag: &str) -> Vec<InviteRequest> {
             ..Default::default()
         })
         .collect()
-}
-
-async fn wait_for(
-    outbox: &Outbox,
-    batch: &str,
-    secs: u64,
-    done: impl Fn(&BatchSummary, &[Job]) -> bool,
-) -> Vec<Job> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let s = outbox.batch(batch).unwrap();
-        let jobs = outbox.jobs(batch).unwrap();
-        if done(&s, &jobs) {
-            return jobs;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {s:?} {jobs:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn one_mail_each(sandbox: &Sandbox, n: usize) {

@@ -464,3 +464,47 @@ pub fn expired_jwt() -> String {
         b(r#"{"sub":"x","exp":1000}"#)
     )
 }
+
+/// A Supabase workspace `ws` ("Acme") on `sandbox`, with its service-role key kept in a fresh
+/// in-memory keychain: what the outbox tests build a provider from.
+pub fn supabase_workspace(sandbox: &Sandbox) -> (Workspace, invite_core::secret::MemoryStore) {
+    let secrets = invite_core::secret::MemoryStore::new();
+    secrets
+        .set(
+            "ws",
+            names::SECRET_KEY,
+            &Sensitive::new(sandbox.credentials().service_role_key.clone()),
+        )
+        .unwrap();
+    let ws = Workspace {
+        id: "ws".into(),
+        name: "Acme".into(),
+        kind: WorkspaceKind::Supabase,
+        base_url: sandbox.url(),
+        options: WorkspaceOptions::default(),
+        demo: false,
+    };
+    (ws, secrets)
+}
+
+/// Waits up to `secs` for `done` to hold on the batch, and returns its jobs then.
+pub async fn wait_for(
+    outbox: &invite_core::outbox::Outbox,
+    batch: &str,
+    secs: u64,
+    done: impl Fn(&invite_core::outbox::BatchSummary, &[invite_core::outbox::Job]) -> bool,
+) -> Vec<invite_core::outbox::Job> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let s = outbox.batch(batch).unwrap();
+        let jobs = outbox.jobs(batch).unwrap();
+        if done(&s, &jobs) {
+            return jobs;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting: {s:?} {jobs:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

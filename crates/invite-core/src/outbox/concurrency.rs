@@ -2,8 +2,10 @@
 //! decrease (AIMD, as TCP does), so a batch finds the server's pace by itself.
 //!
 //! - It starts at the workspace's setting (4 by default).
-//! - Each fast, clean answer adds `1/limit` (about one more request per round of answers), up
-//!   to [`MAX`] and never above a known email limit. "Fast" means at most twice the quickest
+//! - Until the first overload, each fast, clean answer adds one (slow start, as TCP does: the
+//!   limit doubles every round of answers), so a healthy server reaches [`MAX`] within a few
+//!   round trips instead of a dozen. After it, each fast, clean answer adds `1/limit` (about
+//!   one more request per round of answers). Never above [`MAX`] nor a known email limit. "Fast" means at most twice the quickest
 //!   answer seen: a server that slows down is queueing, and more requests would only queue too.
 //! - A 429 (not the email quota, which has its own budget) or a 5xx halves the limit, once per
 //!   round: answers to requests sent before the cut belong to the same overload and don't cut
@@ -78,6 +80,8 @@ struct State {
     quickest: Option<Duration>,
     /// Bumped at every cut; a permit remembers the epoch it started in.
     epoch: u64,
+    /// No overload and no slow answer seen yet: grow by one per answer, not per round.
+    slow_start: bool,
 }
 
 /// The adaptive limit of one workspace; shared by the worker and its in-flight requests.
@@ -100,6 +104,7 @@ impl Limiter {
             probe_clean: 0,
             quickest: None,
             epoch: 0,
+            slow_start: true,
         })))
     }
 
@@ -164,6 +169,7 @@ impl State {
                 }
                 self.ceiling = Some(self.ceiling.map_or(at, |c| c.min(at)).max(1));
                 self.limit = (self.limit / 2.0).max(1.0);
+                self.slow_start = false;
                 self.clean_streak = 0;
                 self.epoch += 1;
                 at <= 1
@@ -176,10 +182,17 @@ impl State {
                 self.clean_streak = self.clean_streak.saturating_add(1);
                 let fast = took <= quickest.saturating_mul(2) + Duration::from_millis(5);
                 if !fast {
+                    // The server has started to queue: from here on, grow carefully.
+                    self.slow_start = false;
                     return false;
                 }
                 let now = self.allowed();
-                let next = self.limit + 1.0 / self.limit;
+                let step = if self.slow_start {
+                    1.0
+                } else {
+                    1.0 / self.limit
+                };
+                let next = self.limit + step;
                 match self.ceiling {
                     // Below the refused level: grow, but stop just under it.
                     Some(c) if now + 1 < c => {
@@ -275,6 +288,28 @@ mod tests {
     }
 
     #[test]
+    fn slow_start_doubles_each_round_until_the_first_overload() {
+        let l = Limiter::new(4, MAX);
+        assert_eq!(run_round(&l, |_| Signal::Clean(MS50)), 4);
+        assert_eq!(run_round(&l, |_| Signal::Clean(MS50)), 8);
+        assert_eq!(run_round(&l, |_| Signal::Clean(MS50)), MAX);
+        // After an overload: about one more per round.
+        let l = Limiter::new(8, MAX);
+        run_round(&l, |_| Signal::Congested);
+        assert_eq!(l.limit(), 4);
+        run_round(&l, |_| Signal::Clean(MS50));
+        run_round(&l, |_| Signal::Clean(MS50));
+        assert_eq!(l.limit(), 5);
+        // After a slow answer too.
+        let l = Limiter::new(4, MAX);
+        run_round(&l, |_| Signal::Clean(MS50));
+        run_round(&l, |n| Signal::Clean(if n == 8 { MS50 * 3 } else { MS50 }));
+        let before = l.limit();
+        run_round(&l, |_| Signal::Clean(MS50));
+        assert!(l.limit() <= before + 1, "{} after {before}", l.limit());
+    }
+
+    #[test]
     fn never_above_a_known_email_limit() {
         let l = Limiter::new(4, 5);
         for _ in 0..40 {
@@ -287,11 +322,12 @@ mod tests {
     #[test]
     fn slow_answers_do_not_grow_it() {
         let l = Limiter::new(4, MAX);
-        run_round(&l, |_| Signal::Clean(MS50));
+        l.try_acquire().unwrap().finish(Signal::Clean(MS50));
+        assert_eq!(l.limit(), 5);
         for _ in 0..20 {
             run_round(&l, |_| Signal::Clean(Duration::from_millis(400)));
         }
-        assert_eq!(l.limit(), 4);
+        assert_eq!(l.limit(), 5);
     }
 
     #[test]

@@ -321,13 +321,17 @@ async fn process(
                 } else {
                     "invited"
                 };
-                let j = outbox.transition(job.id, JobState::Done, |c| {
-                    c.execute(
-                        "UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1",
-                        params![job.id, outcome, found.id],
-                    )
-                    .map(|_| ())
-                })?;
+                let (id, invite_id) = (job.id, found.id);
+                let j = off_runtime(outbox, move |o| {
+                    o.transition(id, JobState::Done, |c| {
+                        c.execute(
+                            "UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1",
+                            params![id, outcome, invite_id],
+                        )
+                        .map(|_| ())
+                    })
+                })
+                .await?;
                 emit(j);
                 return Ok(());
             }
@@ -339,13 +343,17 @@ async fn process(
         }
     }
     // The step that must never overwrite a Stop or a Pause: conditional on the claim.
-    let Some(j) = outbox.transition(job.id, JobState::Sending, |c| {
-        c.execute(
-            "UPDATE jobs SET attempts=attempts+1, first_sent_at=COALESCE(first_sent_at, ?2) WHERE id=?1",
-            params![job.id, now()],
-        )
-        .map(|_| ())
-    })?
+    let id = job.id;
+    let Some(j) = off_runtime(outbox, move |o| {
+        o.transition(id, JobState::Sending, |c| {
+            c.execute(
+                "UPDATE jobs SET attempts=attempts+1, first_sent_at=COALESCE(first_sent_at, ?2) WHERE id=?1",
+                params![id, now()],
+            )
+            .map(|_| ())
+        })
+    })
+    .await?
     else {
         emit(None);
         return Ok(());
@@ -377,30 +385,50 @@ async fn process(
                         )
                     })
             });
-            let j = outbox.transition(job.id, JobState::Done, |c| {
-                c.execute(
-                    "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, link_expires_at=?5,
-                       error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
-                    params![job.id, outcome, done.link, done.invite.id, link_expires_at],
-                )
-                .map(|_| ())
-            })?;
+            let (link, invite_id) = (done.link, done.invite.id);
+            let j = off_runtime(outbox, move |o| {
+                o.transition(id, JobState::Done, |c| {
+                    c.execute(
+                        "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, link_expires_at=?5,
+                           error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
+                        params![id, outcome, link, invite_id, link_expires_at],
+                    )
+                    .map(|_| ())
+                })
+            })
+            .await?;
             emit(j);
             Ok(())
         }
         Err(Error::AlreadyMember { .. }) => {
-            let j = outbox.transition(job.id, JobState::Done, |c| {
-                c.execute(
-                    "UPDATE jobs SET outcome='already_member' WHERE id=?1",
-                    params![job.id],
-                )
-                .map(|_| ())
-            })?;
+            let j = off_runtime(outbox, move |o| {
+                o.transition(id, JobState::Done, |c| {
+                    c.execute(
+                        "UPDATE jobs SET outcome='already_member' WHERE id=?1",
+                        params![id],
+                    )
+                    .map(|_| ())
+                })
+            })
+            .await?;
             emit(j);
             Ok(())
         }
         Err(e) => reschedule(outbox, &emit, events, offline, &j, &e, overloaded),
     }
+}
+
+/// Runs a step of the database on tokio's blocking threads. A synced commit waits for the disk;
+/// on a runtime thread that wait would hold up every request in flight (and, for the demo, the
+/// server answering them), and the answers would look slow to the concurrency limit.
+async fn off_runtime<T: Send + 'static>(
+    outbox: &Outbox,
+    step: impl FnOnce(&Outbox) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let outbox = outbox.clone();
+    tokio::task::spawn_blocking(move || step(&outbox))
+        .await
+        .map_err(Error::storage)?
 }
 
 /// Holds a claimed job, and the workspace's other email jobs, until the owner's email limit

@@ -280,6 +280,19 @@ impl Session {
             .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
             .await;
         tokio::time::sleep(Duration::from_millis(200)).await;
+        // Only the view scrolls, never the window itself: a scrolled window shows a blank band
+        // under the view, and clicks in it land on nothing (a live region positioned from the
+        // page once stretched it, and a click's scrolling moved the whole window).
+        let scrolled = self
+            .js("return Math.round(window.scrollY)")
+            .await?
+            .as_i64()
+            .unwrap_or(0);
+        if scrolled != 0 {
+            return Err(format!(
+                "{name}: the window itself is scrolled by {scrolled} px (the page is taller than the window)"
+            ));
+        }
         let png = self.client.screenshot().await.ctx("screenshot")?;
         let n = self
             .shots

@@ -12,7 +12,7 @@ export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 endif
 
 .PHONY: setup run check fmt clippy unit test keychain-test contract-test netlify-function-test e2e bundle bundle-check bench clean bench-cli bench-app bench-window
-.PHONY: e2e-release shipped-check
+.PHONY: e2e-release shipped-check test-lane release-lane
 
 setup:
 	@scripts/install-deps.sh
@@ -36,10 +36,28 @@ unit:
 	env -u DISPLAY -u DBUS_SESSION_BUS_ADDRESS $(CARGO) test --workspace
 
 ## Everything: what CI runs.
-# `e2e-release` runs before `bundle`: both build the release profile with the same dependencies,
-# and bundle then leaves the shipped binary in target/release.
-test: setup fmt unit keychain-test contract-test netlify-function-test e2e e2e-release bundle bundle-check shipped-check
+# Two lanes share the machine. The test lane builds the debug profile once and runs every test on
+# it. The release lane builds the release profile that e2e-release and bundle need, at the lowest
+# CPU and disk priority: it takes only what the test lane leaves idle (its tests wait on servers,
+# a window and timers much of the time), so no test is slowed, and the release build, the
+# longest step of a clean clone, is mostly done by the time the tests end. Cargo gets no make
+# jobserver (MAKEFLAGS unset), so each lane's cargo uses every core.
+# `e2e-release` runs before `bundle`: bundle then leaves the shipped binary in target/release.
+test: setup fmt
+	$(MAKE) --no-print-directory -j2 test-lane release-lane
+	env -u MAKEFLAGS -u MFLAGS $(MAKE) --no-print-directory e2e-release bundle bundle-check shipped-check lint-workflows
 	@echo "All tests passed."
+
+test-lane:
+	env -u MAKEFLAGS -u MFLAGS $(MAKE) --no-print-directory unit keychain-test contract-test netlify-function-test e2e
+
+# Its output goes to a log, printed when it fails, so the test lane's output stays readable.
+release-lane:
+	@mkdir -p target; echo "release lane: building in the background (target/release-build.log)"
+	@start=$$(date +%s); \
+	if env -u MAKEFLAGS -u MFLAGS nice -n 19 ionice -c 3 scripts/release-build.sh >target/release-build.log 2>&1; then \
+	  echo "release lane: built in $$(( $$(date +%s) - start )) s"; \
+	else tail -n 80 target/release-build.log; echo "release lane: FAILED (target/release-build.log)" >&2; exit 1; fi
 
 # `make test` lints while it builds instead of in a second pass: clippy's own compiler driver
 # compiles the workspace's crates (dependencies still go to plain rustc), with the lints of
@@ -49,7 +67,7 @@ test: setup fmt unit keychain-test contract-test netlify-function-test e2e e2e-r
 test: export RUSTC_WORKSPACE_WRAPPER := $(shell command -v clippy-driver)
 test: export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 # The installers are built by rustc itself, as the release workflow builds them
-# (scripts/e2e-release.sh does the same for its release build only).
+# (scripts/release-build.sh, the release lane, does the same).
 bundle: export RUSTC_WORKSPACE_WRAPPER :=
 
 keychain-test:
@@ -119,4 +137,3 @@ test-windows: windows-setup
 lint-workflows:
 	scripts/lint-workflows.sh
 
-test: lint-workflows

@@ -7,19 +7,12 @@
 # release build without Tauri's `devtools` feature is the web view's developer extras. The
 # test-only `e2e-automation` feature of the app crate turns those on, so the dependencies stay
 # the ones `tauri build` compiles (same package selection, same features): only the app crate
-# is compiled a second time. (That developer extras are the whole cause is still to be
-# confirmed by a run of this script.)
+# is compiled a second time (scripts/release-build.sh). With the extras on, the release build
+# accepts a session.
 # Usage: scripts/e2e-release.sh [flow…]   (default: first-screen demo royalti)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CARGO="${CARGO:-cargo}"
-# `tauri build` runs `cargo build --bins --features tauri/custom-protocol --release`.
-# Built by rustc itself, as `make bundle` builds the shipped binary (`make test` otherwise lints
-# while it builds, through clippy's driver).
-RUSTC_WORKSPACE_WRAPPER= $CARGO build --release --bins --features tauri/custom-protocol,invite-desk/e2e-automation
-# Kept aside: `make bundle` writes the shipped binary to the same path afterwards.
-mkdir -p target/release-e2e
-cp target/release/invite-desk target/release-e2e/invite-desk
+scripts/release-build.sh e2e
 scripts/dev-build.sh -q # the e2e driver itself (debug, already built by make check)
 [ $# -gt 0 ] || set -- first-screen demo royalti
 E2E_HOME=$(mktemp -d)

@@ -103,16 +103,15 @@ impl Scope {
         }
         extra.sort();
         extra.dedup();
+        // Not the checkout the tests run from (a clone under /tmp, say): the release build
+        // writes its own files there during the run, hundreds of megabytes the app never wrote.
+        let mut skip = vec![self.home.clone()];
+        skip.extend(std::env::current_dir().ok());
         for dir in extra {
             if dir.starts_with(&self.home) {
                 continue;
             }
-            files_since(
-                &dir,
-                Some(self.since),
-                std::slice::from_ref(&self.home),
-                &mut all,
-            );
+            files_since(&dir, Some(self.since), &skip, &mut all);
         }
         all
     }

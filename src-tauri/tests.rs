@@ -218,6 +218,12 @@ fn add_and_test_refuse_bad_drafts_without_saving_anything() {
     assert!(t
         .call("add_workspace", json!({"draft": extra, "secrets": key}))
         .is_err());
+    // A kind takes its own options only: another kind's is refused, never stored.
+    let mut foreign = draft("supabase", "https://abc.supabase.co");
+    foreign["options"]["functionPath"] = json!("/.netlify/functions/invite-desk");
+    assert!(t
+        .call("add_workspace", json!({"draft": foreign, "secrets": key}))
+        .is_err());
     assert_eq!(
         t.call("list_workspaces", json!({})).unwrap()["workspaces"],
         json!([])
@@ -455,9 +461,10 @@ fn diagnostics_hold_no_secret() {
                 list.add(Workspace {
                     id: "w".into(),
                     name: "Acme sb_secret_pasted_into_the_name_0123".into(),
-                    kind: WorkspaceKind::Supabase,
                     base_url: "https://abc.supabase.co".into(),
-                    options: Default::default(),
+                    config: invite_core::workspace::WorkspaceConfig::default_for(
+                        WorkspaceKind::Supabase,
+                    ),
                     demo: false,
                 })
             })
@@ -588,9 +595,10 @@ fn saved_workspace(t: &TestApp, id: &str) {
             list.add(Workspace {
                 id: id.into(),
                 name: format!("Acme {id}"),
-                kind: WorkspaceKind::Supabase,
                 base_url: "https://abc.supabase.co".into(),
-                options: Default::default(),
+                config: invite_core::workspace::WorkspaceConfig::default_for(
+                    WorkspaceKind::Supabase,
+                ),
                 demo: false,
             })
         })

@@ -352,3 +352,91 @@ async fn remove(desk: &Desk, out: &Out, name: &str) -> CliResult<Done> {
     }
     Ok(Done::All)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn add_args(args: &[&str]) -> AddArgs {
+        let argv = ["invite-desk-cli", "workspaces", "add"]
+            .iter()
+            .chain(args)
+            .copied();
+        match Cli::parse_from(argv).command {
+            Command::Workspaces(WorkspacesArgs {
+                action: Some(WorkspacesAction::Add(a)),
+                ..
+            }) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Each --kind builds its own options only; a flag of another kind is a usage error, not
+    /// an option silently stored.
+    #[test]
+    fn each_kind_gets_its_own_options_from_the_flags() {
+        let d = draft(&add_args(&[
+            "--kind",
+            "netlify",
+            "--name",
+            "Site",
+            "--url",
+            "https://site.netlify.app",
+            "--email",
+            " me@site.com ",
+            "--keep-signed-in",
+            "--concurrency",
+            "2",
+        ]))
+        .unwrap();
+        let WorkspaceConfig::Netlify(o) = &d.config else {
+            panic!("{d:?}")
+        };
+        assert_eq!(o.account_email.as_deref(), Some(" me@site.com "));
+        assert!(o.keep_signed_in);
+        assert_eq!(o.sending.concurrency, Some(2));
+
+        let d = draft(&add_args(&[
+            "--kind",
+            "gotrue",
+            "--name",
+            "G",
+            "--url",
+            "https://a.io",
+            "--operator-token",
+        ]))
+        .unwrap();
+        assert_eq!(d.config.auth_mode(), AuthMode::OperatorToken);
+        let d = draft(&add_args(&[
+            "--kind",
+            "royalti",
+            "--name",
+            "R",
+            "--api-key",
+        ]))
+        .unwrap();
+        assert!(
+            matches!(&d.config, WorkspaceConfig::Royalti(o) if o.auth_mode == RoyaltiSignIn::ApiKey)
+        );
+
+        for bad in [
+            &["--kind", "supabase", "--name", "S", "--email", "a@b.co"][..],
+            &["--kind", "gotrue", "--name", "G", "--keep-signed-in"][..],
+            &[
+                "--kind",
+                "royalti",
+                "--name",
+                "R",
+                "--api-key",
+                "--email",
+                "a@b.co",
+            ][..],
+            &["--kind", "supabase", "--name", "S", "--api-key"][..],
+        ] {
+            assert!(draft(&add_args(bad)).is_err(), "{bad:?}");
+        }
+    }
+}

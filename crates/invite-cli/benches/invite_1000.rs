@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use invite_core::workspace::{Workspace, WorkspaceList, WorkspaceOptions};
+use invite_core::workspace::{Workspace, WorkspaceConfig, WorkspaceList};
 use invite_sandbox::{Config, Flavor, Sandbox};
 use serde_json::json;
 
@@ -19,17 +19,14 @@ const LATENCY: Duration = Duration::from_millis(50);
 
 fn cli_run(sb: &Sandbox, concurrency: u32, prefix: &str) -> Duration {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace {
+    let mut ws = Workspace {
         id: uuid::Uuid::new_v4().to_string(),
         name: "Bench".into(),
-        kind: invite_core::model::WorkspaceKind::Supabase,
         base_url: sb.url(),
-        options: WorkspaceOptions {
-            concurrency: Some(concurrency),
-            ..Default::default()
-        },
+        config: WorkspaceConfig::default_for(invite_core::model::WorkspaceKind::Supabase),
         demo: false,
     };
+    ws.sending_mut().concurrency = Some(concurrency);
     let mut list = WorkspaceList::default();
     list.add(ws.clone()).unwrap();
     std::fs::write(

@@ -103,16 +103,15 @@ pub fn find_workspace(list: &[Workspace], name: &str) -> CliResult<Workspace> {
 mod tests {
     use super::*;
     use invite_core::model::WorkspaceKind;
-    use invite_core::workspace::WorkspaceOptions;
+    use invite_core::workspace::WorkspaceConfig;
     use serde_json::Value;
 
     fn ws(id: &str, name: &str) -> Workspace {
         Workspace {
             id: id.into(),
             name: name.into(),
-            kind: WorkspaceKind::Supabase,
             base_url: "https://abcdefghijklmnopqrst.supabase.co".into(),
-            options: WorkspaceOptions::default(),
+            config: WorkspaceConfig::default_for(WorkspaceKind::Supabase),
             demo: false,
         }
     }

@@ -7,7 +7,10 @@ use invite_core::desk::{Desk, SecretsIn, WorkspaceDraft};
 use invite_core::model::{ConnectionReport, WorkspaceKind};
 use invite_core::outbox::Outbox;
 use invite_core::secret::Sensitive;
-use invite_core::workspace::{AuthMode, Workspace, WorkspaceOptions};
+use invite_core::workspace::{
+    AuthMode, GotrueOptions, GotrueSignIn, NetlifyOptions, RoyaltiOptions, RoyaltiSignIn,
+    SendingOptions, SupabaseOptions, Workspace, WorkspaceConfig,
+};
 use serde::Serialize;
 
 use crate::cli::{AddArgs, WorkspacesAction, WorkspacesArgs};
@@ -82,8 +85,8 @@ async fn list(desk: &Desk, out: &Out, check: bool) -> CliResult<Done> {
         rows.push(Listed {
             id: ws.id.clone(),
             name: ws.name.clone(),
-            kind: ws.kind,
-            kind_label: ws.kind.label(),
+            kind: ws.kind(),
+            kind_label: ws.kind().label(),
             address: ws.base_url.clone(),
             current: list.current_id.as_deref() == Some(ws.id.as_str()),
             status,
@@ -216,18 +219,53 @@ fn draft(a: &AddArgs) -> CliResult<WorkspaceDraft> {
             "Royalti with email and password: give --remote-workspace ID or NAME (or use --api-key)",
         ));
     }
-    Ok(WorkspaceDraft {
-        name: a.name.clone(),
-        kind,
-        base_url: a.url.clone(),
-        options: WorkspaceOptions {
-            auth_mode,
+    if !needs_email && (a.email.is_some() || a.keep_signed_in) {
+        return Err(CliError::usage(
+            "--email and --keep-signed-in are for --kind netlify, and --kind royalti without --api-key",
+        ));
+    }
+    let sending = SendingOptions {
+        concurrency: a.concurrency,
+        emails_per_hour: a.emails_per_hour,
+        ..Default::default()
+    };
+    // Each kind takes its own options only.
+    let config = match kind {
+        WorkspaceKind::Supabase => WorkspaceConfig::Supabase(SupabaseOptions {
+            sending,
+            ..Default::default()
+        }),
+        WorkspaceKind::Gotrue => WorkspaceConfig::Gotrue(GotrueOptions {
+            auth_mode: if auth_mode == AuthMode::OperatorToken {
+                GotrueSignIn::OperatorToken
+            } else {
+                GotrueSignIn::JwtSecret
+            },
+            sending,
+            ..Default::default()
+        }),
+        WorkspaceKind::Netlify => WorkspaceConfig::Netlify(NetlifyOptions {
             account_email: a.email.clone(),
             keep_signed_in: a.keep_signed_in,
-            concurrency: a.concurrency,
-            emails_per_hour: a.emails_per_hour,
+            sending,
             ..Default::default()
-        },
+        }),
+        WorkspaceKind::Royalti => WorkspaceConfig::Royalti(RoyaltiOptions {
+            auth_mode: if auth_mode == AuthMode::ApiKey {
+                RoyaltiSignIn::ApiKey
+            } else {
+                RoyaltiSignIn::Password
+            },
+            account_email: a.email.clone(),
+            keep_signed_in: a.keep_signed_in,
+            sending,
+            ..Default::default()
+        }),
+    };
+    Ok(WorkspaceDraft {
+        name: a.name.clone(),
+        base_url: a.url.clone(),
+        config,
     })
 }
 
@@ -240,7 +278,10 @@ async fn add_royalti(
     password: Sensitive<String>,
 ) -> CliResult<Workspace> {
     let base_url = invite_core::workspace::normalize_url(WorkspaceKind::Royalti, &draft.base_url)?;
-    let email = draft.options.account_email.clone().unwrap_or_default();
+    let email = match &draft.config {
+        WorkspaceConfig::Royalti(o) => o.account_email.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
     let view = desk.royalti_sign_in(&base_url, &email, password).await?;
     let wanted = a.remote_workspace.clone().unwrap_or_default();
     let Some(pick) = view
@@ -274,17 +315,13 @@ async fn add_royalti(
 
 async fn add(desk: &Desk, out: &Out, a: AddArgs) -> CliResult<Done> {
     let draft = draft(&a)?;
-    let secret = read_secret(
-        secret_label(draft.kind, draft.options.auth_mode),
-        a.secret_stdin,
-    )?;
+    let (kind, mode) = (draft.kind(), draft.config.auth_mode());
+    let secret = read_secret(secret_label(kind, mode), a.secret_stdin)?;
     // Tested with the secret in memory; only a workspace that can invite reaches the keychain.
-    let ws = if draft.kind == WorkspaceKind::Royalti && draft.options.auth_mode == AuthMode::Default
-    {
+    let ws = if kind == WorkspaceKind::Royalti && mode == AuthMode::Default {
         add_royalti(desk, &a, &draft, secret).await?
     } else {
-        let secrets =
-            SecretsIn::none().with(secret_name(draft.kind, draft.options.auth_mode)?, secret);
+        let secrets = SecretsIn::none().with(secret_name(kind, mode)?, secret);
         desk.add_workspace(&draft, &secrets, None).await?
     };
     let report = check_one(desk, &ws).await?;
@@ -294,7 +331,7 @@ async fn add(desk: &Desk, out: &Out, a: AddArgs) -> CliResult<Done> {
         println!(
             "Added {} ({}). {}",
             ws.name,
-            ws.kind.label(),
+            ws.kind().label(),
             report.summary
         );
         for note in &report.notes {
@@ -314,4 +351,92 @@ async fn remove(desk: &Desk, out: &Out, name: &str) -> CliResult<Done> {
         println!("Removed {} and its keys from the keychain.", ws.name);
     }
     Ok(Done::All)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn add_args(args: &[&str]) -> AddArgs {
+        let argv = ["invite-desk-cli", "workspaces", "add"]
+            .iter()
+            .chain(args)
+            .copied();
+        match Cli::parse_from(argv).command {
+            Command::Workspaces(WorkspacesArgs {
+                action: Some(WorkspacesAction::Add(a)),
+                ..
+            }) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Each --kind builds its own options only; a flag of another kind is a usage error, not
+    /// an option silently stored.
+    #[test]
+    fn each_kind_gets_its_own_options_from_the_flags() {
+        let d = draft(&add_args(&[
+            "--kind",
+            "netlify",
+            "--name",
+            "Site",
+            "--url",
+            "https://site.netlify.app",
+            "--email",
+            " me@site.com ",
+            "--keep-signed-in",
+            "--concurrency",
+            "2",
+        ]))
+        .unwrap();
+        let WorkspaceConfig::Netlify(o) = &d.config else {
+            panic!("{d:?}")
+        };
+        assert_eq!(o.account_email.as_deref(), Some(" me@site.com "));
+        assert!(o.keep_signed_in);
+        assert_eq!(o.sending.concurrency, Some(2));
+
+        let d = draft(&add_args(&[
+            "--kind",
+            "gotrue",
+            "--name",
+            "G",
+            "--url",
+            "https://a.io",
+            "--operator-token",
+        ]))
+        .unwrap();
+        assert_eq!(d.config.auth_mode(), AuthMode::OperatorToken);
+        let d = draft(&add_args(&[
+            "--kind",
+            "royalti",
+            "--name",
+            "R",
+            "--api-key",
+        ]))
+        .unwrap();
+        assert!(
+            matches!(&d.config, WorkspaceConfig::Royalti(o) if o.auth_mode == RoyaltiSignIn::ApiKey)
+        );
+
+        for bad in [
+            &["--kind", "supabase", "--name", "S", "--email", "a@b.co"][..],
+            &["--kind", "gotrue", "--name", "G", "--keep-signed-in"][..],
+            &[
+                "--kind",
+                "royalti",
+                "--name",
+                "R",
+                "--api-key",
+                "--email",
+                "a@b.co",
+            ][..],
+            &["--kind", "supabase", "--name", "S", "--api-key"][..],
+        ] {
+            assert!(draft(&add_args(bad)).is_err(), "{bad:?}");
+        }
+    }
 }

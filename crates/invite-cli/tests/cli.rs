@@ -88,9 +88,10 @@ impl Env {
         let ws = Workspace {
             id: uuid::Uuid::new_v4().to_string(),
             name: name.into(),
-            kind: invite_core::model::WorkspaceKind::Supabase,
             base_url: sandbox.url(),
-            options: Default::default(),
+            config: invite_core::workspace::WorkspaceConfig::default_for(
+                invite_core::model::WorkspaceKind::Supabase,
+            ),
             demo: false,
         };
         let path = self.data().join("settings.json");

@@ -13,7 +13,7 @@ use invite_core::outbox::{Outbox, ProviderSource, Worker};
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_core::workspace::{Workspace, WorkspaceConfig};
 use invite_sandbox::{Config, Flavor, Sandbox};
 
 struct Source(Arc<dyn Provider>, usize);
@@ -47,16 +47,14 @@ fn main() {
                 &Sensitive::new(sandbox.credentials().service_role_key.clone()),
             )
             .unwrap();
-        let options = WorkspaceOptions::default();
-        let concurrency = options.concurrency.unwrap_or(4) as usize;
         let ws = Workspace {
             id: "ws".into(),
             name: "Demo".into(),
-            kind: WorkspaceKind::Supabase,
             base_url: sandbox.url(),
-            options,
+            config: WorkspaceConfig::default_for(WorkspaceKind::Supabase),
             demo: true,
         };
+        let concurrency = ws.sending().concurrency.unwrap_or(4) as usize;
         let provider: Arc<dyn Provider> =
             Arc::new(SupabaseProvider::new(Http::new().unwrap(), &ws, Arc::new(secrets)).unwrap());
         let dir = tempfile::tempdir().unwrap();

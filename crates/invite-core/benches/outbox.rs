@@ -18,7 +18,7 @@ use invite_core::outbox::{Outbox, ProviderSource, Worker};
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_core::workspace::Workspace;
 use invite_sandbox::{Config, Flavor, Sandbox};
 
 /// A provider, the setting to start from, and the most the worker may grow to.
@@ -112,9 +112,8 @@ async fn supabase(latency: Duration, max_in_flight: Option<usize>) -> (Sandbox, 
     let ws = Workspace {
         id: "ws".into(),
         name: "Bench".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: sandbox.url(),
-        options: WorkspaceOptions::default(),
+        config: invite_core::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
         demo: false,
     };
     let provider = SupabaseProvider::new(Http::new().unwrap(), &ws, Arc::new(secrets)).unwrap();

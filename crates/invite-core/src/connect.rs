@@ -23,7 +23,7 @@ pub fn provider_for(
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Arc<dyn Provider>> {
     ws.validate()?;
-    Ok(match ws.kind {
+    Ok(match ws.kind() {
         WorkspaceKind::Supabase => Arc::new(SupabaseProvider::new(http, ws, secrets)?),
         WorkspaceKind::Gotrue => Arc::new(GotrueProvider::new(http, ws, secrets)?),
         WorkspaceKind::Netlify => Arc::new(NetlifyProvider::new(http, ws, secrets)?),

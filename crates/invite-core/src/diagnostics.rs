@@ -345,7 +345,7 @@ pub fn support_bundle(
         out.push_str(&format!(
             "- {} ({}{}) at {}\n",
             redact(&w.name, &[]),
-            w.kind.label(),
+            w.kind().label(),
             if w.demo { ", demo" } else { "" },
             w.host()
         ));
@@ -363,7 +363,7 @@ pub fn support_bundle(
 mod tests {
     use super::*;
     use crate::model::WorkspaceKind;
-    use crate::workspace::WorkspaceOptions;
+    use crate::workspace::{SendingOptions, SupabaseOptions, WorkspaceConfig};
 
     const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlX2J5dGVz-_x";
 
@@ -472,21 +472,21 @@ mod tests {
         let ws = Workspace {
             id: "8d0c6f3e".into(),
             name: "Acme staff".into(),
-            kind: WorkspaceKind::Supabase,
             base_url: "https://abcdefghij.supabase.co".into(),
-            options: WorkspaceOptions {
-                account_email: Some("owner@acme.com".into()),
-                default_redirect_url: Some("https://acme.com/welcome?token=abc".into()),
+            config: WorkspaceConfig::Supabase(SupabaseOptions {
+                sending: SendingOptions {
+                    default_redirect_url: Some("https://acme.com/welcome?token=abc".into()),
+                    ..Default::default()
+                },
                 ..Default::default()
-            },
+            }),
             demo: false,
         };
         let demo = Workspace {
             id: "d".into(),
             name: "Demo (local sandbox)".into(),
-            kind: WorkspaceKind::Gotrue,
             base_url: "http://127.0.0.1:43210".into(),
-            options: WorkspaceOptions::default(),
+            config: WorkspaceConfig::default_for(WorkspaceKind::Gotrue),
             demo: true,
         };
         let log = format!("2026-11-22 INFO invite sent\n2026-11-22 DEBUG apikey: sb_secret_live123\nresponse {JWT}");

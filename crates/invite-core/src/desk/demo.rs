@@ -11,7 +11,7 @@ use super::{lock, Desk};
 use crate::error::{Error, Result};
 use crate::model::WorkspaceKind;
 use crate::secret::{names, MemoryStore, SecretStore, Sensitive};
-use crate::workspace::{Workspace, WorkspaceOptions};
+use crate::workspace::{Workspace, WorkspaceConfig};
 
 /// Starts demo servers.
 #[async_trait::async_trait]
@@ -86,9 +86,8 @@ impl Desk {
         let ws = Workspace {
             id: uuid::Uuid::new_v4().to_string(),
             name: DEMO_NAME.into(),
-            kind: WorkspaceKind::Supabase,
             base_url: server.url(),
-            options: WorkspaceOptions::default(),
+            config: WorkspaceConfig::default_for(WorkspaceKind::Supabase),
             demo: true,
         };
         let staged = MemoryStore::new();

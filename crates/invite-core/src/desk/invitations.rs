@@ -173,7 +173,7 @@ impl Desk {
                 i
             });
         let keep = !matches!(
-            self.workspace(ws_id)?.kind,
+            self.workspace(ws_id)?.kind(),
             WorkspaceKind::Supabase | WorkspaceKind::Gotrue | WorkspaceKind::Netlify
         );
         self.update_cached(ws_id, &r.id, if keep { cancelled } else { None })

@@ -12,7 +12,7 @@
 //!
 //! let desk = Desk::open(DeskConfig::new("/path/to/data", Arc::new(KeyringStore::new())))?;
 //! for w in desk.workspaces()?.workspaces {
-//!     println!("{} ({:?})", w.name, w.kind);
+//!     println!("{} ({:?})", w.name, w.kind());
 //! }
 //! # Ok(()) }
 //! ```

@@ -381,7 +381,7 @@ impl ProviderSource for Source {
         self.desk()
             .and_then(|d| d.workspace(workspace_id))
             .ok()
-            .and_then(|w| w.options.concurrency)
+            .and_then(|w| w.sending().concurrency)
             .map_or(4, |c| c as usize)
     }
 
@@ -389,7 +389,7 @@ impl ProviderSource for Source {
         self.desk()
             .and_then(|d| d.workspace(workspace_id))
             .ok()
-            .and_then(|w| w.options.emails_per_hour)
+            .and_then(|w| w.sending().emails_per_hour)
             .map(EmailBudget::per_hour)
     }
 }

@@ -297,9 +297,8 @@ mod tests {
         Workspace {
             id: id.into(),
             name: format!("Acme {id}"),
-            kind: WorkspaceKind::Supabase,
             base_url: url.into(),
-            options: Default::default(),
+            config: crate::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
             demo: false,
         }
     }

@@ -18,8 +18,8 @@ use crate::providers::royalti::{
 };
 use crate::secret::{names, MemoryStore, SecretStore, Sensitive};
 use crate::workspace::{
-    normalize_url, validate_name, AuthMode, ConnectionSettings, Workspace, WorkspaceOptions,
-    WorkspaceSettings,
+    normalize_url, validate_name, ConnectionSettings, GotrueSignIn, RoyaltiOptions, RoyaltiSignIn,
+    Workspace, WorkspaceConfig, WorkspaceSettings,
 };
 
 /// What the add-workspace form sends (no secrets).
@@ -28,14 +28,13 @@ use crate::workspace::{
 pub struct WorkspaceDraft {
     /// Name the owner chose.
     pub name: String,
-    /// Which service.
-    pub kind: WorkspaceKind,
     /// The address as typed (normalised here).
     #[serde(default)]
     pub base_url: String,
-    /// Back-end options.
-    #[serde(default)]
-    pub options: WorkspaceOptions,
+    /// Which service, and its options as the form filled them (sent as `kind` and `options`;
+    /// another kind's option is refused).
+    #[serde(flatten)]
+    pub config: WorkspaceConfig,
 }
 
 impl WorkspaceDraft {
@@ -47,43 +46,17 @@ impl WorkspaceDraft {
         self.connection() == other.connection()
     }
 
-    /// The part of the draft a connection test depends on, normalised as Save normalises it.
-    fn connection(&self) -> (WorkspaceKind, String, WorkspaceOptions) {
-        // Spelled out so that a new option must be sorted into one side or the other here.
-        let WorkspaceOptions {
-            auth_mode,
-            gotrue_fork,
-            admin_role,
-            link_lifetime_hours: _,
-            default_redirect_url: _,
-            function_path,
-            remote_workspace_id,
-            account_email,
-            role,
-            keep_signed_in,
-            concurrency: _,
-            emails_per_hour: _,
-        } = &self.options;
-        let text = |o: &Option<String>| {
-            o.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let url = normalize_url(self.kind, &self.base_url)
+    /// Which service.
+    pub fn kind(&self) -> WorkspaceKind {
+        self.config.kind()
+    }
+
+    /// The part of the draft a connection test depends on, normalised as Save normalises it
+    /// (each back end says which of its options count: `BackendOptions::connection`).
+    fn connection(&self) -> (String, WorkspaceConfig) {
+        let url = normalize_url(self.kind(), &self.base_url)
             .unwrap_or_else(|_| self.base_url.trim().to_string());
-        let options = WorkspaceOptions {
-            auth_mode: *auth_mode,
-            gotrue_fork: *gotrue_fork,
-            admin_role: text(admin_role),
-            function_path: text(function_path),
-            remote_workspace_id: remote_workspace_id.clone(),
-            account_email: text(account_email),
-            role: role.clone(),
-            keep_signed_in: *keep_signed_in,
-            ..Default::default()
-        };
-        (self.kind, url, options)
+        (url, self.config.connection())
     }
 }
 
@@ -165,23 +138,15 @@ pub struct RoyaltiSignInView {
 /// Turns a draft into a workspace with a fresh id, validated like a saved one.
 pub fn workspace_from_draft(draft: &WorkspaceDraft) -> Result<Workspace> {
     let name = validate_name(&draft.name)?;
-    let base_url = normalize_url(draft.kind, &draft.base_url)?;
-    let mut options = draft.options.clone();
+    let base_url = normalize_url(draft.kind(), &draft.base_url)?;
+    let mut config = draft.config.clone();
     // Blank optional fields from the form mean "not set".
-    let blank = |o: Option<String>| o.filter(|s| !s.trim().is_empty());
-    options.default_redirect_url = blank(options.default_redirect_url);
-    options.function_path = blank(options.function_path);
-    options.admin_role = blank(options.admin_role);
-    options.account_email = options
-        .account_email
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
+    config.tidy();
     let ws = Workspace {
         id: uuid::Uuid::new_v4().to_string(),
         name,
-        kind: draft.kind,
         base_url,
-        options,
+        config,
         demo: false,
     };
     ws.validate()?;
@@ -255,42 +220,43 @@ impl Desk {
             self.inner.known.add(&v);
         }
         let http = &self.inner.http;
-        match (ws.kind, ws.options.auth_mode) {
-            (WorkspaceKind::Supabase, _) => {
+        match &ws.config {
+            WorkspaceConfig::Supabase(_) => {
                 let key = secrets.require(names::SECRET_KEY, "Secret key")?;
                 crate::providers::supabase::classify_supabase_key(key.expose())?;
                 store.set(&ws.id, names::SECRET_KEY, &key)?;
             }
-            (WorkspaceKind::Gotrue, AuthMode::OperatorToken) => {
-                let t = secrets.require(names::OPERATOR_TOKEN, "Operator token")?;
-                store.set(&ws.id, names::OPERATOR_TOKEN, &t)?;
-            }
-            (WorkspaceKind::Gotrue, _) => {
-                let s = secrets.require(names::JWT_SECRET, "JWT secret")?;
-                store.set(&ws.id, names::JWT_SECRET, &s)?;
-            }
-            (WorkspaceKind::Netlify, _) => {
-                let email =
-                    ws.options.account_email.clone().ok_or_else(|| {
-                        Error::invalid_input("Your Identity email", "is required")
-                    })?;
+            WorkspaceConfig::Gotrue(o) => match o.auth_mode {
+                GotrueSignIn::OperatorToken => {
+                    let t = secrets.require(names::OPERATOR_TOKEN, "Operator token")?;
+                    store.set(&ws.id, names::OPERATOR_TOKEN, &t)?;
+                }
+                GotrueSignIn::JwtSecret => {
+                    let s = secrets.require(names::JWT_SECRET, "JWT secret")?;
+                    store.set(&ws.id, names::JWT_SECRET, &s)?;
+                }
+            },
+            WorkspaceConfig::Netlify(o) => {
+                let email = o
+                    .account_email
+                    .clone()
+                    .ok_or_else(|| Error::invalid_input("Your Identity email", "is required"))?;
                 let password = secrets.require(names::PASSWORD, "Password")?;
                 netlify_sign_in(http, &ws.base_url, &email, &password, store, &ws.id).await?;
-                if ws.options.keep_signed_in {
+                if o.keep_signed_in {
                     store.set(&ws.id, names::PASSWORD, &password)?;
                 }
             }
-            (WorkspaceKind::Royalti, AuthMode::ApiKey) => {
+            WorkspaceConfig::Royalti(o) if o.auth_mode == RoyaltiSignIn::ApiKey => {
                 let k = secrets.require(names::API_KEY, "API key")?;
                 store.set(&ws.id, names::API_KEY, &k)?;
             }
             // Signing in again to a Royalti workspace already added (adding goes through
             // `royalti_add`, where the owner picks the workspaces).
-            (WorkspaceKind::Royalti, _) => {
-                let (Some(email), Some(remote)) = (
-                    ws.options.account_email.as_deref(),
-                    ws.options.remote_workspace_id.as_deref(),
-                ) else {
+            WorkspaceConfig::Royalti(o) => {
+                let (Some(email), Some(remote)) =
+                    (o.account_email.as_deref(), o.remote_workspace_id.as_deref())
+                else {
                     return Err(Error::invalid_input(
                         "Royalti",
                         "sign in with your Royalti account to add its workspaces",
@@ -300,7 +266,7 @@ impl Desk {
                 let (_, session) = royalti_sign_in(http, &ws.base_url, email, &password).await?;
                 royalti_connect_workspace(http, &ws.base_url, &session, remote, store, &ws.id)
                     .await?;
-                if ws.options.keep_signed_in {
+                if o.keep_signed_in {
                     store.set(&ws.id, names::PASSWORD, &password)?;
                 }
             }
@@ -475,7 +441,7 @@ impl Desk {
             let _ = store.delete_all(&id);
             return Err(e);
         }
-        tracing::info!(workspace = %id, kind = ?saved.kind, "workspace added");
+        tracing::info!(workspace = %id, kind = ?saved.kind(), "workspace added");
         Ok(saved)
     }
 
@@ -581,9 +547,9 @@ impl Desk {
                 ));
             }
             let exists = self.reload()?.workspaces.iter().any(|w| {
-                w.kind == WorkspaceKind::Royalti
-                    && w.base_url == pending.base_url
-                    && w.options.remote_workspace_id.as_deref() == Some(remote.id.as_str())
+                w.base_url == pending.base_url
+                    && matches!(&w.config, WorkspaceConfig::Royalti(o)
+                        if o.remote_workspace_id.as_deref() == Some(remote.id.as_str()))
             });
             if exists {
                 continue;
@@ -591,15 +557,14 @@ impl Desk {
             let ws = Workspace {
                 id: uuid::Uuid::new_v4().to_string(),
                 name: validate_name(&remote.name).unwrap_or_else(|_| "Royalti workspace".into()),
-                kind: WorkspaceKind::Royalti,
                 base_url: pending.base_url.clone(),
-                options: WorkspaceOptions {
+                config: WorkspaceConfig::Royalti(RoyaltiOptions {
                     remote_workspace_id: Some(remote.id.clone()),
                     account_email: Some(pending.account.email.clone()),
                     role: Some(remote.role.clone()),
                     keep_signed_in,
                     ..Default::default()
-                },
+                }),
                 demo: false,
             };
             let staged = MemoryStore::new();

@@ -81,7 +81,8 @@ pub enum InputType {
 pub enum Target {
     /// A field of the draft itself (`name`, `baseUrl`).
     Draft,
-    /// One of the workspace options (a key of [`crate::workspace::WorkspaceOptions`]).
+    /// One of the workspace's options (a key of its kind's options in
+    /// [`crate::workspace::WorkspaceConfig`]).
     Option,
     /// A secret, by its name in [`crate::secret::names`]: it goes to Rust once and to the keychain.
     Secret,
@@ -324,7 +325,7 @@ impl Choice {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModeSpec {
-    /// The mode ([`crate::workspace::WorkspaceOptions::auth_mode`]).
+    /// The mode ([`crate::workspace::WorkspaceConfig::auth_mode`]).
     pub mode: AuthMode,
     /// The secrets the owner types when adding a workspace this way (names in
     /// [`crate::secret::names`]).
@@ -392,7 +393,7 @@ mod tests {
 
     use super::*;
     use crate::secret::names;
-    use crate::workspace::{ConnectionSettings, GotrueFork, WorkspaceOptions};
+    use crate::workspace::{ConnectionSettings, GotrueFork, WorkspaceConfig};
 
     fn keys_of(value: serde_json::Value) -> HashSet<String> {
         value.as_object().unwrap().keys().cloned().collect()
@@ -487,9 +488,11 @@ mod tests {
 
     #[test]
     fn modes_and_choices_are_values_the_core_reads() {
-        let options = keys_of(serde_json::to_value(WorkspaceOptions::default()).unwrap());
         let connection = keys_of(serde_json::to_value(ConnectionSettings::default()).unwrap());
         for form in all() {
+            // The keys of this kind's options only: a form cannot fill another kind's.
+            let config = serde_json::to_value(WorkspaceConfig::default_for(form.kind)).unwrap();
+            let options = keys_of(config["options"].clone());
             let modes: Vec<AuthMode> = form.modes.iter().map(|m| m.mode).collect();
             assert_eq!(modes[0], AuthMode::Default);
             let choice = form.fields.iter().find(|f| f.input == InputType::Radio);

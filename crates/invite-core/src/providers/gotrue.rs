@@ -27,7 +27,7 @@ use crate::model::{
 };
 use crate::provider::Provider;
 use crate::secret::{names, SecretStore, Sensitive};
-use crate::workspace::{AuthMode, GotrueFork, Workspace};
+use crate::workspace::{GotrueFork, GotrueSignIn, Workspace, WorkspaceConfig};
 
 /// How long a minted admin token lives: long enough for one call and its retries, short enough
 /// that a leaked one is soon useless.
@@ -113,7 +113,7 @@ pub struct GotrueProvider {
     http: Http,
     ws_id: String,
     base: String,
-    auth_mode: AuthMode,
+    auth_mode: GotrueSignIn,
     fork: GotrueFork,
     admin_role: String,
     lifetime_hours: u32,
@@ -122,15 +122,21 @@ pub struct GotrueProvider {
 }
 
 impl GotrueProvider {
-    /// A provider for `ws`. Secrets (`jwt_secret`, or `operator_token` when
-    /// `options.auth_mode` is [`AuthMode::OperatorToken`]) are read on every call.
+    /// A provider for `ws` (a self-hosted GoTrue workspace). Secrets (`jwt_secret`, or
+    /// `operator_token` when it signs in with [`GotrueSignIn::OperatorToken`]) are read on
+    /// every call.
     pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
+        let WorkspaceConfig::Gotrue(options) = &ws.config else {
+            return Err(Error::invalid_input(
+                "Workspace",
+                "is not a self-hosted GoTrue workspace",
+            ));
+        };
         let base = ws.base_url.trim().trim_end_matches('/').to_string();
         url::Url::parse(&base).map_err(|e| Error::InvalidUrl {
             reason: e.to_string(),
         })?;
-        let admin_role = ws
-            .options
+        let admin_role = options
             .admin_role
             .as_deref()
             .map(str::trim)
@@ -141,10 +147,10 @@ impl GotrueProvider {
             http,
             ws_id: ws.id.clone(),
             base,
-            auth_mode: ws.options.auth_mode,
-            fork: ws.options.gotrue_fork,
+            auth_mode: options.auth_mode,
+            fork: options.gotrue_fork,
             admin_role,
-            lifetime_hours: ws.options.link_lifetime_hours.unwrap_or(24).max(1),
+            lifetime_hours: options.link_lifetime_hours.unwrap_or(24).max(1),
             secrets,
             detected: Mutex::new(None),
         })
@@ -225,7 +231,7 @@ impl GotrueProvider {
 
     fn hints(&self, dialect: Dialect) -> Hints {
         let (not_admin, bad_token) = match (self.auth_mode, dialect) {
-            (AuthMode::OperatorToken, _) => (
+            (GotrueSignIn::OperatorToken, _) => (
                 "The server does not treat this token as an admin's. Use the value of GOTRUE_OPERATOR_TOKEN, \
                  or switch to the JWT secret."
                     .to_string(),
@@ -260,7 +266,9 @@ impl GotrueProvider {
     async fn api(&self) -> Result<RestAdmin> {
         let dialect = self.dialect().await?;
         let token = match self.auth_mode {
-            AuthMode::OperatorToken => self.secrets.require(&self.ws_id, names::OPERATOR_TOKEN)?,
+            GotrueSignIn::OperatorToken => {
+                self.secrets.require(&self.ws_id, names::OPERATOR_TOKEN)?
+            }
             _ => {
                 let secret = self.secrets.require(&self.ws_id, names::JWT_SECRET)?;
                 let ttl = i64::try_from(TOKEN_TTL.as_secs()).unwrap_or(300);
@@ -329,7 +337,7 @@ impl Provider for GotrueProvider {
             Dialect::Netlify => "Netlify's fork",
         };
         let how = match self.auth_mode {
-            AuthMode::OperatorToken => "the operator token",
+            GotrueSignIn::OperatorToken => "the operator token",
             _ => "admin tokens made from the JWT secret",
         };
         let mut summary = format!(

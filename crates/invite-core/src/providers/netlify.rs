@@ -31,7 +31,7 @@ use crate::model::{
 };
 use crate::provider::Provider;
 use crate::secret::{names, SecretStore, Sensitive};
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, WorkspaceConfig};
 
 /// Where the function answers unless the workspace says otherwise.
 pub const DEFAULT_FUNCTION_PATH: &str = "/.netlify/functions/invite-desk";
@@ -193,20 +193,24 @@ impl NetlifyProvider {
     /// A provider for `ws` (`base_url` = the site). Tokens are read from `secrets` on every call
     /// and renewed there (refresh token; the kept password when `keep_signed_in`).
     pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
+        let WorkspaceConfig::Netlify(options) = &ws.config else {
+            return Err(Error::invalid_input(
+                "Workspace",
+                "is not a Netlify Identity workspace",
+            ));
+        };
         let site = ws.base_url.trim().trim_end_matches('/').to_string();
         url::Url::parse(&site).map_err(|e| Error::InvalidUrl {
             reason: e.to_string(),
         })?;
-        let path = ws
-            .options
+        let path = options
             .function_path
             .as_deref()
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .unwrap_or(DEFAULT_FUNCTION_PATH);
         let path = format!("/{}", path.trim_matches('/'));
-        let account_email = ws
-            .options
+        let account_email = options
             .account_email
             .clone()
             .filter(|e| !e.trim().is_empty());
@@ -219,7 +223,7 @@ impl NetlifyProvider {
                 &ws.id,
                 secrets.clone(),
                 EXPIRY_MARGIN_SECS,
-                ws.options.keep_signed_in,
+                options.keep_signed_in,
                 account_email.clone(),
             ),
             account_email,

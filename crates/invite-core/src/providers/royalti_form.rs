@@ -1,9 +1,96 @@
-//! Royalti's forms: sign in with the account (then pick workspaces), or one workspace's API key.
+//! Royalti's options and forms: sign in with the account (then pick workspaces), or one
+//! workspace's API key.
+
+use serde::{Deserialize, Serialize};
 
 use super::form::{BackendForm, Choice, Field, InputType, ModeSpec, Renew, SettingsForm, Target};
+use crate::error::Result;
 use crate::model::WorkspaceKind;
 use crate::secret::names;
-use crate::workspace::{AuthMode, ROYALTI_DEFAULT_URL};
+use crate::workspace::{
+    blank_is_none, refuse_foreign, AuthMode, BackendOptions, ConnectionSettings, SendingOptions,
+    ROYALTI_DEFAULT_URL,
+};
+
+/// How Invite Desk signs in to Royalti.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RoyaltiSignIn {
+    /// The owner's account, email and password (the form's `default`).
+    #[default]
+    #[serde(rename = "default")]
+    Password,
+    /// A workspace API key (`RWAK…`).
+    ApiKey,
+}
+
+impl From<RoyaltiSignIn> for AuthMode {
+    fn from(s: RoyaltiSignIn) -> AuthMode {
+        match s {
+            RoyaltiSignIn::Password => AuthMode::Default,
+            RoyaltiSignIn::ApiKey => AuthMode::ApiKey,
+        }
+    }
+}
+
+/// A Royalti workspace's options (tokens, an API key or the kept password are in the keychain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RoyaltiOptions {
+    /// How Invite Desk signs in.
+    pub auth_mode: RoyaltiSignIn,
+    /// The workspace's id inside the account.
+    pub remote_workspace_id: Option<String>,
+    /// The address the owner signs in with (not secret, shown in the window).
+    pub account_email: Option<String>,
+    /// The owner's role in the workspace as the server reported it.
+    pub role: Option<String>,
+    /// The password is kept in the keychain for signing in again silently.
+    pub keep_signed_in: bool,
+    /// How invitations go out.
+    #[serde(flatten)]
+    pub sending: SendingOptions,
+}
+
+impl BackendOptions for RoyaltiOptions {
+    const KIND: WorkspaceKind = WorkspaceKind::Royalti;
+
+    fn sending(&self) -> &SendingOptions {
+        &self.sending
+    }
+
+    fn sending_mut(&mut self) -> &mut SendingOptions {
+        &mut self.sending
+    }
+
+    fn auth_mode(&self) -> AuthMode {
+        self.auth_mode.into()
+    }
+
+    fn tidy(&mut self) {
+        self.account_email = blank_is_none(self.account_email.take());
+        self.sending.tidy();
+    }
+
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn connection(&self) -> Self {
+        RoyaltiOptions {
+            auth_mode: self.auth_mode,
+            remote_workspace_id: self.remote_workspace_id.clone(),
+            account_email: blank_is_none(self.account_email.clone()),
+            role: self.role.clone(),
+            keep_signed_in: self.keep_signed_in,
+            sending: SendingOptions::default(),
+        }
+    }
+
+    fn apply_connection(&mut self, c: &ConnectionSettings) -> Result<()> {
+        refuse_foreign(c, &[])
+    }
+}
 
 /// Royalti's add-workspace form.
 pub fn form() -> BackendForm {

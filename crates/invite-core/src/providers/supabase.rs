@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::provider::Provider;
 use crate::secret::{names, SecretStore};
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, WorkspaceConfig};
 
 /// The API version header value: errors then carry the machine code in `code`.
 pub const API_VERSION: &str = "2024-01-01";
@@ -93,8 +93,14 @@ impl SupabaseProvider {
     /// A provider for `ws`. The key is read from `secrets` (`secret_key`) on every call, so a key
     /// edited in the keychain takes effect at once.
     pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
+        let WorkspaceConfig::Supabase(options) = &ws.config else {
+            return Err(Error::invalid_input(
+                "Workspace",
+                "is not a Supabase project",
+            ));
+        };
         let project_url = project_url(&ws.base_url)?;
-        let hours = ws.options.link_lifetime_hours.unwrap_or(24).max(1);
+        let hours = options.link_lifetime_hours.unwrap_or(24).max(1);
         Ok(Self {
             http,
             ws_id: ws.id.clone(),

@@ -1,9 +1,65 @@
-//! Supabase's forms: what the owner types to add a project, and its settings.
+//! Supabase's options and forms: what the owner types to add a project, and its settings.
+
+use serde::{Deserialize, Serialize};
 
 use super::form::{BackendForm, Field, ModeSpec, Renew, SettingsForm};
+use crate::error::Result;
 use crate::model::WorkspaceKind;
 use crate::secret::names;
-use crate::workspace::AuthMode;
+use crate::workspace::{
+    refuse_foreign, validate_link_lifetime, AuthMode, BackendOptions, ConnectionSettings,
+    SendingOptions,
+};
+
+/// A Supabase project's options (the key is in the keychain; the address is the workspace's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SupabaseOptions {
+    /// How long an invitation link lives, in hours (the project's Email OTP Expiration;
+    /// default 24), to show when links expire.
+    pub link_lifetime_hours: Option<u32>,
+    /// How invitations go out.
+    #[serde(flatten)]
+    pub sending: SendingOptions,
+}
+
+impl BackendOptions for SupabaseOptions {
+    const KIND: WorkspaceKind = WorkspaceKind::Supabase;
+
+    fn sending(&self) -> &SendingOptions {
+        &self.sending
+    }
+
+    fn sending_mut(&mut self) -> &mut SendingOptions {
+        &mut self.sending
+    }
+
+    fn link_lifetime_hours(&self) -> Option<u32> {
+        self.link_lifetime_hours
+    }
+
+    fn set_link_lifetime_hours(&mut self, hours: Option<u32>) -> Result<()> {
+        self.link_lifetime_hours = hours;
+        Ok(())
+    }
+
+    fn tidy(&mut self) {
+        self.sending.tidy();
+    }
+
+    fn validate(&self) -> Result<()> {
+        validate_link_lifetime(self.link_lifetime_hours)
+    }
+
+    fn connection(&self) -> Self {
+        // The project and its key are all a connection test depends on.
+        SupabaseOptions::default()
+    }
+
+    fn apply_connection(&mut self, c: &ConnectionSettings) -> Result<()> {
+        refuse_foreign(c, &[])
+    }
+}
 
 /// Supabase's add-workspace form: the project URL and its secret key.
 pub fn form() -> BackendForm {

@@ -1,18 +1,27 @@
 //! Workspaces: the non-secret description of where and how to invite.
 //!
 //! Split by what it does: [`address`] turns what the owner typed into the address the app talks to,
-//! [`options`] holds the back-end options and the settings the owner may change, [`list`] is the
-//! stored list. Everything is re-exported here, so `crate::workspace::X` names each item.
+//! [`config`] gathers each back end's typed options by kind, [`options`] holds the settings the
+//! owner may change, [`list`] is the stored list (and [`v1`] reads its older format).
+//! Everything is re-exported here, so `crate::workspace::X` names each item.
 
 mod address;
+mod config;
 mod list;
 mod options;
+mod v1;
 
+pub use crate::providers::gotrue_form::{GotrueFork, GotrueOptions, GotrueSignIn};
+pub use crate::providers::netlify_form::NetlifyOptions;
+pub use crate::providers::royalti_form::{RoyaltiOptions, RoyaltiSignIn};
+pub use crate::providers::supabase_form::SupabaseOptions;
 pub use address::{normalize_url, validate_redirect_url, ROYALTI_DEFAULT_URL};
+pub(crate) use config::{blank_is_none, refuse_foreign, validate_link_lifetime};
+pub use config::{AuthMode, BackendOptions, SendingOptions, WorkspaceConfig};
 pub use list::{WorkspaceList, WORKSPACES_VERSION};
 pub use options::{
-    AuthMode, ConnectionSettings, GotrueFork, WorkspaceOptions, WorkspaceSettings,
-    CONCURRENCY_RANGE, EMAILS_PER_HOUR_RANGE, LINK_LIFETIME_RANGE,
+    ConnectionSettings, WorkspaceSettings, CONCURRENCY_RANGE, EMAILS_PER_HOUR_RANGE,
+    LINK_LIFETIME_RANGE,
 };
 
 use serde::{Deserialize, Serialize};
@@ -28,13 +37,11 @@ pub struct Workspace {
     pub id: String,
     /// Name the owner chose.
     pub name: String,
-    /// Which service.
-    pub kind: WorkspaceKind,
     /// Normalised base URL (see [`normalize_url`]).
     pub base_url: String,
-    /// Back-end options.
-    #[serde(default)]
-    pub options: WorkspaceOptions,
+    /// Which service, and its options (stored as `kind` and `options`).
+    #[serde(flatten)]
+    pub config: WorkspaceConfig,
     /// True for the built-in demo workspace (served by the in-app sandbox).
     #[serde(default)]
     pub demo: bool,
@@ -68,57 +75,43 @@ pub fn validate_name(name: &str) -> Result<String> {
 }
 
 impl Workspace {
+    /// Which service.
+    pub fn kind(&self) -> WorkspaceKind {
+        self.config.kind()
+    }
+
+    /// How invitations go out.
+    pub fn sending(&self) -> &SendingOptions {
+        self.config.sending()
+    }
+
+    /// How invitations go out, to change.
+    pub fn sending_mut(&mut self) -> &mut SendingOptions {
+        self.config.sending_mut()
+    }
+
     /// Applies `c` (blank text means "the default"); options of another kind of service are
     /// refused. On an error the workspace is unchanged.
     pub fn apply_connection(&mut self, c: &ConnectionSettings) -> Result<()> {
-        let blank = |o: &Option<String>| {
-            o.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let gotrue = self.kind == WorkspaceKind::Gotrue;
-        if !gotrue && (blank(&c.admin_role).is_some() || c.gotrue_fork.is_some()) {
-            return Err(Error::invalid_input(
-                "Admin role and fork",
-                "only a self-hosted GoTrue workspace has them",
-            ));
-        }
-        if self.kind != WorkspaceKind::Netlify && blank(&c.function_path).is_some() {
-            return Err(Error::invalid_input(
-                "Function path",
-                "only a Netlify workspace has one",
-            ));
-        }
         let mut next = self.clone();
-        next.base_url = normalize_url(self.kind, &c.base_url)?;
-        if gotrue {
-            next.options.admin_role = blank(&c.admin_role);
-            next.options.gotrue_fork = c.gotrue_fork.unwrap_or_default();
-        }
-        if self.kind == WorkspaceKind::Netlify {
-            next.options.function_path = blank(&c.function_path);
-        }
+        next.config.apply_connection(c)?;
+        next.base_url = normalize_url(self.kind(), &c.base_url)?;
         next.validate()?;
         *self = next;
         Ok(())
     }
 
-    /// Applies `settings` (blank text means "not set"), refusing values out of range; on an
-    /// error the workspace is unchanged.
+    /// Applies `settings` (blank text means "not set"), refusing values out of range and a
+    /// link lifetime for a back end without one; on an error the workspace is unchanged.
     pub fn apply_settings(&mut self, settings: &WorkspaceSettings) -> Result<()> {
-        let mut options = self.options.clone();
-        options.default_redirect_url = settings
-            .default_redirect_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-        options.link_lifetime_hours = settings.link_lifetime_hours;
-        options.concurrency = settings.concurrency;
-        options.emails_per_hour = settings.emails_per_hour;
-        options.validate()?;
-        self.options = options;
+        let mut config = self.config.clone();
+        let sending = config.sending_mut();
+        sending.default_redirect_url = blank_is_none(settings.default_redirect_url.clone());
+        sending.concurrency = settings.concurrency;
+        sending.emails_per_hour = settings.emails_per_hour;
+        config.set_link_lifetime_hours(settings.link_lifetime_hours)?;
+        config.validate()?;
+        self.config = config;
         Ok(())
     }
 
@@ -128,13 +121,13 @@ impl Workspace {
             return Err(Error::invalid_input("Workspace", "has no id"));
         }
         validate_name(&self.name)?;
-        let normalized = normalize_url(self.kind, &self.base_url)?;
+        let normalized = normalize_url(self.kind(), &self.base_url)?;
         if normalized != self.base_url {
             return Err(Error::InvalidUrl {
                 reason: format!("use {normalized}"),
             });
         }
-        self.options.validate()
+        self.config.validate()
     }
 
     /// The server name of the base URL (what diagnostics may show).
@@ -157,27 +150,19 @@ mod tests {
     use super::*;
     use WorkspaceKind::*;
 
-    fn ws(id: &str, name: &str) -> Workspace {
+    fn of(kind: WorkspaceKind, url: &str) -> Workspace {
         Workspace {
-            id: id.into(),
-            name: name.into(),
-            kind: Gotrue,
-            base_url: "http://127.0.0.1:9999".into(),
-            options: WorkspaceOptions::default(),
+            id: "w".into(),
+            name: "Acme".into(),
+            base_url: url.into(),
+            config: WorkspaceConfig::default_for(kind),
             demo: false,
         }
     }
 
     #[test]
     fn settings_apply_only_when_every_value_is_in_range() {
-        let mut ws = Workspace {
-            id: "w".into(),
-            name: "Acme".into(),
-            kind: Supabase,
-            base_url: "https://abcdefghijklmnopqrst.supabase.co".into(),
-            options: WorkspaceOptions::default(),
-            demo: false,
-        };
+        let mut ws = of(Supabase, "https://abcdefghijklmnopqrst.supabase.co");
         ws.apply_settings(&WorkspaceSettings {
             default_redirect_url: Some(" https://app.example.com/welcome ".into()),
             link_lifetime_hours: Some(48),
@@ -186,14 +171,14 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            ws.options.default_redirect_url.as_deref(),
+            ws.sending().default_redirect_url.as_deref(),
             Some("https://app.example.com/welcome")
         );
         assert_eq!(
             (
-                ws.options.link_lifetime_hours,
-                ws.options.concurrency,
-                ws.options.emails_per_hour
+                ws.config.link_lifetime_hours(),
+                ws.sending().concurrency,
+                ws.sending().emails_per_hour
             ),
             (Some(48), Some(8), Some(2))
         );
@@ -225,20 +210,30 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(ws.options.default_redirect_url, None);
+        assert_eq!(ws.sending().default_redirect_url, None);
+
+        // A back end whose links the owner does not time takes no lifetime.
+        let mut n = of(Netlify, "https://acme.netlify.app");
+        let before = n.clone();
+        assert!(n
+            .apply_settings(&WorkspaceSettings {
+                link_lifetime_hours: Some(24),
+                concurrency: Some(2),
+                ..Default::default()
+            })
+            .is_err());
+        assert_eq!(n, before);
+        n.apply_settings(&WorkspaceSettings {
+            concurrency: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(n.sending().concurrency, Some(2));
     }
 
     #[test]
     fn connection_settings_apply_to_their_own_kind_only() {
-        let ws = |kind, url: &str| Workspace {
-            id: "w".into(),
-            name: "Acme".into(),
-            kind,
-            base_url: url.into(),
-            options: WorkspaceOptions::default(),
-            demo: false,
-        };
-        let mut g = ws(Gotrue, "https://auth.acme.io");
+        let mut g = of(Gotrue, "https://auth.acme.io");
         g.apply_connection(&ConnectionSettings {
             base_url: "https://login.acme.io/".into(),
             admin_role: Some(" supabase_admin ".into()),
@@ -247,8 +242,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(g.base_url, "https://login.acme.io");
-        assert_eq!(g.options.admin_role.as_deref(), Some("supabase_admin"));
-        assert_eq!(g.options.gotrue_fork, GotrueFork::Supabase);
+        let WorkspaceConfig::Gotrue(o) = &g.config else {
+            panic!("{g:?}")
+        };
+        assert_eq!(o.admin_role.as_deref(), Some("supabase_admin"));
+        assert_eq!(o.gotrue_fork, GotrueFork::Supabase);
         // Blank is the default again.
         g.apply_connection(&ConnectionSettings {
             base_url: "https://login.acme.io".into(),
@@ -256,22 +254,23 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
+        let WorkspaceConfig::Gotrue(o) = &g.config else {
+            panic!("{g:?}")
+        };
         assert_eq!(
-            (g.options.admin_role.clone(), g.options.gotrue_fork),
+            (o.admin_role.clone(), o.gotrue_fork),
             (None, GotrueFork::Auto)
         );
 
-        let mut n = ws(Netlify, "https://acme.netlify.app");
+        let mut n = of(Netlify, "https://acme.netlify.app");
         n.apply_connection(&ConnectionSettings {
             base_url: "https://acme.netlify.app".into(),
             function_path: Some("/.netlify/functions/invites".into()),
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(
-            n.options.function_path.as_deref(),
-            Some("/.netlify/functions/invites")
-        );
+        assert!(matches!(&n.config, WorkspaceConfig::Netlify(o)
+            if o.function_path.as_deref() == Some("/.netlify/functions/invites")));
         let before = n.clone();
         for bad in [
             ConnectionSettings {
@@ -292,7 +291,7 @@ mod tests {
             assert!(n.apply_connection(&bad).is_err(), "{bad:?}");
             assert_eq!(n, before, "a refused edit changes nothing");
         }
-        let mut s = ws(Supabase, "https://abcdefghijklmnopqrst.supabase.co");
+        let mut s = of(Supabase, "https://abcdefghijklmnopqrst.supabase.co");
         assert!(s
             .apply_connection(&ConnectionSettings {
                 base_url: "https://abcdefghijklmnopqrst.supabase.co".into(),
@@ -300,12 +299,34 @@ mod tests {
                 ..Default::default()
             })
             .is_err());
+        let mut r = of(Royalti, "https://api.royalti.io");
+        assert!(r
+            .apply_connection(&ConnectionSettings {
+                base_url: "https://api.royalti.io".into(),
+                gotrue_fork: Some(GotrueFork::Auto),
+                ..Default::default()
+            })
+            .is_err());
+    }
+
+    /// The window reads `kind` and `options` where the flat options stood.
+    #[test]
+    fn the_window_gets_kind_and_options_beside_the_other_fields() {
+        let mut n = of(Netlify, "https://acme.netlify.app");
+        n.sending_mut().concurrency = Some(3);
+        let j = serde_json::to_value(&n).unwrap();
+        assert_eq!(j["kind"], "netlify");
+        assert_eq!(j["baseUrl"], "https://acme.netlify.app");
+        assert_eq!(j["options"]["concurrency"], 3);
+        assert_eq!(j["options"]["keepSignedIn"], false);
+        assert!(j["options"].get("adminRole").is_none(), "{j}");
+        assert_eq!(serde_json::from_value::<Workspace>(j).unwrap(), n);
     }
 
     #[test]
     fn host_for_diagnostics() {
-        assert_eq!(ws("a", "A").host(), "127.0.0.1:9999");
-        let mut w = ws("a", "A");
+        let mut w = of(Gotrue, "http://127.0.0.1:9999");
+        assert_eq!(w.host(), "127.0.0.1:9999");
         w.base_url = "https://abc.supabase.co".into();
         assert_eq!(w.host(), "abc.supabase.co");
     }

@@ -13,8 +13,11 @@ use invite_core::desk::{
     Desk, DeskConfig, DeskEvent, JobResult, NoticeKind, SecretsIn, WorkspaceDraft,
 };
 use invite_core::model::{InviteRequest, WorkspaceKind};
+use invite_core::providers::netlify::netlify_sign_in;
 use invite_core::secret::{names, Sensitive};
-use invite_core::workspace::{ConnectionSettings, WorkspaceOptions, WorkspaceSettings};
+use invite_core::workspace::{
+    ConnectionSettings, NetlifyOptions, WorkspaceConfig, WorkspaceSettings,
+};
 use invite_sandbox::{Config, Flavor, Sandbox};
 
 fn open(dir: &Path, store: &Arc<MemStore>) -> Desk {
@@ -56,9 +59,8 @@ fn credential_calls(sb: &Sandbox) -> u64 {
 async fn add_supabase(desk: &Desk, sb: &Sandbox) -> String {
     let draft = WorkspaceDraft {
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: url(sb),
-        options: WorkspaceOptions::default(),
+        config: WorkspaceConfig::default_for(WorkspaceKind::Supabase),
     };
     let key = sb.credentials().service_role_key.clone();
     desk.add_workspace(&draft, &secret(names::SECRET_KEY, &key), None)
@@ -139,13 +141,12 @@ async fn a_kept_password_and_refresh_token_stay_with_their_origin() {
     let creds = a.credentials().clone();
     let draft = WorkspaceDraft {
         name: "Site".into(),
-        kind: WorkspaceKind::Netlify,
         base_url: url(&a),
-        options: WorkspaceOptions {
+        config: WorkspaceConfig::Netlify(NetlifyOptions {
             account_email: Some(creds.owner_email.clone()),
             keep_signed_in: true,
             ..Default::default()
-        },
+        }),
     };
     let id = desk
         .add_workspace(
@@ -215,9 +216,8 @@ async fn a_passed_test_survives_a_rename_but_not_a_new_connection() {
     let key = sb.credentials().service_role_key.clone();
     let tested = WorkspaceDraft {
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: url(&sb),
-        options: WorkspaceOptions::default(),
+        config: WorkspaceConfig::default_for(WorkspaceKind::Supabase),
     };
     let check = desk
         .test_workspace(&tested, &secret(names::SECRET_KEY, &key))
@@ -228,20 +228,21 @@ async fn a_passed_test_survives_a_rename_but_not_a_new_connection() {
     // The name, the default redirect, the link lifetime, the pace: not the connection.
     let mut renamed = tested.clone();
     renamed.name = "Acme HQ".into();
-    renamed.options.default_redirect_url = Some("https://app.example.com/welcome".into());
-    renamed.options.link_lifetime_hours = Some(48);
-    renamed.options.concurrency = Some(2);
-    renamed.options.emails_per_hour = Some(30);
+    let sending = renamed.config.sending_mut();
+    sending.default_redirect_url = Some("https://app.example.com/welcome".into());
+    sending.concurrency = Some(2);
+    sending.emails_per_hour = Some(30);
+    renamed.config.set_link_lifetime_hours(Some(48)).unwrap();
     // The same address typed with a trailing slash is the same server.
     renamed.base_url = format!("{}/", url(&sb));
     assert!(desk.check_covers(&check, &renamed).unwrap());
 
-    // Another address or another sign-in: the check no longer stands.
+    // Another address or another back end: the check no longer stands.
     let mut moved = tested.clone();
     moved.base_url = url(&other);
     assert!(!desk.check_covers(&check, &moved).unwrap());
     let mut keep = tested.clone();
-    keep.options.keep_signed_in = true;
+    keep.config = WorkspaceConfig::default_for(WorkspaceKind::Gotrue);
     assert!(!desk.check_covers(&check, &keep).unwrap());
     assert!(!desk.check_covers("not-a-check", &renamed).unwrap());
 
@@ -250,7 +251,7 @@ async fn a_passed_test_survives_a_rename_but_not_a_new_connection() {
         .await
         .unwrap();
     assert_eq!(saved.name, "Acme HQ");
-    assert_eq!(saved.options.concurrency, Some(2));
+    assert_eq!(saved.sending().concurrency, Some(2));
     assert_eq!(store.peek(&saved.id, names::SECRET_KEY).unwrap(), key);
 
     // A check used for a draft whose address changed: refused without the key, nothing saved,
@@ -310,7 +311,7 @@ async fn a_damaged_settings_file_keeps_every_workspace_and_its_keys() {
         let list = desk.workspaces().unwrap();
         assert_eq!(list.workspaces.len(), 1, "{what}");
         assert_eq!(list.workspaces[0].id, id, "{what}");
-        assert_eq!(list.workspaces[0].options.concurrency, Some(2), "{what}");
+        assert_eq!(list.workspaces[0].sending().concurrency, Some(2), "{what}");
         let notices = desk.notices();
         assert_eq!(notices.len(), 1, "{what}");
         assert_eq!(notices[0].kind, NoticeKind::Restored, "{what}");
@@ -321,6 +322,85 @@ async fn a_damaged_settings_file_keeps_every_workspace_and_its_keys() {
         );
         // The key is found by the restored id: the workspace works.
         desk.refresh_invitations(&id).await.unwrap();
+    }
+}
+
+/// A settings file as the previous format (1) wrote it, one workspace of each kind: every
+/// workspace keeps its id, so it finds its keychain entries and works against its server; the
+/// file is left as it is until the first save, which writes format 2, read back the same.
+#[tokio::test]
+async fn a_version_1_settings_file_keeps_every_workspace_and_its_keys() {
+    let supabase = sandbox(Flavor::Supabase, None).await;
+    let gotrue = sandbox(Flavor::Supabase, None).await;
+    let netlify = sandbox(Flavor::Netlify, None).await;
+    let royalti = sandbox(Flavor::Royalti, None).await;
+    let owner = netlify.credentials().clone();
+    let text = include_str!("../fixtures/settings/v1-every-kind.json")
+        .replace("http://127.0.0.1:41001", &url(&supabase))
+        .replace("http://127.0.0.1:41002", &url(&gotrue))
+        .replace("http://127.0.0.1:41003", &url(&netlify))
+        .replace("http://127.0.0.1:41004", &url(&royalti))
+        .replace("owner@example.com", &owner.owner_email);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    std::fs::write(&path, &text).unwrap();
+    let id = |n: u8| format!("0b5e7c1a-3f0e-4d8a-9c61-5a2d7e9f1b0{n}");
+    // The keychain as the earlier version left it, keyed by the workspaces' ids.
+    let store = MemStore::new();
+    store.put(
+        &id(1),
+        names::SECRET_KEY,
+        &supabase.credentials().service_role_key,
+    );
+    store.put(&id(2), names::JWT_SECRET, &gotrue.credentials().jwt_secret);
+    netlify_sign_in(
+        &crate::common::http(),
+        &url(&netlify),
+        &owner.owner_email,
+        &Sensitive::new(owner.owner_password.clone()),
+        store.as_ref(),
+        &id(3),
+    )
+    .await
+    .unwrap();
+    store.put(&id(4), names::API_KEY, &royalti.credentials().api_key);
+
+    let desk = open(dir.path(), &store);
+    let before = desk.workspaces().unwrap();
+    assert_eq!(before.workspaces.len(), 6);
+    assert_eq!(before.current_id.as_deref(), Some(id(3).as_str()));
+    assert!(desk.notices().is_empty(), "{:?}", desk.notices());
+    for n in 1..=4 {
+        desk.refresh_invitations(&id(n)).await.unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "reading changes nothing"
+    );
+
+    desk.rename_workspace(&id(1), "Acme HQ").unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["workspaces"]["version"], 2);
+    let netlify_saved = &saved["workspaces"]["workspaces"][2];
+    assert_eq!(netlify_saved["kind"], "netlify");
+    assert!(netlify_saved["options"].get("adminRole").is_none());
+    assert_eq!(netlify_saved["options"]["keepSignedIn"], true);
+    drop(desk);
+
+    let desk = open(dir.path(), &store);
+    let after = desk.workspaces().unwrap();
+    assert_eq!(after.workspaces.len(), 6);
+    for (a, b) in after.workspaces.iter().zip(&before.workspaces) {
+        assert_eq!(
+            (&a.id, &a.config, &a.base_url),
+            (&b.id, &b.config, &b.base_url)
+        );
+    }
+    assert_eq!(after.workspaces[0].name, "Acme HQ");
+    assert!(desk.notices().is_empty(), "{:?}", desk.notices());
+    for n in 1..=4 {
+        desk.refresh_invitations(&id(n)).await.unwrap();
     }
 }
 

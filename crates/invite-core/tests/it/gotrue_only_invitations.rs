@@ -8,7 +8,7 @@ use crate::common::*;
 use invite_core::model::{InviteRef, InviteRequest, ResendOptions};
 use invite_core::provider::Provider;
 use invite_core::providers::gotrue_common::AdminApi;
-use invite_core::workspace::{AuthMode, GotrueFork};
+use invite_core::workspace::{GotrueFork, GotrueSignIn};
 use invite_core::Error;
 use serde_json::{json, Value};
 
@@ -125,7 +125,7 @@ async fn supabase_refuses_sign_ups_and_members() {
 #[tokio::test]
 async fn self_hosted_gotrue_of_both_forks_refuses_sign_ups_and_members() {
     for fork in [Fork::Supabase, Fork::Netlify] {
-        let t = Hosted::start(fork, AuthMode::Default, GotrueFork::Auto).await;
+        let t = Hosted::start(fork, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
         let bearer = match fork {
             Fork::Supabase => t.creds.service_role_key.clone(),
             Fork::Netlify => t.creds.operator_token.clone(),

@@ -8,7 +8,7 @@ use invite_core::provider::Provider;
 use invite_core::providers::gotrue::mint_admin_token;
 use invite_core::providers::gotrue_common::Dialect;
 use invite_core::secret::{names, Sensitive};
-use invite_core::workspace::{AuthMode, GotrueFork};
+use invite_core::workspace::{GotrueFork, GotrueSignIn};
 use invite_core::Error;
 
 fn req(email: &str) -> InviteRequest {
@@ -33,7 +33,7 @@ async fn the_fork_is_detected_and_decides_the_capabilities() {
         (Fork::Supabase, Dialect::Supabase),
         (Fork::Netlify, Dialect::Netlify),
     ] {
-        let t = Hosted::start(fork, AuthMode::Default, GotrueFork::Auto).await;
+        let t = Hosted::start(fork, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
         assert!(
             !t.provider.capabilities().copy_link,
             "unknown fork: only what both can do"
@@ -59,7 +59,7 @@ async fn the_fork_is_detected_and_decides_the_capabilities() {
 
 #[tokio::test]
 async fn supabase_fork_does_everything_with_minted_tokens() {
-    let t = Hosted::start(Fork::Supabase, AuthMode::Default, GotrueFork::Auto).await;
+    let t = Hosted::start(Fork::Supabase, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
     let email = fresh("sh");
     let mut r = req(&email);
     r.message = Some("Hello".into());
@@ -94,7 +94,7 @@ async fn supabase_fork_does_everything_with_minted_tokens() {
 
 #[tokio::test]
 async fn netlify_fork_resends_by_delete_and_invite() {
-    let t = Hosted::start(Fork::Netlify, AuthMode::Default, GotrueFork::Auto).await;
+    let t = Hosted::start(Fork::Netlify, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
     let email = fresh("nf");
     let mut r = req(&email);
     r.message = Some("Hi there".into());
@@ -152,7 +152,12 @@ async fn netlify_fork_resends_by_delete_and_invite() {
 
 #[tokio::test]
 async fn operator_tokens_work_and_wrong_ones_are_explained() {
-    let t = Hosted::start(Fork::Netlify, AuthMode::OperatorToken, GotrueFork::Netlify).await;
+    let t = Hosted::start(
+        Fork::Netlify,
+        GotrueSignIn::OperatorToken,
+        GotrueFork::Netlify,
+    )
+    .await;
     t.provider.check_connection().await.unwrap();
     t.provider.invite(&req(&fresh("op"))).await.unwrap();
     t.store
@@ -167,7 +172,7 @@ async fn operator_tokens_work_and_wrong_ones_are_explained() {
 #[tokio::test]
 async fn a_wrong_jwt_secret_or_role_is_explained() {
     for fork in [Fork::Supabase, Fork::Netlify] {
-        let t = Hosted::start(fork, AuthMode::Default, GotrueFork::Auto).await;
+        let t = Hosted::start(fork, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
         t.store.put(
             &t.ws.id,
             names::JWT_SECRET,
@@ -195,7 +200,7 @@ async fn expired_minted_tokens_are_rejected_by_both_forks() {
         (Fork::Supabase, Dialect::Supabase),
         (Fork::Netlify, Dialect::Netlify),
     ] {
-        let t = Hosted::start(fork, AuthMode::Default, GotrueFork::Auto).await;
+        let t = Hosted::start(fork, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
         let secret = Sensitive::new(t.creds.jwt_secret.clone());
         let http = reqwest::Client::new();
         let get = |token: String| {
@@ -222,7 +227,7 @@ async fn expired_minted_tokens_are_rejected_by_both_forks() {
 
 #[tokio::test]
 async fn a_server_that_is_not_gotrue_is_named() {
-    let t = Hosted::start(Fork::Supabase, AuthMode::Default, GotrueFork::Auto).await;
+    let t = Hosted::start(Fork::Supabase, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
     let p = t.provider_at(&format!("{}/elsewhere", t.url));
     assert_eq!(
         p.check_connection().await.unwrap_err().kind(),
@@ -232,7 +237,7 @@ async fn a_server_that_is_not_gotrue_is_named() {
 
 #[tokio::test]
 async fn netlify_fork_pages_through_260_invitations() {
-    let t = Hosted::start(Fork::Netlify, AuthMode::Default, GotrueFork::Auto).await;
+    let t = Hosted::start(Fork::Netlify, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
     let tag = &uuid::Uuid::new_v4().to_string()[..6];
     t.seed_invited(260, tag).await;
     let all = t
@@ -254,7 +259,7 @@ async fn netlify_fork_pages_through_260_invitations() {
 
 #[tokio::test]
 async fn a_lost_invite_answer_is_looked_up_not_resent() {
-    let t = Hosted::start(Fork::Netlify, AuthMode::Default, GotrueFork::Auto).await;
+    let t = Hosted::start(Fork::Netlify, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
     let email = fresh("lost");
     t.provider.dialect().await.unwrap();
     t.drop_after("POST /invite");
@@ -282,7 +287,7 @@ async fn the_owner_can_name_the_fork_and_it_is_used_without_asking_the_server() 
         (Fork::Supabase, GotrueFork::Supabase, Dialect::Supabase),
         (Fork::Netlify, GotrueFork::Netlify, Dialect::Netlify),
     ] {
-        let t = Hosted::start(fork, AuthMode::Default, choice).await;
+        let t = Hosted::start(fork, GotrueSignIn::JwtSecret, choice).await;
         // Known from the start: the capabilities are the fork's, before any request.
         assert_eq!(
             t.provider.capabilities().copy_link,

@@ -478,7 +478,7 @@ async fn an_invitation_past_its_link_lifetime_is_expired_until_resent() {
     let t = Supa::start().await;
     // The workspace says links live an hour (Supabase: Email OTP Expiration).
     let mut ws = t.ws.clone();
-    ws.options.link_lifetime_hours = Some(1);
+    ws.config.set_link_lifetime_hours(Some(1)).unwrap();
     let p = SupabaseProvider::new(http(), &ws, t.store.clone()).unwrap();
     let email = fresh("late");
     let sent = p.invite(&req(&email)).await.unwrap().invite;

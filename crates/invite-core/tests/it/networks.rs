@@ -13,7 +13,7 @@ use invite_core::model::WorkspaceKind;
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_core::workspace::Workspace;
 use invite_sandbox::{Config, Flavor, Sandbox};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -70,9 +70,8 @@ fn supabase_provider(base_url: &str, key: &str, http: Http) -> SupabaseProvider 
     let ws = Workspace {
         id: "ws".into(),
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: base_url.into(),
-        options: WorkspaceOptions::default(),
+        config: invite_core::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
         demo: false,
     };
     SupabaseProvider::new(http, &ws, Arc::new(secrets)).unwrap()

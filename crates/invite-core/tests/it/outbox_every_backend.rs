@@ -13,7 +13,7 @@ use invite_core::outbox::{JobState, Outbox, ProviderSource, Worker};
 use invite_core::provider::Provider;
 use invite_core::providers::gotrue::GotrueProvider;
 use invite_core::providers::netlify::NetlifyProvider;
-use invite_core::workspace::{AuthMode, GotrueFork};
+use invite_core::workspace::{GotrueFork, GotrueSignIn};
 use invite_sandbox::{Fault, FaultAction, Sandbox};
 
 struct Source(Arc<dyn Provider>);
@@ -101,7 +101,7 @@ async fn send_all(sb: &Sandbox, provider: Arc<dyn Provider>, route: &str, tag: &
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn self_hosted_gotrue_of_either_fork_invites_everyone_once_through_faults() {
     for (fork, tag) in [(Fork::Supabase, "sh-s"), (Fork::Netlify, "sh-n")] {
-        let t = Hosted::start(fork, AuthMode::Default, GotrueFork::Auto).await;
+        let t = Hosted::start(fork, GotrueSignIn::JwtSecret, GotrueFork::Auto).await;
         let p = GotrueProvider::new(http(), &t.ws, t.store.clone()).unwrap();
         send_all(&t.sb, Arc::new(p), "POST /invite", tag).await;
     }

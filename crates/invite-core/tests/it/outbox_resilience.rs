@@ -14,7 +14,7 @@ use invite_core::outbox::{
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_core::workspace::Workspace;
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 struct Source(Arc<dyn Provider>);
@@ -41,9 +41,8 @@ fn provider(sandbox_url: &str, secrets: &MemoryStore) -> Arc<dyn Provider> {
     let ws = Workspace {
         id: "ws".into(),
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: sandbox_url.into(),
-        options: WorkspaceOptions::default(),
+        config: invite_core::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
         demo: false,
     };
     // Long enough that a machine busy with other tests never times a request out: a timed-out

@@ -14,7 +14,7 @@ use invite_core::outbox::{JobState, Outbox, OutboxEvent, ProviderSource, Worker}
 use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_core::workspace::Workspace;
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 const ADDRESSES: usize = 500;
@@ -45,9 +45,8 @@ fn provider(url: &str, key: &str) -> Arc<dyn Provider> {
     let ws = Workspace {
         id: "ws".into(),
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: url.to_string(),
-        options: WorkspaceOptions::default(),
+        config: invite_core::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
         demo: false,
     };
     let http = Http::with_timeout(Duration::from_secs(5)).unwrap();

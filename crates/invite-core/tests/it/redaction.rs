@@ -11,7 +11,7 @@ use invite_core::provider::Provider;
 use invite_core::providers::supabase::SupabaseProvider;
 use invite_core::redact::MAX_DETAIL_CHARS;
 use invite_core::secret::{names, MemoryStore, SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_core::workspace::Workspace;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -67,9 +67,8 @@ fn provider(base: &str, key: &str) -> SupabaseProvider {
     let ws = Workspace {
         id: "ws".into(),
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: base.into(),
-        options: WorkspaceOptions::default(),
+        config: invite_core::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
         demo: false,
     };
     SupabaseProvider::new(Http::new().unwrap(), &ws, Arc::new(secrets)).unwrap()

@@ -14,8 +14,8 @@ use invite_core::providers::royalti::{
     royalti_connect_workspace, royalti_sign_in, RoyaltiAccount, RoyaltiProvider,
 };
 use invite_core::secret::{names, Sensitive};
-use invite_core::workspace::{AuthMode, Workspace, WorkspaceOptions};
-use invite_core::{model::WorkspaceKind, Error};
+use invite_core::workspace::{RoyaltiOptions, RoyaltiSignIn, Workspace, WorkspaceConfig};
+use invite_core::Error;
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 struct Ry {
@@ -36,15 +36,14 @@ fn req(email: &str) -> InviteRequest {
 
 fn workspace(url: &str, remote: &str, role: &str, keep: bool) -> Workspace {
     common::workspace(
-        WorkspaceKind::Royalti,
         url,
-        WorkspaceOptions {
+        WorkspaceConfig::Royalti(RoyaltiOptions {
             remote_workspace_id: Some(remote.into()),
             account_email: Some("owner@example.com".into()),
             role: Some(role.into()),
             keep_signed_in: keep,
             ..Default::default()
-        },
+        }),
     )
 }
 
@@ -59,7 +58,9 @@ impl Ry {
             .unwrap();
         let pick = account.workspaces.iter().find(|w| w.can_invite).unwrap();
         let mut ws = workspace(&sb.url(), &pick.id, &pick.role, keep);
-        ws.options.account_email = Some(c.owner_email.clone());
+        if let WorkspaceConfig::Royalti(o) = &mut ws.config {
+            o.account_email = Some(c.owner_email.clone());
+        }
         let store = MemStore::new();
         royalti_connect_workspace(
             &http(),
@@ -407,12 +408,11 @@ async fn a_workspace_api_key_works_and_a_revoked_one_is_named() {
     let sb = Sandbox::start(Config::new(Flavor::Royalti)).await.unwrap();
     let store = MemStore::new();
     let ws = common::workspace(
-        WorkspaceKind::Royalti,
         &sb.url(),
-        WorkspaceOptions {
-            auth_mode: AuthMode::ApiKey,
+        WorkspaceConfig::Royalti(RoyaltiOptions {
+            auth_mode: RoyaltiSignIn::ApiKey,
             ..Default::default()
-        },
+        }),
     );
     store.put(&ws.id, names::API_KEY, &sb.credentials().api_key);
     let p = RoyaltiProvider::new(http(), &ws, store.clone()).unwrap();

@@ -17,7 +17,6 @@ use invite_core::desk::{Desk, DeskConfig, SecretsIn, UpdateSource, WorkspaceDraf
 use invite_core::model::{InviteRequest, WorkspaceKind};
 use invite_core::secret::{names, Sensitive};
 use invite_core::update::{self, Available};
-use invite_core::workspace::WorkspaceOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -361,9 +360,8 @@ async fn installing_waits_while_invitations_are_being_sent() {
     let desk = desk(dir.path());
     let draft = WorkspaceDraft {
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: sb.url().trim_end_matches('/').to_string(),
-        options: WorkspaceOptions::default(),
+        config: invite_core::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
     };
     let key = sb.credentials().service_role_key.clone();
     let id = desk

@@ -42,7 +42,7 @@ use crate::model::{
 };
 use crate::provider::Provider;
 use crate::secret::{names, SecretStore, Sensitive};
-use crate::workspace::{AuthMode, Workspace};
+use crate::workspace::{RoyaltiSignIn, Workspace, WorkspaceConfig};
 
 // ---------------------------------------------------------------------------------------------
 // Wire facts. Verified ones are plain; unverified ones say so and name the doc section.
@@ -262,13 +262,18 @@ pub struct RoyaltiProvider {
 impl RoyaltiProvider {
     /// A provider for `ws`. Tokens are read from `secrets` on every call and renewed there.
     pub fn new(http: Http, ws: &Workspace, secrets: Arc<dyn SecretStore>) -> Result<Self> {
+        let WorkspaceConfig::Royalti(options) = &ws.config else {
+            return Err(Error::invalid_input(
+                "Workspace",
+                "is not a Royalti workspace",
+            ));
+        };
         let base = base(&ws.base_url);
         url::Url::parse(&base).map_err(|e| Error::InvalidUrl {
             reason: e.to_string(),
         })?;
-        let api_key_mode = ws.options.auth_mode == AuthMode::ApiKey;
-        let remote_id = ws
-            .options
+        let api_key_mode = options.auth_mode == RoyaltiSignIn::ApiKey;
+        let remote_id = options
             .remote_workspace_id
             .clone()
             .filter(|s| !s.trim().is_empty());
@@ -283,16 +288,16 @@ impl RoyaltiProvider {
             ws_id: ws.id.clone(),
             base,
             remote_id,
-            account_email: ws.options.account_email.clone(),
-            role: ws.options.role.clone(),
-            keep_signed_in: ws.options.keep_signed_in,
+            account_email: options.account_email.clone(),
+            role: options.role.clone(),
+            keep_signed_in: options.keep_signed_in,
             api_key_mode,
             session: TokenSession::new(
                 &ws.id,
                 secrets.clone(),
                 EXPIRY_MARGIN_SECS,
-                ws.options.keep_signed_in,
-                ws.options.account_email.clone(),
+                options.keep_signed_in,
+                options.account_email.clone(),
             ),
             secrets,
         })

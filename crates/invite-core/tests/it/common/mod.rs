@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use invite_core::model::WorkspaceKind;
 use invite_core::secret::{SecretStore, Sensitive};
-use invite_core::workspace::{Workspace, WorkspaceOptions};
+use invite_core::workspace::{
+    GotrueOptions, NetlifyOptions, SupabaseOptions, Workspace, WorkspaceConfig,
+};
 use invite_core::Result;
 
 /// A keychain in memory, shared by clones, so tests can read what providers stored.
@@ -58,14 +60,13 @@ impl SecretStore for MemStore {
     }
 }
 
-/// A workspace of `kind` at `url`.
-pub fn workspace(kind: WorkspaceKind, url: &str, options: WorkspaceOptions) -> Workspace {
+/// A workspace at `url`, of the kind `config` is.
+pub fn workspace(url: &str, config: WorkspaceConfig) -> Workspace {
     Workspace {
         id: format!("ws-{}", uuid::Uuid::new_v4()),
         name: "Test".into(),
-        kind,
         base_url: url.trim_end_matches('/').to_string(),
-        options,
+        config,
         demo: false,
     }
 }
@@ -78,7 +79,7 @@ use invite_core::providers::gotrue::GotrueProvider;
 use invite_core::providers::netlify::{netlify_sign_in, NetlifyProvider};
 use invite_core::providers::supabase::SupabaseProvider;
 use invite_core::secret::names;
-use invite_core::workspace::{AuthMode, GotrueFork};
+use invite_core::workspace::{GotrueFork, GotrueSignIn};
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 /// Short timeouts: a dropped connection must not stall a test.
@@ -200,9 +201,8 @@ impl Supa {
     pub async fn start_with(config: Config) -> Self {
         let base = Base::start_with(config).await;
         let ws = workspace(
-            WorkspaceKind::Supabase,
             &base.url,
-            WorkspaceOptions::default(),
+            WorkspaceConfig::Supabase(SupabaseOptions::default()),
         );
         base.store
             .put(&ws.id, names::SECRET_KEY, &base.creds.secret_key);
@@ -267,8 +267,8 @@ impl std::ops::Deref for Hosted {
 }
 
 impl Hosted {
-    pub async fn start(fork: Fork, auth_mode: AuthMode, choice: GotrueFork) -> Self {
-        let opts = WorkspaceOptions {
+    pub async fn start(fork: Fork, auth_mode: GotrueSignIn, choice: GotrueFork) -> Self {
+        let opts = GotrueOptions {
             auth_mode,
             gotrue_fork: choice,
             ..Default::default()
@@ -277,20 +277,20 @@ impl Hosted {
     }
 
     pub async fn start_with_role(fork: Fork, role: &str) -> Self {
-        let opts = WorkspaceOptions {
+        let opts = GotrueOptions {
             admin_role: Some(role.into()),
             ..Default::default()
         };
         Self::start_opts(fork, opts).await
     }
 
-    async fn start_opts(fork: Fork, opts: WorkspaceOptions) -> Self {
+    async fn start_opts(fork: Fork, opts: GotrueOptions) -> Self {
         let flavor = match fork {
             Fork::Supabase => Flavor::Supabase,
             Fork::Netlify => Flavor::Netlify,
         };
         let base = Base::start(flavor).await;
-        let ws = workspace(WorkspaceKind::Gotrue, &base.url, opts);
+        let ws = workspace(&base.url, WorkspaceConfig::Gotrue(opts));
         base.store
             .put(&ws.id, names::JWT_SECRET, &base.creds.jwt_secret);
         base.store
@@ -399,12 +399,12 @@ impl Nf {
                 base.creds.owner_password.clone(),
             )
         };
-        let opts = WorkspaceOptions {
+        let opts = NetlifyOptions {
             function_path: function_path.map(str::to_string),
             account_email: Some(email.clone()),
             ..Default::default()
         };
-        let ws = workspace(WorkspaceKind::Netlify, &base.url, opts);
+        let ws = workspace(&base.url, WorkspaceConfig::Netlify(opts));
         netlify_sign_in(
             &http(),
             &base.url,
@@ -422,7 +422,9 @@ impl Nf {
     /// Another provider on the same workspace and keychain with "keep me signed in" and the password kept.
     pub fn keep_signed_in(&self) -> KeptNf<'_> {
         let mut ws = self.ws.clone();
-        ws.options.keep_signed_in = true;
+        if let WorkspaceConfig::Netlify(o) = &mut ws.config {
+            o.keep_signed_in = true;
+        }
         self.store
             .put(&ws.id, names::PASSWORD, &self.creds.owner_password);
         let provider = NetlifyProvider::new(http(), &ws, self.store.clone()).unwrap();
@@ -479,9 +481,8 @@ pub fn supabase_workspace(sandbox: &Sandbox) -> (Workspace, invite_core::secret:
     let ws = Workspace {
         id: "ws".into(),
         name: "Acme".into(),
-        kind: WorkspaceKind::Supabase,
         base_url: sandbox.url(),
-        options: WorkspaceOptions::default(),
+        config: invite_core::workspace::WorkspaceConfig::default_for(WorkspaceKind::Supabase),
         demo: false,
     };
     (ws, secrets)

@@ -39,3 +39,18 @@ pub async fn parts(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Va
 pub fn h<'a>(h: &'a reqwest::header::HeaderMap, k: &str) -> &'a str {
     h.get(k).map(|v| v.to_str().unwrap()).unwrap_or("")
 }
+
+/// Sends a request and returns its [`parts`]: the one way the suites call the sandbox.
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+    parts(request.send().await.unwrap()).await
+}
+
+/// A JWT signed with the sandbox's JWT secret (HS256), as GoTrue and Identity mint them.
+pub fn sign_jwt(s: &Sandbox, claims: Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(s.credentials().jwt_secret.as_bytes()),
+    )
+    .unwrap()
+}

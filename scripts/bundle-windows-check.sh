@@ -25,10 +25,12 @@ dir=$("$wine_bin" winepath -u "$localappdata\\Invite Desk" 2>/dev/null | tr -d '
 [ -f "$dir/invite-desk.exe" ] || fail "the app is not in $dir after a silent install"
 [ -f "$dir/uninstall.exe" ] || fail "no uninstaller in $dir"
 cmp -s "$dir/invite-desk.exe" "$build/invite-desk.exe" || fail "the installed app is not the one just built"
+# Read once into a variable: `objdump | grep -q` fails under pipefail when grep stops early.
+headers=$(x86_64-w64-mingw32-objdump -p "$dir/invite-desk.exe")
 # A release build is a windowed program: no console window opens beside it.
-x86_64-w64-mingw32-objdump -p "$dir/invite-desk.exe" | grep -q 'Subsystem.*Windows GUI' \
+grep -q 'Subsystem.*Windows GUI' <<<"$headers" \
   || fail "the app is a console program (windows_subsystem is missing from a release build)"
-if x86_64-w64-mingw32-objdump -p "$build/invite-desk.exe" | grep -qi 'DLL Name: WebView2Loader.dll'; then
+if grep -qi 'DLL Name: WebView2Loader.dll' <<<"$headers"; then
   [ -f "$dir/WebView2Loader.dll" ] || fail "the app loads WebView2Loader.dll but the installer did not put it beside the app"
 fi
 "$wine_bin" reg query "$key" /v DisplayVersion 2>/dev/null | grep -q "$(node -p "require('./tauri.conf.json').version")" \

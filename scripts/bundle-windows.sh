@@ -23,7 +23,9 @@ out="$outdir/Invite Desk_${version}_x64-setup.exe"
 args=(-V2 -WX "-DVERSION=$version" "-DAPP_EXE=$(realpath "$exe")" "-DOUTFILE=$(realpath "$outdir")/$(basename "$out")" "-DICON=$PWD/icons/icon.ico")
 # A GNU build loads WebView2 through WebView2Loader.dll (an MSVC build links it statically): ship
 # it beside the app, as the Tauri bundler does.
-if x86_64-w64-mingw32-objdump -p "$exe" | grep -qi 'DLL Name: WebView2Loader.dll'; then
+# (Read into a variable first: `objdump | grep -q` fails under pipefail when grep stops early.)
+headers=$(x86_64-w64-mingw32-objdump -p "$exe")
+if grep -qi 'DLL Name: WebView2Loader.dll' <<<"$headers"; then
   loader=$(ls -t "${CARGO_TARGET_DIR:-target}/$TARGET"/release/build/webview2-com-sys-*/out/x64/WebView2Loader.dll 2>/dev/null | head -n1 || true)
   [ -n "$loader" ] || { echo "FAIL: the app needs WebView2Loader.dll and the build has none" >&2; exit 1; }
   args+=("-DWEBVIEW2_LOADER=$(realpath "$loader")")

@@ -13,3 +13,11 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
   # wineboot returns before the registry is written: wait for the prefix's wineserver to finish.
   "$wineserver_bin" -w || true
 fi
+# Wine 8 (Debian 12's) has no bcryptprimitives.dll, where Rust's standard library (1.78+) takes
+# its random bytes (ProcessPrng): every Rust program would stop before main(). Wine 9+ and
+# Windows 8+ have it; for older Wine, a 20-line stand-in built with MinGW goes into this prefix.
+sys32="$WINEPREFIX/drive_c/windows/system32"
+if [ ! -f "$sys32/bcryptprimitives.dll" ]; then
+  echo "==> This Wine lacks bcryptprimitives.dll (ProcessPrng): adding a stand-in to $WINEPREFIX" >&2
+  x86_64-w64-mingw32-gcc -shared -O2 -s -o "$sys32/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -lbcrypt
+fi

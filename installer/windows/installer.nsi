@@ -88,7 +88,10 @@ Section "Install"
     File "${WEBVIEW2_LOADER}"
   !endif
   WriteUninstaller "$INSTDIR\uninstall.exe"
-  CreateShortcut "$SMPROGRAMS\${PRODUCTNAME}.lnk" "$INSTDIR\${MAINBINARYNAME}.exe"
+  ; In a Start menu folder of its own, where the Tauri bundler's installer (bundle.windows.nsis.
+  ; startMenuFolder) puts it: either installer then updates the same shortcut.
+  CreateDirectory "$SMPROGRAMS\${PRODUCTNAME}"
+  CreateShortcut "$SMPROGRAMS\${PRODUCTNAME}\${PRODUCTNAME}.lnk" "$INSTDIR\${MAINBINARYNAME}.exe"
 
   WriteRegStr HKCU "${MANUKEY}" "" "$INSTDIR"
   WriteRegStr HKCU "${UNINSTKEY}" "DisplayName" "${PRODUCTNAME}"
@@ -109,6 +112,8 @@ Section "Uninstall"
   Delete "$INSTDIR\WebView2Loader.dll"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
+  Delete "$SMPROGRAMS\${PRODUCTNAME}\${PRODUCTNAME}.lnk"
+  RMDir "$SMPROGRAMS\${PRODUCTNAME}"
   Delete "$SMPROGRAMS\${PRODUCTNAME}.lnk"
   DeleteRegKey HKCU "${UNINSTKEY}"
   DeleteRegKey HKCU "${MANUKEY}"

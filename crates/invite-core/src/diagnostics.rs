@@ -495,10 +495,12 @@ mod tests {
             detail: "no result found".into(),
         };
         let text = support_bundle("0.1.0", "Debian 12 (x86_64)", &[ws, demo], &log, &status);
+        // The hint is this OS's own (Credential Manager on Windows, Keychain on macOS).
+        let keychain = format!("Keychain: unavailable. {}", crate::secret::HINT_LOCKED);
         for want in [
             "Version: 0.1.0",
             "System: Debian 12 (x86_64)",
-            "Keychain: unavailable. Your keychain is locked.",
+            keychain.as_str(),
             "Keychain detail: no result found",
             "Workspaces: 2",
             "- Acme staff (Supabase) at abcdefghij.supabase.co",

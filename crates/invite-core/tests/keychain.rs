@@ -5,6 +5,9 @@
 //! - `INVITE_DESK_REAL_KEYCHAIN=1`: an unlocked gnome-keyring on a private session bus;
 //! - `INVITE_DESK_EXPECT_NO_KEYCHAIN=1`: no session bus at all (or a dead one);
 //! - `INVITE_DESK_EXPECT_LOCKED_KEYCHAIN=1`: gnome-keyring running but never unlocked.
+//!
+//! Linux only: the Windows Credential Manager's tests are `tests/it/keychain_windows.rs`.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;

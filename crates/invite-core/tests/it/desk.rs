@@ -583,11 +583,19 @@ fn exports_never_overwrite_or_follow_a_link() {
     let desk = open(&data, &store);
     let victim = dir.path().join("victim");
     std::fs::write(&victim, b"mine").unwrap();
-    std::os::unix::fs::symlink(&victim, out.join("history.csv")).unwrap();
+    let taken = out.join("history.csv");
+    // On Unix the name is taken by a link to another file, which must not be followed either.
+    // Making a link on Windows needs administrator rights (or Developer Mode), so there a plain
+    // file takes the name.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&victim, &taken).unwrap();
+    #[cfg(not(unix))]
+    std::fs::write(&taken, b"mine").unwrap();
     let p = desk
         .export_history(&Default::default(), &out, "history")
         .unwrap();
     assert!(p.ends_with("history (2).csv"));
     assert_eq!(std::fs::read(&victim).unwrap(), b"mine");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"mine");
     assert!(std::fs::read_to_string(&p).unwrap().starts_with("sent_at"));
 }

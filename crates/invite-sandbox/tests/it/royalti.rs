@@ -149,8 +149,11 @@ async fn login_and_tokens() {
 #[tokio::test]
 async fn tokens_expire() {
     let s = start_with(Flavor::Royalti, |c| {
-        c.access_ttl = std::time::Duration::from_secs(1);
-        c.refresh_ttl = std::time::Duration::from_secs(1);
+        // 3 s, not 1: a busy machine (or Wine) can take a second between a login and the
+        // token exchange that follows it, and the refresh token then expired before its use.
+        // The wait is a second over the lifetime: expiry is checked in whole seconds.
+        c.access_ttl = std::time::Duration::from_secs(3);
+        c.refresh_ttl = std::time::Duration::from_secs(3);
     })
     .await;
     let tok = owner_token(&s, "owner").await;
@@ -160,7 +163,7 @@ async fn tokens_expire() {
         .unwrap()
         .to_string();
     assert_eq!(list(&s, &tok, "").await.0, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     let (st, e) = list(&s, &tok, "").await;
     assert_eq!(
         (st, e["error"]["code"].as_str().unwrap()),

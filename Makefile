@@ -38,9 +38,10 @@ unit:
 ## Everything: what CI runs.
 # Two lanes share the machine. The test lane builds the debug profile once and runs every test on
 # it. The release lane builds the release profile that e2e-release and bundle need, at the lowest
-# CPU and disk priority: it takes only what the test lane leaves idle (its tests wait on servers,
-# a window and timers much of the time), so no test is slowed, and the release build, the
-# longest step of a clean clone, is mostly done by the time the tests end. Cargo gets no make
+# CPU and disk priority: the tests get the CPU first, and the release build, the longest step of
+# a clean clone, uses what they leave idle (they wait on servers, a window and timers much of the
+# time). On 2 cores this cut a clean clone from 35 to 31 minutes; the debug build itself lost
+# about a minute to it (memory and disk). Cargo gets no make
 # jobserver (MAKEFLAGS unset), so each lane's cargo uses every core.
 # `e2e-release` runs before `bundle`: bundle then leaves the shipped binary in target/release.
 test: setup fmt

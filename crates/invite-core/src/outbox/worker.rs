@@ -322,14 +322,12 @@ async fn process(
                     "invited"
                 };
                 let (id, invite_id) = (job.id, found.id);
-                let j = off_runtime(outbox, move |o| {
-                    o.transition(id, JobState::Done, |c| {
-                        c.execute(
-                            "UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1",
-                            params![id, outcome, invite_id],
-                        )
-                        .map(|_| ())
-                    })
+                let j = transition(outbox, id, JobState::Done, move |c| {
+                    c.execute(
+                        "UPDATE jobs SET outcome=?2, invite_id=?3, error_kind=NULL WHERE id=?1",
+                        params![id, outcome, invite_id],
+                    )
+                    .map(|_| ())
                 })
                 .await?;
                 emit(j);
@@ -344,14 +342,12 @@ async fn process(
     }
     // The step that must never overwrite a Stop or a Pause: conditional on the claim.
     let id = job.id;
-    let Some(j) = off_runtime(outbox, move |o| {
-        o.transition(id, JobState::Sending, |c| {
-            c.execute(
-                "UPDATE jobs SET attempts=attempts+1, first_sent_at=COALESCE(first_sent_at, ?2) WHERE id=?1",
-                params![id, now()],
-            )
-            .map(|_| ())
-        })
+    let Some(j) = transition(outbox, id, JobState::Sending, move |c| {
+        c.execute(
+            "UPDATE jobs SET attempts=attempts+1, first_sent_at=COALESCE(first_sent_at, ?2) WHERE id=?1",
+            params![id, now()],
+        )
+        .map(|_| ())
     })
     .await?
     else {
@@ -386,29 +382,25 @@ async fn process(
                     })
             });
             let (link, invite_id) = (done.link, done.invite.id);
-            let j = off_runtime(outbox, move |o| {
-                o.transition(id, JobState::Done, |c| {
-                    c.execute(
-                        "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, link_expires_at=?5,
-                           error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
-                        params![id, outcome, link, invite_id, link_expires_at],
-                    )
-                    .map(|_| ())
-                })
+            let j = transition(outbox, id, JobState::Done, move |c| {
+                c.execute(
+                    "UPDATE jobs SET outcome=?2, link=?3, invite_id=?4, link_expires_at=?5,
+                       error_kind=NULL, error_message=NULL, error_detail=NULL WHERE id=?1",
+                    params![id, outcome, link, invite_id, link_expires_at],
+                )
+                .map(|_| ())
             })
             .await?;
             emit(j);
             Ok(())
         }
         Err(Error::AlreadyMember { .. }) => {
-            let j = off_runtime(outbox, move |o| {
-                o.transition(id, JobState::Done, |c| {
-                    c.execute(
-                        "UPDATE jobs SET outcome='already_member' WHERE id=?1",
-                        params![id],
-                    )
-                    .map(|_| ())
-                })
+            let j = transition(outbox, id, JobState::Done, move |c| {
+                c.execute(
+                    "UPDATE jobs SET outcome='already_member' WHERE id=?1",
+                    params![id],
+                )
+                .map(|_| ())
             })
             .await?;
             emit(j);
@@ -418,15 +410,17 @@ async fn process(
     }
 }
 
-/// Runs a step of the database on tokio's blocking threads. A synced commit waits for the disk;
-/// on a runtime thread that wait would hold up every request in flight (and, for the demo, the
-/// server answering them), and the answers would look slow to the concurrency limit.
-async fn off_runtime<T: Send + 'static>(
+/// [`Outbox::transition`] on tokio's blocking threads. A synced commit waits for the disk; on a
+/// runtime thread that wait would hold up every request in flight (and, for the demo, the server
+/// answering them), and the answers would look slow to the concurrency limit.
+async fn transition(
     outbox: &Outbox,
-    step: impl FnOnce(&Outbox) -> Result<T> + Send + 'static,
-) -> Result<T> {
+    id: i64,
+    state: JobState,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
+) -> Result<Option<Job>> {
     let outbox = outbox.clone();
-    tokio::task::spawn_blocking(move || step(&outbox))
+    tokio::task::spawn_blocking(move || outbox.transition(id, state, f))
         .await
         .map_err(Error::storage)?
 }

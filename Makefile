@@ -90,8 +90,8 @@ bundle: setup
 bundle-check:
 	scripts/bundle-check.sh
 
-## The shipped build is the tested build: e2e flows on a release-profile build (test-only
-## automation switch), then the .deb's own binary must paint its first screen and log its start.
+## The shipped build is the tested build: e2e flows on the shipped release binary (driven through
+## tauri-driver), then the .deb's own binary must paint its first screen and log its start.
 e2e-release: setup
 	scripts/e2e-release.sh
 

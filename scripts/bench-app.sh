@@ -17,13 +17,14 @@ ROOT=$PWD
 MIN=$ROOT/target/bench-app/minimal
 
 echo "==> building Invite Desk (release, front end embedded)"
-cargo build --release --features custom-protocol --bin invite-desk -p invite-desk
+scripts/release-build.sh
 
 echo "==> generating and building the minimal Tauri 2 app in $MIN"
 mkdir -p "$MIN/src" "$MIN/ui" "$MIN/icons"
 cp icons/32x32.png icons/128x128.png icons/icon.png "$MIN/icons/"
 # Same lock file: the same versions of Tauri and WebKit bindings, and most artifacts are reused.
 cp Cargo.lock "$MIN/Cargo.lock"
+RELEASE_OPT=$(awk '/^\[profile.release\]/{f=1; next} /^\[/{f=0} f && $1 == "opt-level" {print $3}' Cargo.toml)
 TAURI_VERSION=$(awk '/^name = "tauri"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 cat > "$MIN/Cargo.toml" <<EOF
 [package]
@@ -42,8 +43,11 @@ tauri = { version = "=$TAURI_VERSION", features = [] }
 [features]
 custom-protocol = ["tauri/custom-protocol"]
 
+# The app's own release profile (Cargo.toml): the comparison is of the code, not of the
+# compiler settings, and the dependencies' artifacts are shared.
 [profile.release]
 strip = "symbols"
+opt-level = ${RELEASE_OPT:-3}
 EOF
 cat > "$MIN/build.rs" <<'EOF'
 fn main() {

@@ -2,7 +2,7 @@
 # The shipped binary itself, as the .deb installs it (from `make bundle`), started under Xvfb
 # with a private D-Bus session and an unlocked gnome-keyring in a throwaway HOME: it must paint
 # its first screen (a screenshot that is not blank) and write its start-up log line, with no
-# error in the log and no panic on stderr. No WebDriver: the shipped build does not enable it.
+# error in the log and no panic on stderr. No WebDriver: this is the start an owner sees.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=$(mktemp -d)

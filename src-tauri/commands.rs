@@ -1,6 +1,12 @@
 //! The commands the web view calls. Each one is a line over [`invite_core::desk::Desk`]: take
 //! the arguments, call the desk, map the error. Commands take a workspace id and never return
 //! a secret.
+//!
+//! A plain `fn` command runs on the window's main thread, the thread that also paints and answers
+//! the page. Every command that reads the outbox, the settings file or the keychain is therefore
+//! `#[tauri::command(async)]`, which runs it on the async runtime's threads instead: in a big
+//! batch the page polls progress several times a second while the worker writes, and a query
+//! waiting there must not freeze typing and scrolling.
 
 use serde::Serialize;
 use tauri::State;
@@ -37,7 +43,7 @@ pub struct AppInfo {
     pub notices: Vec<SettingsNotice>,
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -50,35 +56,35 @@ pub fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
 }
 
 /// "Use for this session only" on the no-keychain banner.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn use_session_store(state: State<'_, AppState>) -> CmdResult<KeychainView> {
     Ok(state.desk.use_session_store()?)
 }
 
 /// The support bundle for "Copy diagnostics" (no secret in it).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn diagnostics(state: State<'_, AppState>) -> CmdResult<String> {
     Ok(state.desk.diagnostics()?)
 }
 
 // ---------------------------------------------------------------- workspaces
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_workspaces(state: State<'_, AppState>) -> CmdResult<WorkspaceListView> {
     Ok(state.desk.workspaces()?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn workspace_details(state: State<'_, AppState>, id: String) -> CmdResult<WorkspaceDetails> {
     Ok(state.desk.workspace_details(&id)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_current_workspace(state: State<'_, AppState>, id: String) -> CmdResult<()> {
     Ok(state.desk.set_current_workspace(&id)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn rename_workspace(
     state: State<'_, AppState>,
     id: String,
@@ -88,7 +94,7 @@ pub fn rename_workspace(
 }
 
 /// Changes a workspace's settings (default redirect, link lifetime, requests at once).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn edit_workspace(
     state: State<'_, AppState>,
     id: String,
@@ -140,7 +146,7 @@ pub async fn add_workspace(
 
 /// Whether a passed "Test connection" still stands for the edited draft (only its name or
 /// sending settings changed), so Save needs no secret.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn check_covers(
     state: State<'_, AppState>,
     check_id: String,
@@ -163,7 +169,7 @@ pub fn netlify_function() -> &'static str {
 }
 
 /// Saves the Netlify function into the Downloads folder; returns where.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn save_netlify_function<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     file_name: String,
@@ -179,7 +185,7 @@ pub fn save_netlify_function<R: tauri::Runtime>(
 
 /// Parses a paste; the result stays in Rust (see `invite_core::desk::paste`): the page gets
 /// the counts and the first `limit` rows.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn parse_recipients(
     state: State<'_, AppState>,
     workspace_id: Option<String>,
@@ -192,7 +198,7 @@ pub fn parse_recipients(
 }
 
 /// Reads a CSV or TXT file; like [`parse_recipients`], plus the entries as paste-box lines.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn parse_csv(
     state: State<'_, AppState>,
     workspace_id: Option<String>,
@@ -205,7 +211,7 @@ pub fn parse_csv(
 }
 
 /// Entries `offset..offset + limit` of parse `parse_id`.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn parsed_entries(
     state: State<'_, AppState>,
     parse_id: u64,
@@ -216,7 +222,7 @@ pub fn parsed_entries(
 }
 
 /// Invites every valid address of parse `parse_id` with `options`.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn enqueue_parsed(
     state: State<'_, AppState>,
     workspace_id: String,
@@ -238,7 +244,7 @@ pub async fn refresh_invitations(
     Ok(state.desk.refresh_invitations(&workspace_id).await?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn query_invitations(
     state: State<'_, AppState>,
     workspace_id: String,

@@ -27,9 +27,10 @@ const MAIN: &str = "main";
 /// local code page and "José" becomes "JosÃ©".
 pub const UTF8_BOM: &str = "\u{FEFF}";
 
-/// Debug builds only: a folder that answers every Save dialog with `<folder>/<suggested name>`.
-/// A native dialog can't be driven through WebDriver, so the end-to-end test uses this seam;
-/// release builds never read it.
+/// Test runs only: a folder that answers every Save dialog with `<folder>/<suggested name>`.
+/// A native dialog can't be driven through WebDriver, so the end-to-end test uses this seam. Read
+/// by debug builds, and by a release build only while WebDriver drives it
+/// ([`crate::under_automation`]).
 pub const SAVE_DIALOG_SEAM: &str = "INVITE_DESK_TEST_SAVE_DIR";
 
 /// Adds the desktop plugins. Single instance comes first, as its documentation asks, so a second
@@ -148,7 +149,7 @@ impl SavedFiles {
 const MAX_CLIPBOARD: usize = 1 << 20;
 
 /// Puts `text` on the system clipboard.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn copy_text<R: Runtime>(app: AppHandle<R>, text: String) -> CmdResult<()> {
     if text.len() > MAX_CLIPBOARD {
         return Err(CmdError::invalid("Text", "too long to copy"));
@@ -287,18 +288,13 @@ async fn ask_save_path<R: Runtime>(
     }
 }
 
-// Test builds only: debug builds, and the release-profile e2e build (`e2e-automation`). The
-// shipped binary has no seam.
-#[cfg(any(debug_assertions, feature = "e2e-automation"))]
 fn seam_answer(name: &str) -> Option<PathBuf> {
+    if !cfg!(debug_assertions) && !crate::under_automation() {
+        return None;
+    }
     std::env::var_os(SAVE_DIALOG_SEAM)
         .filter(|v| !v.is_empty())
         .map(|dir| PathBuf::from(dir).join(name))
-}
-
-#[cfg(not(any(debug_assertions, feature = "e2e-automation")))]
-fn seam_answer(_name: &str) -> Option<PathBuf> {
-    None
 }
 
 #[cfg(test)]

@@ -168,18 +168,31 @@ fn resolve_paths<R: Runtime>(
 pub fn run() {
     let config = AppConfig::from_env();
     let builder = build(desktop::plugins(tauri::Builder::default(), &config), config);
-    #[cfg(all(feature = "e2e-automation", target_os = "linux"))]
-    let builder = builder.on_page_load(|webview, _| e2e_automation(webview));
+    #[cfg(target_os = "linux")]
+    let builder = if under_automation() {
+        builder.on_page_load(|webview, _| developer_extras(webview))
+    } else {
+        builder
+    };
     builder
         .run(tauri::generate_context!())
         .expect("error while running Invite Desk");
 }
 
-/// Test builds only (`e2e-automation`): turns on the web view's developer extras, which wry sets
-/// only in debug builds or with Tauri's `devtools` feature, so that WebDriver can drive a
-/// release build (scripts/e2e-release.sh).
-#[cfg(all(feature = "e2e-automation", target_os = "linux"))]
-fn e2e_automation<R: Runtime>(webview: &tauri::Webview<R>) {
+/// Whether a WebDriver client drives this copy: `tauri-driver` starts the app with
+/// `TAURI_WEBVIEW_AUTOMATION=true`, and only then does Tauri let the web view be automated
+/// (tauri-runtime-wry reads the same variable). The end-to-end tests run the shipped release
+/// binary this way (scripts/e2e-release.sh); the few test answers it enables (the Save dialog's,
+/// no update check) add nothing to what a client that can drive the whole window already can do.
+pub fn under_automation() -> bool {
+    std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true")
+}
+
+/// Under automation only: turns on the web view's developer extras, which wry sets only in debug
+/// builds or with Tauri's `devtools` feature. WebKitWebDriver can't start a session on a release
+/// build without them (the session start hangs).
+#[cfg(target_os = "linux")]
+fn developer_extras<R: Runtime>(webview: &tauri::Webview<R>) {
     let _ = webview.with_webview(|w| {
         use webkit2gtk::{SettingsExt, WebViewExt};
         if let Some(settings) = WebViewExt::settings(&w.inner()) {

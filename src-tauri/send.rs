@@ -47,7 +47,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>, desk: &Desk) -> invite_core::Result<
 }
 
 /// Writes one job per address (in one transaction) and wakes the worker.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn enqueue_invites(
     state: State<'_, AppState>,
     workspace_id: String,
@@ -58,13 +58,13 @@ pub fn enqueue_invites(
 
 /// What opening the outbox had to do at start-up (a damaged file set aside, or a newer
 /// version's file left alone), for the banner; `null` when there is nothing to say.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn outbox_notice(state: State<'_, AppState>) -> Option<OutboxNotice> {
     state.desk.outbox_notice()
 }
 
 /// Where a batch stands since `cursor` (absent or 0: every job). `batch_status` answers every job.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn batch_changes(
     state: State<'_, AppState>,
     batch_id: String,
@@ -74,31 +74,31 @@ pub fn batch_changes(
 }
 
 /// Where a batch stands.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn batch_status(state: State<'_, AppState>, batch_id: String) -> CmdResult<BatchStatus> {
     Ok(state.desk.batch_status(&batch_id)?)
 }
 
 /// Stops a batch: what has not been sent is not sent.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn stop_batch(state: State<'_, AppState>, batch_id: String) -> CmdResult<u32> {
     Ok(state.desk.stop_batch(&batch_id)?)
 }
 
 /// Puts a failed or stopped job back in the queue.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn retry_job(state: State<'_, AppState>, job_id: i64) -> CmdResult<()> {
     Ok(state.desk.retry_job(job_id)?)
 }
 
 /// Batches with work left, for the "Resuming…" banner.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn unfinished(state: State<'_, AppState>) -> CmdResult<Vec<BatchSummary>> {
     Ok(state.desk.unfinished()?)
 }
 
 /// What this app sent, newest batch first, filtered and paged.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn history(
     state: State<'_, AppState>,
     filter: Option<HistoryFilter>,
@@ -107,7 +107,7 @@ pub fn history(
 }
 
 /// Writes the history matching `filter` as CSV into the Downloads folder; returns the path.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn export_history<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -122,19 +122,19 @@ pub fn export_history<R: Runtime>(
 }
 
 /// Holds a workspace's unsent invitations until the owner resumes.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn pause_workspace(state: State<'_, AppState>, workspace_id: String) -> CmdResult<u32> {
     Ok(state.desk.pause_workspace(&workspace_id)?)
 }
 
 /// Sends a paused workspace's invitations again.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn resume_workspace(state: State<'_, AppState>, workspace_id: String) -> CmdResult<u32> {
     Ok(state.desk.resume_workspace(&workspace_id)?)
 }
 
 /// The way around an email limit: the batch's unsent invitations become links to copy.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn switch_to_links(state: State<'_, AppState>, batch_id: String) -> CmdResult<u32> {
     Ok(state.desk.switch_to_links(&batch_id)?)
 }

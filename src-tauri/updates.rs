@@ -148,15 +148,14 @@ fn install_error(e: tauri_plugin_updater::Error) -> CmdError {
 }
 
 /// Checks once, a few seconds after start, and tells the window when there is a newer version.
-/// Release builds only (and debug builds given the test seam), never the release build made
-/// for the end-to-end test nor a start-up benchmark run (`INVITE_DESK_BENCH=1`, which measures
-/// the app at rest); a failure (offline…) is only logged: the owner did not ask.
+/// Release builds only (and debug builds given the test seam), never while WebDriver drives the
+/// app (the end-to-end tests) nor in a start-up benchmark run (`INVITE_DESK_BENCH=1`, which
+/// measures the app at rest); a failure (offline…) is only logged: the owner did not ask.
 pub fn check_at_start<R: Runtime>(app: &AppHandle<R>, desk: &Desk) {
     let wanted = if cfg!(debug_assertions) {
         seam().is_some()
     } else {
-        !cfg!(feature = "e2e-automation")
-            && std::env::var_os("INVITE_DESK_BENCH").is_none_or(|v| v != "1")
+        !crate::under_automation() && std::env::var_os("INVITE_DESK_BENCH").is_none_or(|v| v != "1")
     };
     if !wanted {
         return;

@@ -111,10 +111,21 @@ async fn wait_count(s: &Session, css: &str, n: u64, secs: u64) -> Res<()> {
         "return document.querySelectorAll({}).length === {n}",
         serde_json::to_string(css).unwrap_or_default()
     );
-    s.wait_js(&script, secs)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("expected {n} × {css}: {e}"))
+    match s.wait_js(&script, secs).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // What the results list shows instead says which step went wrong.
+            let rows = s
+                .js("const r = document.getElementById('results'); return r ? [...r.querySelectorAll('li')]
+                       .map(li => li.innerText.replace(/\\s+/g, ' ').trim()).join(' | ') : ''")
+                .await
+                .unwrap_or_default();
+            let rows = rows.as_str().unwrap_or_default();
+            Err(format!(
+                "expected {n} × {css}: {e}; the results list shows: [{rows}]"
+            ))
+        }
+    }
 }
 
 /// The error box in `dialog` is wholly in sight: below the dialog's top and above its sticky

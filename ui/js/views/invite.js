@@ -300,8 +300,7 @@ async function send() {
     text.value = '';
     parsed = null;
     renderChips();
-    // The results are below the fold on a small window: bring them into view.
-    resultsCard.scrollIntoView({ block: 'start', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    showResults();
   } catch (e) {
     resultsCard.hidden = false;
     card = null;
@@ -473,7 +472,18 @@ function announce(s, done) {
 
 async function stop() {
   if (!batch) return;
-  try { await api.stopBatch(batch.batchId); toast('Stopped. Nothing more will be sent.'); } catch (e) { resultsCard.append(errorBox(e)); }
+  try {
+    await api.stopBatch(batch.batchId);
+    toast('Stopped. Nothing more will be sent.');
+    // The rows now say what was not sent; the Stop button they were reached by is gone, and the
+    // toast would otherwise sit over the heading at the bottom of the window.
+    showResults();
+  } catch (e) { resultsCard.append(errorBox(e)); }
+}
+
+// The results are below the fold on a small window: bring them into view.
+function showResults() {
+  resultsCard.scrollIntoView({ block: 'start', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
 }
 
 // Each says what it did, so an earlier "Stopped" toast is not left standing over the result.

@@ -524,7 +524,6 @@ async fn batches_reach_front_ends_typed() {
     assert_eq!(page.rows[0].result, JobResult::Invited);
 }
 
-#[cfg(unix)]
 /// A finished batch is announced once, however many changes ask after its last job (two
 /// desktop notifications for one batch were seen after a restart and a resume).
 #[tokio::test]

@@ -63,7 +63,12 @@ pub async fn bench_links(env: &Env) -> Res<()> {
         .unwrap_or(2000);
     // Without the leak test's recorder, which keeps every IPC answer in the page: the memory
     // measured is what an owner's copy uses.
-    let (driver, s) = open(env, "bench-links", &[("INVITE_DESK_RECORD_IPC", "0".into())]).await?;
+    let (driver, s) = open(
+        env,
+        "bench-links",
+        &[("INVITE_DESK_RECORD_IPC", "0".into())],
+    )
+    .await?;
     s.wait_visible("#view-empty", 5).await?;
     s.click("#empty-demo").await?;
     s.wait_visible("#invite-title", 20).await?;

@@ -219,9 +219,9 @@ impl Session {
         Err(format!("clicking {css}: {last}"))
     }
 
-    /// The element matching `css`, once visible; in a dialog, scrolled to the middle of it as a
-    /// person scrolls to what they click. (WebDriver's own scrolling puts an element at the
-    /// bottom edge, under the dialog's sticky action bar, and then finds it covered.)
+    /// The element matching `css`, once visible and at rest; in a dialog, scrolled to the middle
+    /// of it as a person scrolls to what they click. (WebDriver's own scrolling puts an element
+    /// at the bottom edge, under the dialog's sticky action bar, and then finds it covered.)
     async fn element(&self, css: &str) -> Res<fantoccini::elements::Element> {
         self.wait_visible(css, 10).await?;
         self.js(&format!(
@@ -231,6 +231,20 @@ impl Session {
             serde_json::to_string(css).unwrap_or_default()
         ))
         .await?;
+        // The view scrolls smoothly (to the results after Send or Stop): a click computed while
+        // the element moves lands beside it. Wait until it is in the same place two frames
+        // running (at most about a second).
+        let _ = self
+            .client
+            .execute_async(
+                "const [css, done] = arguments; let last = null, frames = 0; \
+                 const tick = () => { const e = document.querySelector(css); \
+                   const top = e ? e.getBoundingClientRect().top : null; \
+                   if (top === last || ++frames > 60) done(true); else { last = top; requestAnimationFrame(tick); } }; \
+                 requestAnimationFrame(tick);",
+                vec![json!(css)],
+            )
+            .await;
         self.client
             .find(Locator::Css(css))
             .await

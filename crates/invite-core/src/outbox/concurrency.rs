@@ -5,8 +5,9 @@
 //! - Until the first overload, each fast, clean answer adds one (slow start, as TCP does: the
 //!   limit doubles every round of answers), so a healthy server reaches [`MAX`] within a few
 //!   round trips instead of a dozen. After it, each fast, clean answer adds `1/limit` (about
-//!   one more request per round of answers). Never above [`MAX`] nor a known email limit. "Fast" means at most twice the quickest
-//!   answer seen: a server that slows down is queueing, and more requests would only queue too.
+//!   one more request per round of answers). Never above [`MAX`] nor a known email limit.
+//!   "Fast" means at most twice the quickest answer seen: a server that slows down is
+//!   queueing, and more requests would only queue too.
 //! - A 429 (not the email quota, which has its own budget) or a 5xx halves the limit, once per
 //!   round: answers to requests sent before the cut belong to the same overload and don't cut
 //!   again.

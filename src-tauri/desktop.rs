@@ -66,6 +66,45 @@ pub fn plugins<R: Runtime>(builder: tauri::Builder<R>, config: &AppConfig) -> ta
         .plugin(crate::updates::plugin())
 }
 
+/// Set on a copy started again by [`relaunch_after_failed_handover`], so it tries only once.
+const RELAUNCHED: &str = "INVITE_DESK_RELAUNCHED";
+
+/// Whether the app failed to start because the single-instance plugin could not hand this launch
+/// over to the copy holding the lock. That copy was closing: it still held the lock (on Linux, its
+/// D-Bus name) when this one asked, and left without answering. Seen when the app is opened again
+/// the moment it was quit.
+pub fn handover_failed(error: &tauri::Error) -> bool {
+    matches!(error, tauri::Error::PluginInitialization(plugin, _) if plugin == "single-instance")
+}
+
+/// Starts this program again, once, half a second after a failed hand-over
+/// ([`handover_failed`]): by then the closing copy is gone and the new one runs, or a live copy
+/// holds the lock and the new one hands over to it and exits, as a second launch should. On Unix
+/// the process replaces itself (`exec`), so whoever started it (a launcher, a test driver) keeps
+/// the same process. Returns only when it did not relaunch: already tried, or the start failed.
+pub fn relaunch_after_failed_handover() {
+    if std::env::var_os(RELAUNCHED).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    eprintln!("Invite Desk: the copy that was open was closing; starting again");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(std::env::args_os().skip(1)).env(RELAUNCHED, "1");
+    #[cfg(unix)]
+    {
+        let e = std::os::unix::process::CommandExt::exec(&mut cmd);
+        eprintln!("Invite Desk: could not start again: {e}");
+    }
+    #[cfg(not(unix))]
+    match cmd.spawn() {
+        Ok(_) => std::process::exit(0),
+        Err(e) => eprintln!("Invite Desk: could not start again: {e}"),
+    }
+}
+
 /// What is remembered of the window: where it was, how big, and whether maximised.
 fn remembered() -> StateFlags {
     StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED

@@ -174,9 +174,11 @@ pub fn run() {
     } else {
         builder
     };
-    builder
-        .run(tauri::generate_context!())
-        .expect("error while running Invite Desk");
+    let ran = builder.run(tauri::generate_context!());
+    if ran.as_ref().is_err_and(desktop::handover_failed) {
+        desktop::relaunch_after_failed_handover();
+    }
+    ran.expect("error while running Invite Desk");
 }
 
 /// Whether a WebDriver client drives this copy: `tauri-driver` starts the app with

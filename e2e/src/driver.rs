@@ -79,7 +79,14 @@ impl Driver {
         for _ in 0..5 {
             let mut b = ClientBuilder::new(HttpConnector::new());
             b.capabilities(caps.clone());
-            match b.connect(&format!("http://127.0.0.1:{}", self.port)).await {
+            // An app that dies at start leaves WebKitWebDriver waiting for it for ever: fail
+            // the flow, with the app's own words above on stderr, instead of the whole run.
+            let url = format!("http://127.0.0.1:{}", self.port);
+            let connect = b.connect(&url);
+            let Ok(connected) = tokio::time::timeout(Duration::from_secs(60), connect).await else {
+                return Err("the app did not open a WebDriver session in 60 s (did it start? its output is above)".into());
+            };
+            match connected {
                 Ok(client) => {
                     let s = Session {
                         client,

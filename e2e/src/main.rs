@@ -8,6 +8,7 @@ mod driver;
 mod filemanager;
 mod flows;
 mod leak;
+mod lockholder;
 mod notifications;
 mod updates;
 
@@ -164,19 +165,27 @@ async fn run() -> Res<usize> {
     for f in &flows {
         let t = Instant::now();
         println!("flow {f}");
-        match *f {
-            "first-screen" => flows::first_screen(&env).await,
-            "dark" => flows::dark(&env).await,
-            "no-keychain" => flows::no_keychain(&env).await,
-            "demo" => flows::demo(&env).await,
-            "netlify" => flows::netlify(&env).await,
-            "royalti" => flows::royalti(&env).await,
-            "desktop" => flows::desktop(&env).await,
-            "updates" => updates::updates(&env).await,
-            "bench-links" => flows::bench_links(&env).await,
-            _ => Ok(()),
-        }
-        .map_err(|e| format!("flow {f}: {e}"))?;
+        // A flow that hangs fails alone, in bounded time, and names itself; its drivers are
+        // dropped (killed) with it. The longest takes about a minute on a quiet machine.
+        let limit = if f.starts_with("bench") { 1800 } else { 600 };
+        let flow = async {
+            match *f {
+                "first-screen" => flows::first_screen(&env).await,
+                "dark" => flows::dark(&env).await,
+                "no-keychain" => flows::no_keychain(&env).await,
+                "demo" => flows::demo(&env).await,
+                "netlify" => flows::netlify(&env).await,
+                "royalti" => flows::royalti(&env).await,
+                "desktop" => flows::desktop(&env).await,
+                "updates" => updates::updates(&env).await,
+                "bench-links" => flows::bench_links(&env).await,
+                _ => Ok(()),
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(limit), flow)
+            .await
+            .unwrap_or_else(|_| Err(format!("did not finish in {limit} s")))
+            .map_err(|e| format!("flow {f}: {e}"))?;
         println!("  ok ({:.1} s)", t.elapsed().as_secs_f64());
     }
     Ok(flows.len())

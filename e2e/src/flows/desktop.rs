@@ -40,8 +40,27 @@ pub async fn desktop(env: &Env) -> Res<()> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .ctx("http client")?;
-    let (driver, s) = open(env, "desktop", &[]).await?;
     let data = env.home.join("invite-desk-e2e").join("desktop");
+
+    // 0. Opened the moment a copy on the same folder was closing: that copy holds the
+    // single-instance lock and leaves without taking the hand-over. The new launch starts anyway.
+    let stderr_log = env.home.join("app-output/stderr.log");
+    let relaunches = || {
+        std::fs::read_to_string(&stderr_log)
+            .unwrap_or_default()
+            .matches("the copy that was open was closing; starting again")
+            .count()
+    };
+    let relaunched_before = relaunches();
+    let closing = crate::lockholder::hold_closing(&data)?;
+    let (driver, s) = open(env, "desktop", &[]).await?;
+    if closing.count() != 1 || relaunches() != relaunched_before + 1 {
+        return Err(format!(
+            "opened beside a closing copy: it was asked to take over {} times and the app said it started again {} times (want 1 and 1)",
+            closing.count(),
+            relaunches() - relaunched_before
+        ));
+    }
 
     // 1. Size remembered: resize, and the saved state follows without waiting for an exit.
     s.client
@@ -194,6 +213,10 @@ pub async fn desktop(env: &Env) -> Res<()> {
     s.click("#hist-export").await?;
     s.wait_visible("#toast .toast-action", 10).await?;
     s.shot("desktop-export-toast").await?;
+    // The list refreshing in the background (an outbox event, a filter) keeps the line saying
+    // where the file went: it once wiped it.
+    set_value(&s, "hist-result", "").await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let shown = s.wait_text("#hist-status", "Saved ", 10).await?;
     let path = std::path::PathBuf::from(shown.trim().trim_start_matches("Saved ").trim());
     let name = path

@@ -38,8 +38,12 @@ pub(crate) async fn open(
     Ok((driver, session))
 }
 
-/// Starts the app again on the data folder an earlier `open` made (a restart).
+/// Starts the app again on the data folder an earlier `open` made (a restart), once the copy
+/// before it has gone: a copy still closing holds the single-instance lock, and the new one would
+/// first try to hand over to it (the app copes, src-tauri/desktop.rs; the `desktop` flow tests
+/// that on purpose).
 async fn reopen(env: &Env, name: &str) -> Res<(Driver, Session)> {
+    wait_app_gone(env, 15).await?;
     let data = env.home.join("invite-desk-e2e").join(name);
     let vars = vec![
         ("INVITE_DESK_DATA_DIR", data.to_string_lossy().into_owned()),
@@ -48,6 +52,32 @@ async fn reopen(env: &Env, name: &str) -> Res<(Driver, Session)> {
     let driver = Driver::start(&vars)?;
     let session = driver.session(&env.app, &env.shots).await?;
     Ok((driver, session))
+}
+
+/// Waits until no process runs the app binary under test.
+async fn wait_app_gone(env: &Env, secs: u64) -> Res<()> {
+    let running = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|x| x == env.binary))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let pids = running();
+        if pids.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "the app was still running {secs} s after its window was closed (pid {pids:?})"
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// No uncaught error or console.error happened in the page.

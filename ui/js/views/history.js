@@ -18,6 +18,9 @@ let wsSel;
 let resultSel;
 let search;
 let status;
+// Whether the status line shows a failed refresh (cleared by the next good one) rather than what
+// the owner did (an export's "Saved …", which a refresh in the background must not wipe).
+let statusIsRefreshError = false;
 let tableBox;
 let pager;
 const f = { workspaceId: null, result: null, search: '', offset: 0 };
@@ -64,9 +67,11 @@ async function render() {
   let r;
   try {
     r = await api.history(filter());
-    clear(status);
+    if (statusIsRefreshError) clear(status);
+    statusIsRefreshError = false;
   } catch (e) {
     clear(status).append(errorBox(e));
+    statusIsRefreshError = true;
     return;
   }
   clear(tableBox);
@@ -100,6 +105,7 @@ async function exportCsv() {
     const saved = await api.exportHistoryAs({ ...filter(), offset: 0, limit: null });
     if (!saved) return;
     clear(status).append(`Saved ${saved.path}`);
+    statusIsRefreshError = false;
     toast(`Saved ${saved.name}`, { label: 'Show in folder', run: () => api.showInFolder(saved.path).catch((e) => clear(status).append(errorBox(e))) });
   } catch (e) { clear(status).append(errorBox(e)); }
 }

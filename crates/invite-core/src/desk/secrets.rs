@@ -1,53 +1,118 @@
 //! Where the desk keeps secrets, and how secrets typed by the owner come in.
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::secret::{names, KeychainStatus, SecretStore, Sensitive};
 
+/// How long a secret read from the store is reused. A keychain read is a D-Bus round trip to
+/// the Secret Service on Linux (and a call into the Credential Manager or Keychain Services
+/// elsewhere), and each operation reads its key afresh: a 2,000-address batch made 2,000 reads
+/// and ran 10× slower in the window than headless. A key changed by another process (the
+/// command-line tool) is seen this long after at most; one changed here, at once.
+pub const SECRET_READ_TTL: Duration = Duration::from_secs(10);
+
+type Cached = HashMap<(String, String), (Instant, Option<Sensitive<String>>)>;
+
 /// The secret store in use now: the OS keychain, or, after the owner chose "use for this session
-/// only", memory. Providers hold this one handle, so the switch reaches them at once.
+/// only", memory. Providers hold this one handle, so the switch reaches them at once. Reads are
+/// reused for [`SECRET_READ_TTL`]; writes and deletes go through at once and update what is
+/// reused.
 #[derive(Debug)]
 pub struct SwitchableSecrets {
     inner: RwLock<Arc<dyn SecretStore>>,
+    ttl: Duration,
+    cache: Mutex<Cached>,
+}
+
+fn poisoned<E: std::fmt::Display>(e: E) -> Error {
+    Error::storage(format!("lock poisoned: {e}"))
 }
 
 impl SwitchableSecrets {
     /// Starts with `store`.
     pub fn new(store: Arc<dyn SecretStore>) -> Self {
+        Self::with_read_ttl(store, SECRET_READ_TTL)
+    }
+
+    /// Starts with `store`, reusing a read for `ttl` (zero: never).
+    pub fn with_read_ttl(store: Arc<dyn SecretStore>, ttl: Duration) -> Self {
         Self {
             inner: RwLock::new(store),
+            ttl,
+            cache: Mutex::default(),
         }
     }
 
     fn current(&self) -> Result<Arc<dyn SecretStore>> {
-        self.inner
-            .read()
-            .map(|g| g.clone())
-            .map_err(|e| Error::storage(format!("lock poisoned: {e}")))
+        self.inner.read().map(|g| g.clone()).map_err(poisoned)
+    }
+
+    fn remember(
+        &self,
+        workspace: &str,
+        name: &str,
+        value: Option<Sensitive<String>>,
+    ) -> Result<()> {
+        let mut cache = self.cache.lock().map_err(poisoned)?;
+        // Forgets what has expired, so secrets don't linger in memory past their use.
+        let ttl = self.ttl;
+        cache.retain(|_, (at, _)| at.elapsed() < ttl);
+        if !ttl.is_zero() {
+            cache.insert(
+                (workspace.to_string(), name.to_string()),
+                (Instant::now(), value),
+            );
+        }
+        Ok(())
+    }
+
+    fn forget(&self, workspace: &str, name: &str) -> Result<()> {
+        self.cache
+            .lock()
+            .map_err(poisoned)?
+            .remove(&(workspace.to_string(), name.to_string()));
+        Ok(())
     }
 
     /// Switches to `store` (no secret is copied: the old store could not hold any).
     pub fn replace(&self, store: Arc<dyn SecretStore>) -> Result<()> {
-        *self
-            .inner
-            .write()
-            .map_err(|e| Error::storage(format!("lock poisoned: {e}")))? = store;
+        *self.inner.write().map_err(poisoned)? = store;
+        self.cache.lock().map_err(poisoned)?.clear();
         Ok(())
     }
 }
 
 impl SecretStore for SwitchableSecrets {
     fn get(&self, workspace: &str, name: &str) -> Result<Option<Sensitive<String>>> {
-        self.current()?.get(workspace, name)
+        let key = (workspace.to_string(), name.to_string());
+        if let Some((at, value)) = self.cache.lock().map_err(poisoned)?.get(&key) {
+            if at.elapsed() < self.ttl {
+                return Ok(value.clone());
+            }
+        }
+        // Errors are not kept: the next read asks the store again.
+        let value = self.current()?.get(workspace, name)?;
+        self.remember(workspace, name, value.clone())?;
+        Ok(value)
     }
     fn set(&self, workspace: &str, name: &str, value: &Sensitive<String>) -> Result<()> {
-        self.current()?.set(workspace, name, value)
+        let stored = self.current()?.set(workspace, name, value);
+        // On a failed write the store may hold either value: ask it next time.
+        match &stored {
+            Ok(()) => self.remember(workspace, name, Some(value.clone()))?,
+            Err(_) => self.forget(workspace, name)?,
+        }
+        stored
     }
     fn delete(&self, workspace: &str, name: &str) -> Result<()> {
-        self.current()?.delete(workspace, name)
+        let deleted = self.current()?.delete(workspace, name);
+        self.forget(workspace, name)?;
+        deleted
     }
 }
 
@@ -198,5 +263,101 @@ impl SecretsIn {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::secret::MemoryStore;
+
+    /// A store that counts its reads, as the keychain's round trips.
+    #[derive(Debug, Default)]
+    struct Counting {
+        reads: AtomicUsize,
+        store: MemoryStore,
+    }
+
+    impl SecretStore for Counting {
+        fn get(&self, workspace: &str, name: &str) -> Result<Option<Sensitive<String>>> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            self.store.get(workspace, name)
+        }
+        fn set(&self, workspace: &str, name: &str, value: &Sensitive<String>) -> Result<()> {
+            self.store.set(workspace, name, value)
+        }
+        fn delete(&self, workspace: &str, name: &str) -> Result<()> {
+            self.store.delete(workspace, name)
+        }
+    }
+
+    fn read(s: &SwitchableSecrets) -> Option<String> {
+        s.get("ws", names::SECRET_KEY)
+            .unwrap()
+            .map(|v| v.expose().clone())
+    }
+
+    #[test]
+    fn a_batch_reads_the_keychain_once_not_once_per_invitation() {
+        let keychain = Arc::new(Counting::default());
+        keychain
+            .set("ws", names::SECRET_KEY, &Sensitive::new("k1".into()))
+            .unwrap();
+        let secrets = SwitchableSecrets::new(keychain.clone());
+        for _ in 0..2000 {
+            assert_eq!(read(&secrets).as_deref(), Some("k1"));
+        }
+        assert_eq!(keychain.reads.load(Ordering::SeqCst), 1);
+
+        // Changed or removed here: seen at once, without another read.
+        secrets
+            .set("ws", names::SECRET_KEY, &Sensitive::new("k2".into()))
+            .unwrap();
+        assert_eq!(read(&secrets).as_deref(), Some("k2"));
+        assert_eq!(
+            keychain
+                .store
+                .get("ws", names::SECRET_KEY)
+                .unwrap()
+                .map(|v| v.expose().clone())
+                .as_deref(),
+            Some("k2")
+        );
+        secrets.delete("ws", names::SECRET_KEY).unwrap();
+        assert_eq!(read(&secrets), None);
+        assert_eq!(keychain.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_key_changed_by_another_process_is_seen_once_the_read_expires() {
+        let keychain = Arc::new(Counting::default());
+        keychain
+            .set("ws", names::SECRET_KEY, &Sensitive::new("old".into()))
+            .unwrap();
+        let secrets =
+            SwitchableSecrets::with_read_ttl(keychain.clone(), Duration::from_millis(200));
+        assert_eq!(read(&secrets).as_deref(), Some("old"));
+        // The command-line tool writes the keychain directly.
+        keychain
+            .set("ws", names::SECRET_KEY, &Sensitive::new("new".into()))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(read(&secrets).as_deref(), Some("new"));
+        assert_eq!(keychain.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn switching_stores_forgets_what_was_read() {
+        let keychain = Arc::new(Counting::default());
+        keychain
+            .set("ws", names::SECRET_KEY, &Sensitive::new("k".into()))
+            .unwrap();
+        let secrets = SwitchableSecrets::new(keychain);
+        assert_eq!(read(&secrets).as_deref(), Some("k"));
+        secrets.replace(Arc::new(MemoryStore::new())).unwrap();
+        assert_eq!(read(&secrets), None);
     }
 }

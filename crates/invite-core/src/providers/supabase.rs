@@ -122,7 +122,7 @@ impl SupabaseProvider {
         }
     }
 
-    /// The admin API for one operation, with the key as it is in the keychain now.
+    /// The admin API for one operation, with the key the secret store holds now.
     fn api(&self) -> Result<RestAdmin> {
         let key = self.secrets.require(&self.ws_id, names::SECRET_KEY)?;
         classify_supabase_key(key.expose())?;

@@ -46,8 +46,8 @@ pub trait AdminApi: Send + Sync + std::fmt::Debug {
 }
 
 /// GoTrue's admin REST API at `base` (`<project>/auth/v1` or a self-hosted root), with the
-/// headers that authorise this one call (built per call: keys are read from the keychain each
-/// time, minted tokens are short-lived).
+/// headers that authorise this one call (built per call: a key replaced in the keychain is used
+/// within seconds, see `desk::secrets::SECRET_READ_TTL`; minted tokens are short-lived).
 #[derive(Debug)]
 pub struct RestAdmin {
     http: Http,

@@ -158,10 +158,39 @@ fn save_window_state_when_idle<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
 /// clock). Logged; with `INVITE_DESK_BENCH=1` also printed for the start-up benchmark
 /// (scripts/bench-app.sh), which compares it with the launch time.
 #[tauri::command]
-pub fn page_painted(at: f64) {
+pub fn page_painted(at: f64, first: State<'_, FirstPaint>) {
+    first.painted();
     tracing::info!(at, "page painted");
     if std::env::var_os("INVITE_DESK_BENCH").is_some_and(|v| v == "1") {
         println!("PAINTED {at:.0}");
+    }
+}
+
+/// Told when the page has painted its first screen. Start-up work that the page doesn't need
+/// first waits for it: the keychain probe, run beside the page's loading, delayed the first paint
+/// by about 150 ms (a write, a read and a delete over D-Bus; on a fresh session it also starts the
+/// Secret Service), and made the page's first calls wait.
+#[derive(Debug, Default)]
+pub struct FirstPaint(Mutex<Vec<std::sync::mpsc::Sender<()>>>);
+
+impl FirstPaint {
+    /// Gets a message at the first paint (none if the page never reports one: wait with a
+    /// timeout).
+    pub fn waiter(&self) -> std::sync::mpsc::Receiver<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Ok(mut v) = self.0.lock() {
+            v.push(tx);
+        }
+        rx
+    }
+
+    /// Tells every waiter; later paints tell nobody.
+    pub fn painted(&self) {
+        if let Ok(mut v) = self.0.lock() {
+            for tx in v.drain(..) {
+                let _ = tx.send(());
+            }
+        }
     }
 }
 
@@ -355,6 +384,25 @@ mod tests {
         assert_ne!(folder_hash("/a/b"), folder_hash("/a/c"));
         // The FNV-1a reference value: the name must not change between versions.
         assert_eq!(folder_hash("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn work_waiting_for_the_first_paint_hears_of_it_once() {
+        let first = FirstPaint::default();
+        let early = first.waiter();
+        let other = first.waiter();
+        assert!(early.try_recv().is_err(), "told before any paint");
+        first.painted();
+        assert!(early.try_recv().is_ok());
+        assert!(other.try_recv().is_ok());
+        first.painted(); // a reload paints again: nobody is told twice
+        assert!(early.try_recv().is_err());
+        // A page that never paints: the waiter gives up at its timeout.
+        let never = FirstPaint::default();
+        let late = never.waiter();
+        let t = std::time::Instant::now();
+        assert!(late.recv_timeout(Duration::from_millis(50)).is_err());
+        assert!(t.elapsed() >= Duration::from_millis(50));
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .manage(desktop::SavedFiles::default())
+        .manage(desktop::FirstPaint::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::use_session_store,
@@ -104,7 +105,7 @@ pub fn init_state<R: Runtime>(
     logging::init(&paths.log_dir);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Invite Desk starting");
     // The keychain probe (a write, a read and a delete over D-Bus or the OS API) runs after the
-    // window is up: see `probe_keychain_later`. Until it answers, the keychain is assumed.
+    // page's first paint: see `probe_keychain_later`. Until it answers, the keychain is assumed.
     let secrets: Arc<dyn SecretStore> = match &config.secrets {
         Some(s) => s.clone(),
         None => Arc::new(KeyringStore::new()),
@@ -136,15 +137,28 @@ pub fn init_state<R: Runtime>(
     Ok(())
 }
 
-/// Probes the keychain on its own thread, so the page paints without waiting for it, then
-/// settles the desk and tells the page (`keychain` event, the same view as `app_info`'s).
+/// The longest the keychain probe waits for the page's first paint (a page that failed to load
+/// never reports one).
+const PROBE_AFTER_PAINT_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Probes the keychain on its own thread once the page has painted its first screen
+/// ([`desktop::FirstPaint`]), then settles the desk and tells the page (`keychain` event, the
+/// same view as `app_info`'s).
 fn probe_keychain_later<R: Runtime>(app: tauri::AppHandle<R>, desk: Desk) {
-    std::thread::spawn(move || match desk.keychain_probed(probe_keychain()) {
-        Ok(Some(view)) => {
-            let _ = app.emit("keychain", view);
+    let painted = app
+        .try_state::<desktop::FirstPaint>()
+        .map(|first| first.waiter());
+    std::thread::spawn(move || {
+        if let Some(painted) = painted {
+            let _ = painted.recv_timeout(PROBE_AFTER_PAINT_AT_MOST);
         }
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "could not settle the keychain's state"),
+        match desk.keychain_probed(probe_keychain()) {
+            Ok(Some(view)) => {
+                let _ = app.emit("keychain", view);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "could not settle the keychain's state"),
+        }
     });
 }
 

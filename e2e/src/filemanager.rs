@@ -5,11 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dbus::blocking::Connection;
-use dbus::channel::{MatchingReceiver, Sender};
-use dbus::message::MatchRule;
-
-use crate::driver::{Ctx, Res};
+use crate::bus::Reply;
+use crate::driver::Res;
 
 /// Every URI asked for with `ShowItems`, in order.
 #[derive(Debug, Clone, Default)]
@@ -40,56 +37,25 @@ impl Revealed {
 pub fn serve() -> Res<Revealed> {
     let seen = Revealed::default();
     let sink = seen.clone();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Res<()>>();
-    std::thread::spawn(move || {
-        let conn = match Connection::new_session().ctx("connecting to the session bus") {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-                return;
-            }
-        };
-        let named = conn
-            .request_name("org.freedesktop.FileManager1", false, true, true)
-            .ctx("taking the file manager's name");
-        let failed = named.is_err();
-        let _ = ready_tx.send(named.map(|_| ()));
-        if failed {
-            return;
-        }
-        conn.start_receive(
-            MatchRule::new_method_call(),
-            Box::new(move |msg, conn| {
-                let reply = match msg.member().as_deref() {
-                    Some("ShowItems") => match msg.read2::<Vec<String>, String>() {
-                        Ok((uris, _startup)) => {
-                            if let Ok(mut v) = sink.0.lock() {
-                                v.extend(uris);
-                            }
-                            msg.method_return()
-                        }
-                        Err(_) => msg.error(
-                            &"org.freedesktop.DBus.Error.InvalidArgs".into(),
-                            c"bad ShowItems arguments",
-                        ),
-                    },
-                    _ => msg.error(
-                        &"org.freedesktop.DBus.Error.UnknownMethod".into(),
-                        c"not served by the e2e file manager",
-                    ),
-                };
-                let _ = conn.send(reply);
-                true
-            }),
-        );
-        loop {
-            if conn.process(Duration::from_secs(1)).is_err() {
-                return;
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .ctx("starting the file manager")??;
+    crate::bus::serve("org.freedesktop.FileManager1".into(), true, move |msg| {
+        Reply::Send(match msg.member().as_deref() {
+            Some("ShowItems") => match msg.read2::<Vec<String>, String>() {
+                Ok((uris, _startup)) => {
+                    if let Ok(mut v) = sink.0.lock() {
+                        v.extend(uris);
+                    }
+                    msg.method_return()
+                }
+                Err(_) => msg.error(
+                    &"org.freedesktop.DBus.Error.InvalidArgs".into(),
+                    c"bad ShowItems arguments",
+                ),
+            },
+            _ => msg.error(
+                &"org.freedesktop.DBus.Error.UnknownMethod".into(),
+                c"not served by the e2e file manager",
+            ),
+        })
+    })?;
     Ok(seen)
 }

@@ -6,13 +6,9 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use dbus::blocking::Connection;
-use dbus::channel::MatchingReceiver;
-use dbus::message::MatchRule;
-
-use crate::driver::{Ctx, Res};
+use crate::bus::Reply;
+use crate::driver::Res;
 
 /// The single-instance name of the app on `data_dir` (src-tauri/desktop.rs `plugins`: FNV-1a of
 /// the folder, then the plugin's `.SingleInstance`).
@@ -36,46 +32,13 @@ impl Asked {
     }
 }
 
-/// Takes the app's name for `data_dir` and keeps it until the first call, then disconnects.
+/// Takes the app's name for `data_dir` and keeps it until the first call, then leaves.
 pub fn hold_closing(data_dir: &Path) -> Res<Asked> {
-    let name = lock_name(data_dir);
     let asked = Asked::default();
-    let seen = asked.clone();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Res<()>>();
-    std::thread::spawn(move || {
-        let conn = match Connection::new_session().ctx("connecting to the session bus") {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-                return;
-            }
-        };
-        let named = conn
-            .request_name(name.as_str(), false, false, true)
-            .ctx(&format!("taking {name}"));
-        let failed = named.is_err();
-        let _ = ready_tx.send(named.map(|_| ()));
-        if failed {
-            return;
-        }
-        let counter = seen.clone();
-        conn.start_receive(
-            MatchRule::new_method_call(),
-            Box::new(move |_msg, _conn| {
-                counter.0.fetch_add(1, Ordering::SeqCst);
-                true
-            }),
-        );
-        // Dropping the connection unanswered is the closing copy's exit.
-        while asked_none(&conn, &seen) {}
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .ctx("taking the app's single-instance name")??;
+    let counter = asked.clone();
+    crate::bus::serve(lock_name(data_dir), false, move |_| {
+        counter.0.fetch_add(1, Ordering::SeqCst);
+        Reply::Leave
+    })?;
     Ok(asked)
-}
-
-/// Processes the bus for a moment; false once a call came (or the bus went).
-fn asked_none(conn: &Connection, asked: &Asked) -> bool {
-    conn.process(Duration::from_millis(100)).is_ok() && asked.count() == 0
 }

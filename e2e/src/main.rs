@@ -9,6 +9,8 @@
 //! `cargo test --workspace` pass there) as a program that says so.
 
 #[cfg(target_os = "linux")]
+mod bus;
+#[cfg(target_os = "linux")]
 mod driver;
 #[cfg(target_os = "linux")]
 mod filemanager;

@@ -4,12 +4,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dbus::blocking::Connection;
-use dbus::channel::{MatchingReceiver, Sender};
-use dbus::message::MatchRule;
 use dbus::Message;
 
-use crate::driver::{Ctx, Res};
+use crate::bus::Reply;
+use crate::driver::Res;
 
 /// One notification as the server received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,38 +86,8 @@ fn answer(msg: &Message, seen: &Notifications) -> Message {
 pub fn serve() -> Res<Notifications> {
     let seen = Notifications::default();
     let sink = seen.clone();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Res<()>>();
-    std::thread::spawn(move || {
-        let conn = match Connection::new_session().ctx("connecting to the session bus") {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-                return;
-            }
-        };
-        let named = conn
-            .request_name("org.freedesktop.Notifications", false, true, true)
-            .ctx("taking the notification server's name");
-        let failed = named.is_err();
-        let _ = ready_tx.send(named.map(|_| ()));
-        if failed {
-            return;
-        }
-        conn.start_receive(
-            MatchRule::new_method_call(),
-            Box::new(move |msg, conn| {
-                let _ = conn.send(answer(&msg, &sink));
-                true
-            }),
-        );
-        loop {
-            if conn.process(Duration::from_secs(1)).is_err() {
-                return;
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .ctx("starting the notification server")??;
+    crate::bus::serve("org.freedesktop.Notifications".into(), true, move |msg| {
+        Reply::Send(answer(msg, &sink))
+    })?;
     Ok(seen)
 }

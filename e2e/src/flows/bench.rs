@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// PSS in KiB of the app's processes (the app and every process under it: WebKit's).
-pub(super) fn app_pss_kib(app: &Path) -> u64 {
+/// The app's processes: every process running `app`, and every process under them (WebKit's).
+fn app_tree(app: &Path) -> Vec<u32> {
     let procs: Vec<(u32, u32)> = std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
@@ -16,14 +16,13 @@ pub(super) fn app_pss_kib(app: &Path) -> u64 {
             Some((pid, ppid))
         })
         .collect();
-    let roots: Vec<u32> = procs
+    let mut tree: Vec<u32> = procs
         .iter()
         .filter(|(pid, _)| {
             std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
         })
         .map(|(pid, _)| *pid)
         .collect();
-    let mut tree = roots.clone();
     let mut i = 0;
     while i < tree.len() {
         let parent = tree[i];
@@ -35,7 +34,13 @@ pub(super) fn app_pss_kib(app: &Path) -> u64 {
         );
         i += 1;
     }
-    tree.iter()
+    tree
+}
+
+/// PSS in KiB of the app's processes (the app and every process under it: WebKit's).
+pub(super) fn app_pss_kib(app: &Path) -> u64 {
+    app_tree(app)
+        .iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
         .filter_map(|s| {
             s.lines()
@@ -43,6 +48,49 @@ pub(super) fn app_pss_kib(app: &Path) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .sum()
+}
+
+/// CPU time used so far, in clock ticks: by each of the app's processes (by name), and by the
+/// whole machine (busy time over all cores, from /proc/stat).
+fn cpu_ticks(app: &Path) -> (std::collections::BTreeMap<String, u64>, u64) {
+    let mut by_name = std::collections::BTreeMap::new();
+    for pid in app_tree(app) {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((head, after)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("?", |(_, n)| n).to_string();
+        // utime and stime: fields 14 and 15, the 12th and 13th after the name.
+        let f: Vec<u64> = after
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        *by_name.entry(name).or_insert(0) += f.iter().sum::<u64>();
+    }
+    let machine = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let cpu = s.lines().next()?.split_whitespace().skip(1);
+            // user nice system idle iowait irq softirq steal: all but idle and iowait.
+            let v: Vec<u64> = cpu.take(8).filter_map(|v| v.parse().ok()).collect();
+            (v.len() == 8).then(|| v[0] + v[1] + v[2] + v[5] + v[6] + v[7])
+        })
+        .unwrap_or(0);
+    (by_name, machine)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux when it can't be asked).
+fn ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -80,6 +128,7 @@ pub async fn bench_links(env: &Env) -> Res<()> {
         .await?;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let idle = app_pss_kib(&env.binary);
+    let cpu_before = cpu_ticks(&env.binary);
     let started = std::time::Instant::now();
     s.click("#invite-send").await?;
     let done_text = format!("{n} of {n} done");
@@ -99,6 +148,7 @@ pub async fn bench_links(env: &Env) -> Res<()> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let wall = started.elapsed();
+    let cpu_after = cpu_ticks(&env.binary);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let end = app_pss_kib(&env.binary);
     s.shot("bench-links-done").await?;
@@ -119,6 +169,24 @@ pub async fn bench_links(env: &Env) -> Res<()> {
         idle as f64 / 1024.0,
         end as f64 / 1024.0,
         (end as f64 - idle as f64) / 1024.0
+    );
+    // Where the machine's time went during the batch: the window competes with WebKit, the
+    // WebDriver chain and this test's probes for the same cores.
+    let hz = ticks_per_second();
+    let by_process: Vec<String> = cpu_after
+        .0
+        .iter()
+        .map(|(name, t)| {
+            let before = cpu_before.0.get(name).copied().unwrap_or(0);
+            format!("{name} {:.2}", t.saturating_sub(before) as f64 / hz)
+        })
+        .collect();
+    println!(
+        "  CPU during the batch (s): {}; the whole machine {:.2} of {:.2} ({} cores × wall)",
+        by_process.join(", "),
+        cpu_after.1.saturating_sub(cpu_before.1) as f64 / hz,
+        wall.as_secs_f64() * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     s.close().await?;
     drop(driver);

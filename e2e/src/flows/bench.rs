@@ -2,41 +2,6 @@
 
 use super::*;
 
-/// The app's processes: every process running `app`, and every process under them (WebKit's).
-fn app_tree(app: &Path) -> Vec<u32> {
-    let procs: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let after = stat.rsplit_once(')')?.1;
-            let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
-            Some((pid, ppid))
-        })
-        .collect();
-    let mut tree: Vec<u32> = procs
-        .iter()
-        .filter(|(pid, _)| {
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
-        })
-        .map(|(pid, _)| *pid)
-        .collect();
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(
-            procs
-                .iter()
-                .filter(|(_, pp)| *pp == parent)
-                .map(|(p, _)| *p),
-        );
-        i += 1;
-    }
-    tree
-}
-
 /// PSS in KiB of the app's processes (the app and every process under it: WebKit's).
 pub(super) fn app_pss_kib(app: &Path) -> u64 {
     app_tree(app)

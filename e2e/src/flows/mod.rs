@@ -56,28 +56,54 @@ async fn reopen(env: &Env, name: &str) -> Res<(Driver, Session)> {
 
 /// Waits until no process runs the app binary under test.
 async fn wait_app_gone(env: &Env, secs: u64) -> Res<()> {
-    let running = || -> Vec<String> {
-        std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|x| x == env.binary))
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect()
-    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     loop {
-        let pids = running();
+        let pids = app_tree(&env.binary);
         if pids.is_empty() {
             return Ok(());
         }
         if std::time::Instant::now() > deadline {
             return Err(format!(
-                "the app was still running {secs} s after its window was closed (pid {pids:?})"
+                "the app was still running {secs} s after its window was closed (pids {pids:?})"
             ));
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// The app's processes: every process running `app`, and every process under them (WebKit's).
+pub(super) fn app_tree(app: &Path) -> Vec<u32> {
+    let procs: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let after = stat.rsplit_once(')')?.1;
+            let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut tree: Vec<u32> = procs
+        .iter()
+        .filter(|(pid, _)| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
+        })
+        .map(|(pid, _)| *pid)
+        .collect();
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            procs
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    tree
 }
 
 /// No uncaught error or console.error happened in the page.

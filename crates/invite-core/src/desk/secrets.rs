@@ -294,6 +294,15 @@ mod tests {
         }
     }
 
+    /// A keychain holding `value` as the workspace's key.
+    fn keychain_with(value: &str) -> Arc<Counting> {
+        let keychain = Arc::new(Counting::default());
+        keychain
+            .set("ws", names::SECRET_KEY, &Sensitive::new(value.into()))
+            .unwrap();
+        keychain
+    }
+
     fn read(s: &SwitchableSecrets) -> Option<String> {
         s.get("ws", names::SECRET_KEY)
             .unwrap()
@@ -302,10 +311,7 @@ mod tests {
 
     #[test]
     fn a_batch_reads_the_keychain_once_not_once_per_invitation() {
-        let keychain = Arc::new(Counting::default());
-        keychain
-            .set("ws", names::SECRET_KEY, &Sensitive::new("k1".into()))
-            .unwrap();
+        let keychain = keychain_with("k1");
         let secrets = SwitchableSecrets::new(keychain.clone());
         for _ in 0..2000 {
             assert_eq!(read(&secrets).as_deref(), Some("k1"));
@@ -333,10 +339,7 @@ mod tests {
 
     #[test]
     fn a_key_changed_by_another_process_is_seen_once_the_read_expires() {
-        let keychain = Arc::new(Counting::default());
-        keychain
-            .set("ws", names::SECRET_KEY, &Sensitive::new("old".into()))
-            .unwrap();
+        let keychain = keychain_with("old");
         let secrets =
             SwitchableSecrets::with_read_ttl(keychain.clone(), Duration::from_millis(200));
         assert_eq!(read(&secrets).as_deref(), Some("old"));
@@ -351,10 +354,7 @@ mod tests {
 
     #[test]
     fn switching_stores_forgets_what_was_read() {
-        let keychain = Arc::new(Counting::default());
-        keychain
-            .set("ws", names::SECRET_KEY, &Sensitive::new("k".into()))
-            .unwrap();
+        let keychain = keychain_with("k");
         let secrets = SwitchableSecrets::new(keychain);
         assert_eq!(read(&secrets).as_deref(), Some("k"));
         secrets.replace(Arc::new(MemoryStore::new())).unwrap();

@@ -136,6 +136,19 @@ export function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * For a view that asks again before the last answer came (two filter changes, a refresh in the
+ * background): answers can come back in any order, and only the newest question may draw.
+ * `const current = ask();` before the call, then `if (!current()) return;` after it.
+ */
+export function newestOnly() {
+  let n = 0;
+  return () => {
+    const mine = ++n;
+    return () => mine === n;
+  };
+}
+
 /** Debounce for search-as-you-type and live parsing. */
 export function debounce(fn, ms) {
   let t = null;

@@ -354,10 +354,30 @@ pub async fn demo(env: &Env) -> Res<()> {
     };
     s.js(&choose("hist-result", "o.value === 'paused'")).await?;
     s.wait_js("const r = document.querySelectorAll('#hist-table tbody tr'); return r.length === 1 && r[0].dataset.email === 'yan@example.com'", 10).await?;
+    // Answers can come back in any order (CI once saw it). Hold the answer to the older question
+    // (every result, every workspace) until after the newer one (the Demo workspace) has drawn:
+    // the newer must stay on screen.
+    if s.js(HOLD_NEXT_HISTORY_ANSWER).await? != serde_json::Value::Bool(true) {
+        return Err("could not hold the page's next History answer".into());
+    }
     s.js(&choose("hist-result", "o.value === ''")).await?;
     s.js(&choose("hist-ws", "o.textContent.startsWith('Demo')"))
         .await?;
-    s.wait_js("const r = [...document.querySelectorAll('#hist-table tbody tr')]; return r.length === 4 && r.every(t => t.textContent.includes('Demo'))", 10).await?;
+    let demo_only = "const r = [...document.querySelectorAll('#hist-table tbody tr')]; return r.length === 4 && r.every(t => t.textContent.includes('Demo'))";
+    s.wait_js(demo_only, 10).await?;
+    s.wait_js("return window.__heldAnswer === 'released'", 10)
+        .await?;
+    // The released answer has reached the view (its `await` resumes in a microtask); give it
+    // frames to draw, if it were going to.
+    s.wait_js(
+        "return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))",
+        5,
+    )
+    .await?;
+    if s.js(demo_only).await? != serde_json::Value::Bool(true) {
+        s.shot("history-stale-answer").await?;
+        return Err("an older History answer, arriving late, drew over the newer filter".into());
+    }
     s.shot("history-filtered").await?;
     // The native Save dialog (answered by the debug build's test seam) replaces the name prompt.
     s.click("#hist-export").await?;
@@ -523,3 +543,20 @@ pub async fn demo(env: &Env) -> Res<()> {
     drop(third);
     Ok(())
 }
+
+/// Holds the page's next `history` answer until a later `history` answer has been delivered,
+/// as a slow database read would. Tauri's own functions are read-only, but its IPC goes through
+/// `fetch` (`ipc://localhost/<command>`), which a page can wrap.
+const HOLD_NEXT_HISTORY_ANSWER: &str = "\
+    const real = window.fetch; let held = null; \
+    window.fetch = (url, opts) => { \
+      const p = real(url, opts); \
+      if (!String(url).endsWith('/history')) return p; \
+      if (held === null) { \
+        held = new Promise(release => { window.__releaseHeld = release; }); \
+        window.__heldAnswer = 'holding'; \
+        return held.then(() => p).finally(() => { window.fetch = real; window.__heldAnswer = 'released'; }); \
+      } \
+      return p.finally(() => setTimeout(() => window.__releaseHeld(), 50)); \
+    }; \
+    return window.fetch !== real";

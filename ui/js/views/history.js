@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
-import { el, clear, when, plural, debounce, toast } from '../ui.js';
+import { el, clear, when, plural, debounce, toast, newestOnly } from '../ui.js';
 import { errorBox } from '../errors.js';
 
 const PAGE = 100;
@@ -24,6 +24,7 @@ let statusIsRefreshError = false;
 let tableBox;
 let pager;
 const f = { workspaceId: null, result: null, search: '', offset: 0 };
+const ask = newestOnly();
 
 export function mount(sec) {
   section = sec;
@@ -64,12 +65,15 @@ function filter() {
 }
 
 async function render() {
+  const current = ask();
   let r;
   try {
     r = await api.history(filter());
+    if (!current()) return;
     if (statusIsRefreshError) clear(status);
     statusIsRefreshError = false;
   } catch (e) {
+    if (!current()) return;
     clear(status).append(errorBox(e));
     statusIsRefreshError = true;
     return;

@@ -4,10 +4,11 @@
 
 import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
-import { el, clear, toast, confirmDialog, when, plural, debounce } from '../ui.js';
+import { el, clear, toast, confirmDialog, when, plural, debounce, newestOnly } from '../ui.js';
 import { errorBox, explain } from '../errors.js';
 
 const PAGE = 50;
+const ask = newestOnly();
 const TABS = [
   { status: 'pending', label: 'Pending' },
   { status: 'accepted', label: 'Accepted' },
@@ -96,13 +97,16 @@ async function load(fromServer) {
 async function render() {
   const ws = app.current();
   if (!ws) return;
+  const current = ask();
   let r;
   try {
     r = await api.queryInvitations(ws.id, { status: q.status, search: q.search, sort: q.sort, offset: q.offset, limit: PAGE });
   } catch (e) {
+    if (!current()) return;
     clear(status).append(errorBox(e));
     return;
   }
+  if (!current()) return;
   fetched.textContent = r.fetchedAt ? `Updated ${when(r.fetchedAt)}` : '';
   renderTabs(r.counts);
   renderTable(ws, r);

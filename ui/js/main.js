@@ -63,18 +63,19 @@ async function start() {
     app.info.keychain = k;
     banners.refreshKeychain();
   });
-  try {
-    app.info = await api.appInfo();
-  } catch (e) {
-    document.getElementById('banners').append(errorBox(e));
+  // The first screen needs three answers: asked together, they cost one round trip, not three.
+  const asked = Promise.allSettled([api.appInfo(), loadForms()]);
+  const listed = api.listWorkspaces();
+  listed.catch(() => {}); // read below, by reloadWorkspaces
+  const [info, forms] = await asked;
+  if (info.status === 'fulfilled') {
+    app.info = info.value;
+  } else {
+    document.getElementById('banners').append(errorBox(info.reason));
     app.info = { keychain: { status: 'unknown' } };
   }
   // The back ends' forms: the add flow and each workspace's buttons and settings are drawn from them.
-  try {
-    await loadForms();
-  } catch (e) {
-    document.getElementById('banners').append(errorBox(e));
-  }
+  if (forms.status === 'rejected') document.getElementById('banners').append(errorBox(forms.reason));
   if (app.info.theme === 'dark' || app.info.theme === 'light') {
     document.documentElement.dataset.theme = app.info.theme;
   }
@@ -83,7 +84,7 @@ async function start() {
   for (const [name, v] of Object.entries(VIEWS)) v.mount(document.getElementById(`view-${name}`), nav);
   banners.mount(document.getElementById('banners'), nav);
   // The quiet check a few seconds after start found a newer version (its package verified).
-  await api.on('update-available', banners.showUpdate);
+  const updateHeard = api.on('update-available', banners.showUpdate);
 
   for (const b of document.querySelectorAll('.nav-tab')) b.addEventListener('click', () => show(b.dataset.view));
   document.getElementById('workspace-select').addEventListener('change', async (ev) => {
@@ -102,13 +103,14 @@ async function start() {
 
   subscribe(() => { renderSwitcher(); show(current); });
   try {
-    await reloadWorkspaces();
+    await reloadWorkspaces(listed);
   } catch (e) {
     document.getElementById('banners').append(errorBox(e));
     show(current);
   }
   // The first screen is built: report the frame that shows it (start-up benchmark, log).
   requestAnimationFrame(() => requestAnimationFrame(() => api.pagePainted(Date.now()).catch(() => {})));
+  await updateHeard;
   await watchOutbox();
   document.body.dataset.ready = 'true';
 }

@@ -43,9 +43,9 @@ export function formOf(kind) {
     || { kind, name: kind, description: '', fields: [], modes: [], settings: { connection: [], linkLifetime: false } };
 }
 
-/** Re-reads the list from Rust and tells every view. */
-export async function reloadWorkspaces() {
-  const r = await api.listWorkspaces();
+/** Re-reads the list from Rust (or takes an answer already asked for) and tells every view. */
+export async function reloadWorkspaces(listed = api.listWorkspaces()) {
+  const r = await listed;
   app.workspaces = r.workspaces || [];
   app.currentId = r.currentId || (app.workspaces[0] && app.workspaces[0].id) || null;
   emit();

@@ -81,8 +81,18 @@ pub async fn demo(env: &Env) -> Res<()> {
     // Search as you type; sort by address.
     s.type_into("#inv-search", "bo").await?;
     s.wait_js("const r = document.querySelectorAll('#inv-table tbody tr'); return r.length === 1 && r[0].dataset.email === 'bob@example.com'", 5).await?;
+    // The same for Invitations: the answer for "ca", held, must not draw over the one for "".
+    hold_next_answer(&s, "query_invitations").await?;
+    set_value(&s, "inv-search", "ca").await?;
+    s.wait_js("return window.__heldAnswer === 'holding'", 10)
+        .await?;
     set_value(&s, "inv-search", "").await?;
-    wait_count(&s, "#inv-table tbody tr", 4, 5).await?;
+    newest_stays(
+        &s,
+        "return document.querySelectorAll('#inv-table tbody tr').length === 4",
+        "Invitations",
+    )
+    .await?;
     set_value(&s, "inv-sort", "emailAsc").await?;
     s.wait_js("const r = [...document.querySelectorAll('#inv-table tbody tr')].map(t => t.dataset.email); return r.join() === 'ann@example.com,bob@example.com,carol@example.com,dave@example.com'", 5).await?;
     set_value(&s, "inv-sort", "newestFirst").await?;
@@ -357,27 +367,18 @@ pub async fn demo(env: &Env) -> Res<()> {
     // Answers can come back in any order (CI once saw it). Hold the answer to the older question
     // (every result, every workspace) until after the newer one (the Demo workspace) has drawn:
     // the newer must stay on screen.
-    if s.js(HOLD_NEXT_HISTORY_ANSWER).await? != serde_json::Value::Bool(true) {
-        return Err("could not hold the page's next History answer".into());
-    }
+    hold_next_answer(&s, "history").await?;
     s.js(&choose("hist-result", "o.value === ''")).await?;
+    s.wait_js("return window.__heldAnswer === 'holding'", 10)
+        .await?;
     s.js(&choose("hist-ws", "o.textContent.startsWith('Demo')"))
         .await?;
-    let demo_only = "const r = [...document.querySelectorAll('#hist-table tbody tr')]; return r.length === 4 && r.every(t => t.textContent.includes('Demo'))";
-    s.wait_js(demo_only, 10).await?;
-    s.wait_js("return window.__heldAnswer === 'released'", 10)
-        .await?;
-    // The released answer has reached the view (its `await` resumes in a microtask); give it
-    // frames to draw, if it were going to.
-    s.wait_js(
-        "return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))",
-        5,
+    newest_stays(
+        &s,
+        "const r = [...document.querySelectorAll('#hist-table tbody tr')]; return r.length === 4 && r.every(t => t.textContent.includes('Demo'))",
+        "History",
     )
     .await?;
-    if s.js(demo_only).await? != serde_json::Value::Bool(true) {
-        s.shot("history-stale-answer").await?;
-        return Err("an older History answer, arriving late, drew over the newer filter".into());
-    }
     s.shot("history-filtered").await?;
     // The native Save dialog (answered by the debug build's test seam) replaces the name prompt.
     s.click("#hist-export").await?;
@@ -544,19 +545,51 @@ pub async fn demo(env: &Env) -> Res<()> {
     Ok(())
 }
 
-/// Holds the page's next `history` answer until a later `history` answer has been delivered,
-/// as a slow database read would. Tauri's own functions are read-only, but its IPC goes through
-/// `fetch` (`ipc://localhost/<command>`), which a page can wrap.
-const HOLD_NEXT_HISTORY_ANSWER: &str = "\
-    const real = window.fetch; let held = null; \
-    window.fetch = (url, opts) => { \
-      const p = real(url, opts); \
-      if (!String(url).endsWith('/history')) return p; \
-      if (held === null) { \
-        held = new Promise(release => { window.__releaseHeld = release; }); \
-        window.__heldAnswer = 'holding'; \
-        return held.then(() => p).finally(() => { window.fetch = real; window.__heldAnswer = 'released'; }); \
-      } \
-      return p.finally(() => setTimeout(() => window.__releaseHeld(), 50)); \
-    }; \
-    return window.fetch !== real";
+/// Holds the page's next answer to `command` until 0.5 s after a later answer to it was delivered
+/// (`window.__heldAnswer` goes "holding", then "released"), as a slow database read or server
+/// would. Tauri's own functions are read-only, but its IPC goes through `fetch`
+/// (`ipc://localhost/<command>`), which a page can wrap.
+async fn hold_next_answer(s: &Session, command: &str) -> Res<()> {
+    let script = format!(
+        "const real = window.fetch; const tail = '/' + {cmd}; let held = null; \
+         window.__heldAnswer = 'armed'; \
+         window.fetch = (url, opts) => {{ \
+           const p = real(url, opts); \
+           if (!String(url).endsWith(tail)) return p; \
+           if (held === null) {{ \
+             held = new Promise(release => {{ window.__releaseHeld = release; }}); \
+             window.__heldAnswer = 'holding'; \
+             return held.then(() => p).finally(() => {{ window.fetch = real; window.__heldAnswer = 'released'; }}); \
+           }} \
+           return p.finally(() => setTimeout(() => window.__releaseHeld(), 500)); \
+         }}; \
+         return window.fetch !== real",
+        cmd = serde_json::to_string(command).unwrap_or_default()
+    );
+    if s.js(&script).await? != serde_json::Value::Bool(true) {
+        return Err(format!("could not hold the page's next {command} answer"));
+    }
+    Ok(())
+}
+
+/// Waits for the newer answer (`drawn`) on screen, then for the held older one to be released
+/// and given frames to draw: the newer must still be there.
+async fn newest_stays(s: &Session, drawn: &str, view: &str) -> Res<()> {
+    s.wait_js(drawn, 10).await?;
+    s.wait_js("return window.__heldAnswer === 'released'", 10)
+        .await?;
+    // The released answer reaches the view in a microtask; two frames give it time to draw.
+    s.wait_js(
+        "return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))",
+        5,
+    )
+    .await?;
+    if s.js(drawn).await? != serde_json::Value::Bool(true) {
+        s.shot(&format!("{}-stale-answer", view.to_lowercase()))
+            .await?;
+        return Err(format!(
+            "{view}: an older answer, arriving late, drew over the newer question"
+        ));
+    }
+    Ok(())
+}

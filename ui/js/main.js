@@ -15,7 +15,7 @@ for (const type of ['dragover', 'drop']) {
 
 import * as api from './api.js';
 import { app, subscribe, reloadWorkspaces, selectWorkspace, loadForms } from './store.js';
-import { el, clear, toast } from './ui.js';
+import { el, clear, toast, newestOnly } from './ui.js';
 import { errorBox } from './errors.js';
 import * as empty from './views/empty.js';
 import * as invite from './views/invite.js';
@@ -120,9 +120,13 @@ async function start() {
 async function watchOutbox() {
   const resumed = new Set();
   let shown = new Set();
+  // A slow answer must not bring back the banner of a batch a newer answer saw finish.
+  const ask = newestOnly();
   const refresh = async () => {
+    const current = ask();
     let list;
     try { list = await api.unfinished(); } catch { return; }
+    if (!current()) return;
     const keep = new Set();
     for (const b of list) {
       if (resumed.has(b.id) || b.paused > 0) {

@@ -138,6 +138,7 @@ pub async fn bench_links(env: &Env) -> Res<()> {
     // Where the machine's time went during the batch: the window competes with WebKit, the
     // WebDriver chain and this test's probes for the same cores.
     let hz = ticks_per_second();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let by_process: Vec<String> = cpu_after
         .0
         .iter()
@@ -150,8 +151,8 @@ pub async fn bench_links(env: &Env) -> Res<()> {
         "  CPU during the batch (s): {}; the whole machine {:.2} of {:.2} ({} cores × wall)",
         by_process.join(", "),
         cpu_after.1.saturating_sub(cpu_before.1) as f64 / hz,
-        wall.as_secs_f64() * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        wall.as_secs_f64() * cores as f64,
+        cores
     );
     s.close().await?;
     drop(driver);

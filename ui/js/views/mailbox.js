@@ -2,7 +2,7 @@
 // "Accept as invitee" to play the invited person.
 
 import * as api from '../api.js';
-import { el, clear, when, toast, copyText } from '../ui.js';
+import { el, clear, when, toast, copyText, newestOnly } from '../ui.js';
 import { errorBox } from '../errors.js';
 
 export function mailboxPanel(ws) {
@@ -15,9 +15,13 @@ export function mailboxPanel(ws) {
     el('button', { type: 'button', class: 'btn small', 'data-action': 'mail-refresh', onclick: () => load() }, 'Refresh'));
   box.append(head, list);
 
+  // Refresh and an accept each reload: only the newest answer draws.
+  const ask = newestOnly();
   async function load() {
+    const current = ask();
     try {
       const r = await api.demoMailbox(ws.id);
+      if (!current()) return;
       clear(list);
       if (r.restarted) {
         list.append(el('p', { class: 'hint' }, 'The demo server restarted with Invite Desk, so it starts empty: earlier demo invitations and emails are gone.'));
@@ -37,7 +41,7 @@ export function mailboxPanel(ws) {
             m.link && m.kind === 'invite' ? el('button', { type: 'button', class: 'btn small', 'data-action': 'accept', onclick: () => accept(m) }, 'Accept as invitee') : null)));
       }
       list.append(ul);
-    } catch (e) { clear(list).append(errorBox(e)); }
+    } catch (e) { if (current()) clear(list).append(errorBox(e)); }
   }
 
   async function accept(m) {

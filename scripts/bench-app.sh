@@ -5,6 +5,9 @@
 #   time to first paint  launch → the page's first frame with its content, as the page reports it
 #                        (two animation frames after the first screen is built; both apps post
 #                        Date.now() to a `page_painted` command that prints it when INVITE_DESK_BENCH=1)
+#   the page's marks     from launch: the web view starts loading the page (navigation), its first
+#                        frame with any content (first contentful paint, the Paint Timing API),
+#                        its script starts, its first screen is built; as each page reports them
 #   idle memory          PSS summed over the app and every process it started (WebKit's web and
 #                        network processes), /proc/PID/smaps_rollup, 3 s after the paint
 #
@@ -41,6 +44,7 @@ tauri-build = { version = "2", features = [] }
 
 [dependencies]
 tauri = { version = "=$TAURI_VERSION", features = [] }
+serde = { version = "1", features = ["derive"] }
 
 [features]
 custom-protocol = ["tauri/custom-protocol"]
@@ -57,9 +61,28 @@ fn main() {
 }
 EOF
 cat > "$MIN/src/main.rs" <<'EOF'
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageMarks {
+    navigation: Option<f64>,
+    first_contentful_paint: Option<f64>,
+    script: Option<f64>,
+    built: Option<f64>,
+}
+
 #[tauri::command]
-fn page_painted(at: f64) {
+fn page_painted(at: f64, marks: Option<PageMarks>) {
     println!("PAINTED {at:.0}");
+    if let Some(m) = marks {
+        let ms = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
+        println!(
+            "MARKS navigation={} first_contentful_paint={} script={} built={}",
+            ms(m.navigation),
+            ms(m.first_contentful_paint),
+            ms(m.script),
+            ms(m.built)
+        );
+    }
 }
 
 fn main() {
@@ -77,8 +100,17 @@ cat > "$MIN/ui/index.html" <<'EOF'
   <h1>Hello</h1>
   <p>A minimal Tauri 2 page.</p>
   <script>
-    requestAnimationFrame(() => requestAnimationFrame(() =>
-      window.__TAURI__.core.invoke('page_painted', { at: Date.now() })));
+    // The same report and marks as Invite Desk's main.js.
+    const script = performance.timeOrigin + performance.now();
+    const built = script;
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      window.__TAURI__.core.invoke('page_painted', { at: Date.now(), marks: {
+        navigation: performance.timeOrigin,
+        firstContentfulPaint: fcp ? performance.timeOrigin + fcp.startTime : null,
+        script, built,
+      } });
+    }));
   </script>
 </body>
 </html>
@@ -122,7 +154,8 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
 # One run: start the app under the current X display, wait for PAINTED, wait 3 s, read PSS of
-# the whole process tree, stop it. Prints "paint_ms pss_kib".
+# the whole process tree, stop it. Prints "paint_ms pss_kib navigation fcp script built" (ms
+# from launch; "-" for a mark the page did not give).
 cat > "$OUT/one.sh" <<'EOF'
 #!/usr/bin/env bash
 set -euo pipefail
@@ -148,9 +181,24 @@ for p in $(tree "$pid"); do
 done
 kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-echo "$((painted - start)) $pss"
+marks=""
+for m in navigation first_contentful_paint script built; do
+  v=$(grep -m1 '^MARKS ' "$log" | tr ' ' '\n' | awk -F= -v m="$m" '$1 == m {print $2}')
+  case "$v" in ''|-) marks="$marks -" ;; *) marks="$marks $((v - start))" ;; esac
+done
+echo "$((painted - start)) $pss$marks"
 EOF
 chmod +x "$OUT/one.sh"
+
+# The app's own test for a usable GPU render node (src-tauri/rendering.rs), unless the
+# variable is set already.
+gpu_usable() {
+  local n
+  for n in /dev/dri/renderD*; do [ -r "$n" ] && [ -w "$n" ] && return 0; done
+  return 1
+}
+CPU_PAINT=0
+if [ -z "${WEBKIT_SKIA_ENABLE_CPU_RENDERING:-}" ] && ! gpu_usable; then CPU_PAINT=1; fi
 
 # Both apps get a fresh HOME (no settings, no window state) and a private session bus with an
 # unlocked keyring, as a first start on a desktop; runs alternate so drift hits both alike.
@@ -166,6 +214,11 @@ for i in \$(seq 1 $RUNS); do
   echo "app \$("$OUT/one.sh" "$APP_BIN" "$OUT/app-\$i.log")"
   echo "min \$("$OUT/one.sh" "$MIN_BIN" "$OUT/min-\$i.log")"
   echo "shell \$("$OUT/one.sh" "$SHELL_BIN" "$OUT/shell-\$i.log")"
+  # Without a usable GPU, Invite Desk has Skia paint on the CPU (src-tauri/rendering.rs); the
+  # minimal app run with the same switch shows how much of the gap that switch alone closes.
+  if [ "$CPU_PAINT" = 1 ]; then
+    echo "mincpu \$(WEBKIT_SKIA_ENABLE_CPU_RENDERING=1 "$OUT/one.sh" "$MIN_BIN" "$OUT/mincpu-\$i.log")"
+  fi
 done
 EOF
 chmod +x "$OUT/all.sh"
@@ -177,7 +230,7 @@ HOME=$HOME xvfb-run -a -s "-screen 0 1400x1000x24" dbus-run-session -- "$OUT/all
 python3 - "$OUT/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-def col(who, i): return [int(r[i]) for r in rows if r[0] == who]
+def col(who, i): return [int(r[i]) for r in rows if r[0] == who and len(r) > i and r[i] != "-"]
 pa, pm = col("app", 1), col("min", 1)
 ma, mm = col("app", 2), col("min", 2)
 med = statistics.median
@@ -188,5 +241,21 @@ ps, ms = col("shell", 1), col("shell", 2)
 print(f"the page's share: the minimal app serving Invite Desk's own page paints at {med(ps):.0f} ms "
       f"({med(ps)/med(pm):.2f}x the minimal) with {med(ms)/1024:.1f} MiB ({med(ms)/med(mm):.2f}x); "
       f"Invite Desk against it: {med(pa)/med(ps):.2f}x, {med(ma)/med(ms):.2f}x")
+pc, mc = col("mincpu", 1), col("mincpu", 2)
+if pc:
+    print(f"without a GPU, Invite Desk has Skia paint on the CPU; the minimal app with the same switch paints at "
+          f"{med(pc):.0f} ms with {med(mc)/1024:.1f} MiB; Invite Desk against it: {med(pa)/med(pc):.2f}x, {med(ma)/med(mc):.2f}x")
+print()
+print("the page's marks, ms from launch (medians):")
+print(f"{'':12s}{'navigation':>12s}{'first paint':>13s}{'script':>9s}{'built':>8s}{'painted':>9s}   (first contentful paint; the page's script runs; its first screen is built; that screen painted)")
+for who, name in (("app", "Invite Desk"), ("min", "minimal"), ("shell", "min+our page"), ("mincpu", "minimal+cpu")):
+    cells = []
+    for i in (3, 4, 5, 6, 1):
+        c = col(who, i)
+        cells.append(f"{med(c):.0f}" if c else "-")
+    print(f"{name:12s}{cells[0]:>12s}{cells[1]:>13s}{cells[2]:>9s}{cells[3]:>8s}{cells[4]:>9s}")
+fa, fm = col("app", 4), col("min", 4)
+if fa and fm:
+    print(f"first contentful paint: Invite Desk {med(fa):.0f} ms, minimal {med(fm):.0f} ms, ratio {med(fa)/med(fm):.2f}")
 print(f"runs: {len(pa)} each; all paint ms app={pa} min={pm} shell={ps}")
 EOF

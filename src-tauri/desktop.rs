@@ -155,15 +155,40 @@ fn save_window_state_when_idle<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
 }
 
 /// The page's first frame with its content was drawn at `at` (ms since the epoch, the page's
-/// clock). Logged; with `INVITE_DESK_BENCH=1` also printed for the start-up benchmark
-/// (scripts/bench-app.sh), which compares it with the launch time.
+/// clock). Logged; with `INVITE_DESK_BENCH=1` also printed, with the page's own milestones, for
+/// the start-up benchmark (scripts/bench-app.sh), which compares them with the launch time.
 #[tauri::command]
-pub fn page_painted(at: f64, first: State<'_, FirstPaint>) {
+pub fn page_painted(at: f64, marks: Option<PageMarks>, first: State<'_, FirstPaint>) {
     first.painted();
-    tracing::info!(at, "page painted");
+    tracing::info!(at, ?marks, "page painted");
     if std::env::var_os("INVITE_DESK_BENCH").is_some_and(|v| v == "1") {
         println!("PAINTED {at:.0}");
+        if let Some(m) = marks {
+            let ms = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
+            println!(
+                "MARKS navigation={} first_contentful_paint={} script={} built={}",
+                ms(m.navigation),
+                ms(m.first_contentful_paint),
+                ms(m.script),
+                ms(m.built)
+            );
+        }
     }
+}
+
+/// Milestones of the page's start, in ms since the epoch (the page's clock), as the web view
+/// reports them: where the time to the first screen goes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageMarks {
+    /// The web view started loading the page.
+    navigation: Option<f64>,
+    /// The first frame with any text or image (the Paint Timing API).
+    first_contentful_paint: Option<f64>,
+    /// The page's script began to run.
+    script: Option<f64>,
+    /// The first screen was built, two frames before `at`.
+    built: Option<f64>,
 }
 
 /// Told when the page has painted its first screen. Start-up work that the page doesn't need

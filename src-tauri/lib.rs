@@ -17,6 +17,8 @@ pub mod error;
 pub mod files;
 pub mod logging;
 pub mod notice;
+#[cfg(target_os = "linux")]
+pub mod rendering;
 pub mod royalti;
 pub mod send;
 pub mod state;
@@ -104,6 +106,10 @@ pub fn init_state<R: Runtime>(
     invite_core::desk::files::private_dir(&paths.log_dir)?;
     logging::init(&paths.log_dir);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Invite Desk starting");
+    #[cfg(target_os = "linux")]
+    if let Some(v) = std::env::var_os("WEBKIT_SKIA_ENABLE_CPU_RENDERING") {
+        tracing::info!(WEBKIT_SKIA_ENABLE_CPU_RENDERING = ?v, "web view drawing");
+    }
     // The keychain probe (a write, a read and a delete over D-Bus or the OS API) runs after the
     // page's first paint: see `probe_keychain_later`. Until it answers, the keychain is assumed.
     let secrets: Arc<dyn SecretStore> = match &config.secrets {
@@ -180,6 +186,9 @@ fn resolve_paths<R: Runtime>(
 
 #[allow(clippy::expect_used)] // start-up: without a context there is no app to show an error in
 pub fn run() {
+    // First, while this is the only thread: the web process inherits the environment.
+    #[cfg(target_os = "linux")]
+    rendering::prefer_cpu_drawing_without_gpu();
     let config = AppConfig::from_env();
     let builder = build(desktop::plugins(tauri::Builder::default(), &config), config);
     #[cfg(target_os = "linux")]

@@ -125,8 +125,9 @@ export const exportHistoryAs = (filter) => call('export_history_as', { filter })
 export const saveNetlifyFunctionAs = () => call('save_netlify_function_as');
 /** Opens the file manager on a file Invite Desk saved, with the file selected. */
 export const showInFolder = (path) => call('show_in_folder', { path });
-/** Tells Rust when the first frame with content was drawn (the start-up benchmark reads it). */
-export const pagePainted = (at) => call('page_painted', { at });
+/** Tells Rust when the first frame with content was drawn, and the page's milestones before it
+ *  (the start-up benchmark reads them). */
+export const pagePainted = (at, marks) => call('page_painted', { at, marks });
 
 // ---- history ----
 export const history = (filter) => call('history', { filter });

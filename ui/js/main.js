@@ -1,5 +1,8 @@
 // Wiring only: load the app state, mount the views, route between them, keep the header in step.
 
+// When this module began to run (the start-up benchmark's marks).
+const scriptStart = performance.timeOrigin + performance.now();
+
 // Keep page errors where the end-to-end test (and Copy diagnostics) can read them.
 const pageErrors = [];
 window.__inviteDeskErrors = pageErrors;
@@ -109,7 +112,16 @@ async function start() {
     show(current);
   }
   // The first screen is built: report the frame that shows it (start-up benchmark, log).
-  requestAnimationFrame(() => requestAnimationFrame(() => api.pagePainted(Date.now()).catch(() => {})));
+  const built = performance.timeOrigin + performance.now();
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    api.pagePainted(Date.now(), {
+      navigation: performance.timeOrigin,
+      firstContentfulPaint: fcp ? performance.timeOrigin + fcp.startTime : null,
+      script: scriptStart,
+      built,
+    }).catch(() => {});
+  }));
   await updateHeard;
   await watchOutbox();
   document.body.dataset.ready = 'true';

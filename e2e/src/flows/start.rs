@@ -14,6 +14,7 @@ pub async fn first_screen(env: &Env) -> Res<()> {
     s.wait_text("#view-empty", "Try the demo workspace", 2)
         .await?;
     s.shot("first-screen-empty").await?;
+    web_view_paints_on_the_cpu_without_a_gpu(env)?;
     for (id, label) in TABS {
         s.click(&format!("#nav-{id}")).await?;
         let current = s
@@ -115,4 +116,45 @@ pub async fn no_keychain(env: &Env) -> Res<()> {
     s.shot("no-keychain-session-only").await?;
     no_page_errors(&s).await?;
     s.close().await
+}
+
+/// Without a usable GPU (this test machine has no `/dev/dri`), WebKit's web process runs with
+/// Skia painting on the CPU: the app set the switch before WebKit started (src-tauri/rendering.rs).
+/// With a GPU render node, the switch must not be there.
+fn web_view_paints_on_the_cpu_without_a_gpu(env: &Env) -> Res<()> {
+    let gpu = std::fs::read_dir("/dev/dri")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name().to_string_lossy().starts_with("renderD")
+                && std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(e.path())
+                    .is_ok()
+        });
+    let web = app_tree(&env.binary)
+        .into_iter()
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim_end().starts_with("WebKitWebProces"))
+        })
+        .ok_or("no WebKit web process under the app")?;
+    let environ = std::fs::read(format!("/proc/{web}/environ"))
+        .ctx("reading the web process's environment")?;
+    let set = environ
+        .split(|b| *b == 0)
+        .any(|v| v == b"WEBKIT_SKIA_ENABLE_CPU_RENDERING=1");
+    match (gpu, set) {
+        (false, false) => Err(
+            "no GPU here, yet the web process paints through emulated OpenGL: \
+             WEBKIT_SKIA_ENABLE_CPU_RENDERING=1 is not in its environment"
+                .into(),
+        ),
+        (true, true) if std::env::var_os("WEBKIT_SKIA_ENABLE_CPU_RENDERING").is_none() => {
+            Err("a GPU render node opens here, yet the app turned on CPU painting".into())
+        }
+        _ => Ok(()),
+    }
 }

@@ -53,16 +53,15 @@ pub fn gpu_render_node_usable(dri: &Path) -> bool {
 
 /// Sets the switch for drawing without a GPU, if this computer has none usable. Runs first in
 /// `main`, before any thread exists (setting the environment is only sound then) and before
-/// WebKit starts its web process, which inherits them. Returns what it set. The log says, once it
-/// is open, which of the switches are on.
-pub fn prefer_cpu_drawing_without_gpu() -> Vec<(&'static str, &'static str)> {
+/// WebKit starts its web process, which inherits it. The log says, once it is open, whether the
+/// switch is on.
+pub fn prefer_cpu_drawing_without_gpu() {
     let set = software_rendering_env(gpu_render_node_usable(Path::new("/dev/dri")), |name| {
         std::env::var_os(name).is_some_and(|v| !v.is_empty())
     });
-    for (name, value) in &set {
+    for (name, value) in set {
         std::env::set_var(name, value);
     }
-    set
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ pub async fn no_keychain(env: &Env) -> Res<()> {
 
 /// Without a usable GPU (this test machine has no `/dev/dri`), WebKit's web process runs with
 /// Skia painting on the CPU: the app set the switch before WebKit started (src-tauri/rendering.rs).
-/// With a GPU render node, the switch must not be there.
+/// With a GPU render node, the switch must not be there. The GPU test is written again here,
+/// not taken from the app, so the check doesn't trust the code it checks.
 fn web_view_paints_on_the_cpu_without_a_gpu(env: &Env) -> Res<()> {
     let gpu = std::fs::read_dir("/dev/dri")
         .into_iter()

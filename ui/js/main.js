@@ -3,6 +3,9 @@
 // When this module began to run (the start-up benchmark's marks).
 const scriptStart = performance.timeOrigin + performance.now();
 
+// WebKitGTK's own scrollbars animate after every layout (see styles.css): draw them from CSS.
+if (/Linux/.test(navigator.userAgent)) document.documentElement.dataset.scrollbars = 'css';
+
 // Keep page errors where the end-to-end test (and Copy diagnostics) can read them.
 const pageErrors = [];
 window.__inviteDeskErrors = pageErrors;

@@ -77,12 +77,6 @@ fn supabase_provider(base_url: &str, key: &str, http: Http) -> SupabaseProvider 
     SupabaseProvider::new(http, &ws, Arc::new(secrets)).unwrap()
 }
 
-/// A port nothing listens on.
-async fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    l.local_addr().unwrap().port()
-}
-
 /// A forward proxy that answers every request itself with `200 via-proxy` and records the
 /// request lines it saw.
 async fn recording_proxy() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
@@ -121,7 +115,7 @@ async fn recording_proxy() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
 async fn loopback_never_goes_through_a_proxy() {
     if !is_child() {
         let sandbox = Sandbox::start(Config::new(Flavor::Supabase)).await.unwrap();
-        let dead = format!("http://127.0.0.1:{}", dead_port().await);
+        let dead = format!("http://{}", crate::common::NOTHING_LISTENS);
         run_child(
             "loopback_never_goes_through_a_proxy",
             vec![

@@ -7,7 +7,7 @@ use crate::common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::{http, MemStore};
+use crate::common::{http, MemStore, NOTHING_LISTENS};
 use invite_core::model::{InviteRef, InviteRequest, InviteStatus, ListQuery, ResendOptions};
 use invite_core::provider::Provider;
 use invite_core::providers::royalti::{
@@ -685,9 +685,7 @@ async fn refusals_from_the_server_itself_are_mapped() {
 async fn a_server_that_cannot_be_reached_is_a_network_error() {
     let t = Ry::start().await;
     // The same workspace, pointed at a port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let url = format!("http://{NOTHING_LISTENS}");
     let mut ws = t.ws.clone();
     ws.base_url = url;
     let p = RoyaltiProvider::new(http(), &ws, t.store.clone()).unwrap();

@@ -304,10 +304,7 @@ async fn a_failed_check_is_one_plain_error_and_the_next_address_is_tried() {
     let desk = desk(dir.path());
     let signer = Signer::new();
     // Nothing listens there: the owner reads one plain sentence, the cause is in the detail.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}/latest.json", l.local_addr().unwrap())
-    };
+    let closed = format!("http://{}/latest.json", common::NOTHING_LISTENS);
     let e = desk
         .check_for_update(&source(&[&closed], &signer))
         .await

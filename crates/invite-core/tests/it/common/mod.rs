@@ -83,6 +83,12 @@ use invite_core::workspace::{GotrueFork, GotrueSignIn};
 use invite_sandbox::{Config, Fault, FaultAction, Flavor, Sandbox};
 
 /// Short timeouts: a dropped connection must not stall a test.
+/// An address nothing listens on: port 1 on the loopback. Not a port freed by dropping a listener:
+/// the tests run in parallel, and another test's server could be given that port at once (it
+/// happened: a Royalti sandbox answered where "nothing" was expected). Servers started by tests
+/// bind port 0, which the OS picks from its ephemeral range; port 1 is never one of them.
+pub const NOTHING_LISTENS: &str = "127.0.0.1:1";
+
 pub fn http() -> Http {
     Http::with_timeout(std::time::Duration::from_secs(10)).unwrap()
 }

@@ -107,9 +107,7 @@ pub fn init_state<R: Runtime>(
     logging::init(&paths.log_dir);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Invite Desk starting");
     #[cfg(target_os = "linux")]
-    if let Some(v) = std::env::var_os("WEBKIT_SKIA_ENABLE_CPU_RENDERING") {
-        tracing::info!(WEBKIT_SKIA_ENABLE_CPU_RENDERING = ?v, "web view drawing");
-    }
+    rendering::log_switches();
     // The keychain probe (a write, a read and a delete over D-Bus or the OS API) runs after the
     // page's first paint: see `probe_keychain_later`. Until it answers, the keychain is assumed.
     let secrets: Arc<dyn SecretStore> = match &config.secrets {

@@ -64,6 +64,16 @@ pub fn prefer_cpu_drawing_without_gpu() {
     }
 }
 
+/// Logs the drawing switches in effect, set by [`prefer_cpu_drawing_without_gpu`] or by the
+/// owner: the first thing to know about a report of slow drawing on Linux.
+pub fn log_switches() {
+    for (name, _) in SOFTWARE_RENDERING {
+        if let Some(value) = std::env::var_os(name) {
+            tracing::info!(switch = name, value = ?value, "web view drawing");
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

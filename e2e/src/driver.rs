@@ -226,6 +226,43 @@ impl Session {
         Err(format!("clicking {css}: {last}"))
     }
 
+    /// Clicks `css` and waits for the toast that says the click was acted on. WebKitWebDriver
+    /// can report a click done that never reached the page (seen once in CI, on a row's Resume
+    /// right after the row was redrawn); a person whose click did nothing clicks again, and so
+    /// does this, at most twice more, saying so. Only for buttons whose action is idempotent.
+    pub async fn click_confirmed(&self, css: &str, toast: &str) -> Res<()> {
+        let mut tries = 0;
+        loop {
+            self.click(css).await?;
+            tries += 1;
+            let script = format!(
+                "const t = document.getElementById('toast'); \
+                 return t !== null && t.textContent.includes({})",
+                serde_json::to_string(toast).unwrap_or_default()
+            );
+            match self.wait_js(&script, 5).await {
+                Ok(_) => return Ok(()),
+                Err(_) if tries < 3 => {
+                    // Gone means the click was acted on after all (the row moved on): what
+                    // follows in the flow judges the result.
+                    let still = self
+                        .js(&format!(
+                            "return document.querySelector({}) !== null",
+                            serde_json::to_string(css).unwrap_or_default()
+                        ))
+                        .await?;
+                    if still != json!(true) {
+                        return Ok(());
+                    }
+                    println!("    a click on {css} did not reach the page; clicking again");
+                }
+                Err(_) => {
+                    return self.wait_text("#toast", toast, 1).await.map(|_| ());
+                }
+            }
+        }
+    }
+
     /// The element matching `css`, once visible and at rest; in a dialog, scrolled to the middle
     /// of it as a person scrolls to what they click. (WebDriver's own scrolling puts an element
     /// at the bottom edge, under the dialog's sticky action bar, and then finds it covered.)

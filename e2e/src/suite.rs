@@ -57,7 +57,33 @@ pub async fn main() {
         ),
         Err(e) => {
             eprintln!("e2e FAILED: {e}");
+            app_log_tail();
             std::process::exit(1);
+        }
+    }
+}
+
+/// Prints the end of the newest app log of the run: what the app did around a failure, for a
+/// CI run whose files are gone afterwards. (The leak check holds these logs free of secrets.)
+fn app_log_tail() {
+    let Ok(home) = std::env::var("HOME") else {
+        return;
+    };
+    let newest = std::fs::read_dir(PathBuf::from(home).join("invite-desk-e2e"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|d| std::fs::read_dir(d.path().join("logs")).ok())
+        .flatten()
+        .flatten()
+        .filter_map(|f| Some((f.metadata().ok()?.modified().ok()?, f.path())))
+        .max();
+    if let Some((_, path)) = newest {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        eprintln!("the end of {}:", path.display());
+        for l in &lines[lines.len().saturating_sub(30)..] {
+            eprintln!("  {l}");
         }
     }
 }

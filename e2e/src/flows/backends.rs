@@ -379,8 +379,11 @@ pub async fn royalti(env: &Env) -> Res<()> {
     s.click("#results li[data-state=cancelled] [data-action=retry]")
         .await?;
     wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
-    s.click("#results li[data-state=paused] [data-action=resume]")
-        .await?;
+    s.click_confirmed(
+        "#results li[data-state=paused] [data-action=resume]",
+        "Resumed",
+    )
+    .await?;
     wait_count(&s, "#results li[data-state=invited]", 1, 30).await?;
     let sent = sandbox
         .mail()

@@ -177,8 +177,17 @@ async fn wait_count(s: &Session, css: &str, n: u64, secs: u64) -> Res<()> {
                 .await
                 .unwrap_or_default();
             let rows = rows.as_str().unwrap_or_default();
+            let seen = s
+                .js("const t = document.getElementById('toast'); \
+                     const boxes = [...document.querySelectorAll('#results-card .error-box')].map(b => b.innerText); \
+                     return `toast: ${t ? t.textContent : ''}; error boxes: [${boxes.join(' | ')}]; \
+                       page errors: [${(window.__inviteDeskErrors || []).join(' | ')}]`")
+                .await
+                .unwrap_or_default();
+            let _ = s.shot("failure").await;
             Err(format!(
-                "expected {n} × {css}: {e}; the results list shows: [{rows}]"
+                "expected {n} × {css}: {e}; the results list shows: [{rows}]; {}",
+                seen.as_str().unwrap_or_default()
             ))
         }
     }

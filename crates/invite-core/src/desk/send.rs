@@ -503,6 +503,7 @@ impl Desk {
         }
         let ws = self.workspace(workspace_id)?;
         let batch = self.inner.outbox.enqueue(&ws.id, &ws.name, &clean)?;
+        tracing::info!(workspace = %ws.id, batch = %batch, jobs = clean.len(), "batch queued");
         self.wake();
         // Jobs of a paused workspace change no state, so say there is a new batch.
         self.batch_event(&batch, &ws.id);
@@ -594,6 +595,7 @@ impl Desk {
     /// Stops a batch: what has not been sent is not sent. Returns how many were stopped.
     pub fn stop_batch(&self, batch: &str) -> Result<u32> {
         let n = self.inner.outbox.cancel_batch(batch)?;
+        tracing::info!(batch, stopped = n, "batch stopped");
         if let Ok(b) = self.inner.outbox.batch(batch) {
             self.batch_event(batch, &b.workspace_id);
         }
@@ -604,6 +606,7 @@ impl Desk {
     /// request of it went out).
     pub fn retry_job(&self, job: i64) -> Result<()> {
         self.inner.outbox.retry_job(job)?;
+        tracing::info!(job, "job retried");
         self.wake();
         let j = self.inner.outbox.job(job)?;
         self.batch_event(&j.batch_id, &j.workspace_id);
@@ -618,6 +621,11 @@ impl Desk {
     /// Holds a workspace's unsent invitations until the owner resumes.
     pub fn pause_workspace(&self, workspace_id: &str) -> Result<u32> {
         let n = self.inner.outbox.pause_workspace(workspace_id, "owner")?;
+        tracing::info!(
+            workspace = workspace_id,
+            held = n,
+            "queue paused by the owner"
+        );
         self.emit(DeskEvent::Queue {
             workspace_id: workspace_id.to_string(),
             paused: Some("owner".into()),
@@ -629,6 +637,7 @@ impl Desk {
     /// arrived).
     pub fn resume_workspace(&self, workspace_id: &str) -> Result<u32> {
         let n = self.inner.outbox.resume_workspace(workspace_id)?;
+        tracing::info!(workspace = workspace_id, released = n, "queue resumed");
         self.wake();
         self.emit(DeskEvent::Queue {
             workspace_id: workspace_id.to_string(),

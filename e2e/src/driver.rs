@@ -227,12 +227,25 @@ impl Session {
     }
 
     /// Clicks `css` and waits for the toast that says the click was acted on. WebKitWebDriver
-    /// can report a click done that never reached the page (seen once in CI, on a row's Resume
-    /// right after the row was redrawn); a person whose click did nothing clicks again, and so
-    /// does this, at most twice more, saying so. Only for buttons whose action is idempotent.
+    /// can report a click done that never reached the page: once in CI a row's Resume was
+    /// "clicked" and the row stayed paused for 30 s, with no sign in the page that the click
+    /// came. A person whose click did nothing clicks again, and so does this, at most twice more,
+    /// saying so. Only for buttons whose action is idempotent.
     pub async fn click_confirmed(&self, css: &str, toast: &str) -> Res<()> {
         let mut tries = 0;
         loop {
+            // Only a toast shown after this click counts, even one with the same words as before.
+            // The pointer events the page sees are kept, to say where a lost click went.
+            self.js(
+                "const t = document.getElementById('toast'); if (t) t.textContent = ''; \
+                 window.__e2eSeen = []; \
+                 if (!window.__e2eSeenOn) { window.__e2eSeenOn = true; \
+                   for (const type of ['pointerdown', 'mousedown', 'mouseup', 'click']) \
+                     document.addEventListener(type, (e) => window.__e2eSeen.push( \
+                       `${type} ${e.target.id || e.target.className || e.target.tagName} at ${e.clientX},${e.clientY} ${Math.round(e.timeStamp)}`), true); } \
+                 return true",
+            )
+            .await?;
             self.click(css).await?;
             tries += 1;
             let script = format!(
@@ -254,7 +267,20 @@ impl Session {
                     if still != json!(true) {
                         return Ok(());
                     }
-                    println!("    a click on {css} did not reach the page; clicking again");
+                    let seen = self
+                        .js(&format!(
+                            "const r = document.querySelector({}).getBoundingClientRect(); \
+                             return `the page saw [${{window.__e2eSeen.join('; ')}}]; the button is at \
+                               ${{Math.round(r.left)}}-${{Math.round(r.right)}},${{Math.round(r.top)}}-${{Math.round(r.bottom)}}, \
+                               scrolled ${{document.querySelector('main').scrollTop}}`",
+                            serde_json::to_string(css).unwrap_or_default()
+                        ))
+                        .await
+                        .unwrap_or_default();
+                    println!(
+                        "    a click on {css} brought no toast ({}); clicking again",
+                        seen.as_str().unwrap_or_default()
+                    );
                 }
                 Err(_) => {
                     return self.wait_text("#toast", toast, 1).await.map(|_| ());

@@ -361,9 +361,8 @@ pub async fn royalti(env: &Env) -> Res<()> {
     s.wait_text("#invite-send", "Invite 1 person", 10).await?;
     s.click("#invite-send").await?;
     wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
-    s.click("#invite-stop").await?;
     // The toast says the click reached the button (a click beside it reports success too).
-    s.wait_text("#toast", "Stopped", 5).await?;
+    s.click_confirmed("#invite-stop", "Stopped").await?;
     wait_count(&s, "#results li[data-state=cancelled]", 1, 20).await?;
     s.wait_text("#results", "Stopped: not sent", 5).await?;
     // Stop brings the results into view: the stopped row, not the form above it.
@@ -376,8 +375,11 @@ pub async fn royalti(env: &Env) -> Res<()> {
     )
     .await?;
     s.shot("ry-stopped").await?;
-    s.click("#results li[data-state=cancelled] [data-action=retry]")
-        .await?;
+    s.click_confirmed(
+        "#results li[data-state=cancelled] [data-action=retry]",
+        "back in the queue",
+    )
+    .await?;
     wait_count(&s, "#results li[data-state=paused]", 1, 20).await?;
     s.click_confirmed(
         "#results li[data-state=paused] [data-action=resume]",

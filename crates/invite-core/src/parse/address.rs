@@ -67,7 +67,9 @@ pub(super) fn has_double_dot(s: &str) -> bool {
         .any(|w| w[0] == b'.' && w[1] == b'.')
 }
 
-/// `jane%40example.com` from a mailto: link.
+/// `jane%40example.com` from a mailto: link. An address whose decoding still holds a `%` is
+/// kept as written (`%` is allowed before the @): decoding it again would change it again
+/// (`%4%41` → `%4A` → `J`), and a normalised address must stay the same when normalised twice.
 pub(super) fn decode_percent(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains('%') {
         return std::borrow::Cow::Borrowed(s);
@@ -88,8 +90,8 @@ pub(super) fn decode_percent(s: &str) -> std::borrow::Cow<'_, str> {
         i += 1;
     }
     match String::from_utf8(out) {
-        Ok(decoded) => std::borrow::Cow::Owned(decoded),
-        Err(_) => std::borrow::Cow::Borrowed(s),
+        Ok(decoded) if !decoded.contains('%') => std::borrow::Cow::Owned(decoded),
+        _ => std::borrow::Cow::Borrowed(s),
     }
 }
 

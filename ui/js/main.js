@@ -25,29 +25,57 @@ import { el, clear, toast, newestOnly } from './ui.js';
 import { errorBox } from './errors.js';
 import * as empty from './views/empty.js';
 import * as invite from './views/invite.js';
-import * as invitations from './views/invitations.js';
-import * as workspaces from './views/workspaces.js';
-import * as historyView from './views/history.js';
 import * as banners from './views/banners.js';
 
-const VIEWS = { invite, invitations, workspaces, history: historyView };
+// Only the first screen's modules (Invite, or the empty screen before any workspace) load before
+// it is painted: each module is one more request over the app's protocol first. The other screens
+// load and are built right after that paint (`mountTheRest`).
+const LATER = {
+  invitations: () => import('./views/invitations.js'),
+  workspaces: () => import('./views/workspaces.js'),
+  history: () => import('./views/history.js'),
+};
+const VIEWS = ['invite', ...Object.keys(LATER)];
 const NEEDS_WORKSPACE = new Set(['invite', 'invitations', 'history']);
+/** Built screens, by name. */
+const mounted = new Map();
+const loading = new Map();
 let current = 'invite';
+let nav;
+
+/** Loads and builds a screen once; a failed load is tried again on the next call. */
+function mount(name) {
+  let p = loading.get(name);
+  if (!p) {
+    p = LATER[name]().then((view) => {
+      view.mount(document.getElementById(`view-${name}`), nav);
+      mounted.set(name, view);
+    });
+    p.catch(() => loading.delete(name));
+    loading.set(name, p);
+  }
+  return p;
+}
 
 function show(name) {
-  if (!VIEWS[name]) return;
+  if (!VIEWS.includes(name)) return;
   current = name;
   for (const b of document.querySelectorAll('.nav-tab')) {
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page');
     else b.removeAttribute('aria-current');
   }
   const useEmpty = NEEDS_WORKSPACE.has(name) && app.workspaces.length === 0;
+  if (!useEmpty && !mounted.has(name)) {
+    // Asked for before it was built (a click in the first instant after start).
+    mount(name).then(() => { if (current === name) show(name); }, (e) => toast(`Could not open this screen: ${e.message || e}`));
+    return;
+  }
   document.getElementById('view-empty').hidden = !useEmpty;
-  for (const v of Object.keys(VIEWS)) {
+  for (const v of VIEWS) {
     document.getElementById(`view-${v}`).hidden = useEmpty || v !== name;
   }
   document.body.dataset.view = useEmpty ? 'empty' : name;
-  if (!useEmpty) VIEWS[name].shown?.();
+  if (!useEmpty) mounted.get(name).shown?.();
 }
 
 function renderSwitcher() {
@@ -61,19 +89,20 @@ function renderSwitcher() {
 }
 
 async function start() {
-  const nav = { show, current: () => current };
-  // The keychain is probed after the window is up; its answer comes as an event. Listening
-  // before asking app_info means the answer can't slip between the two.
-  await api.on('keychain', (k) => {
+  nav = { show, current: () => current };
+  // The keychain's answer comes as an event. Rust probes it only once this page reports its first
+  // screen painted (below, after this listener is in place), so the listener is asked for with
+  // the first screen's three answers: together they cost one round trip, not four.
+  const heard = api.on('keychain', (k) => {
     if (!app.info) return;
     app.info.keychain = k;
     banners.refreshKeychain();
   });
-  // The first screen needs three answers: asked together, they cost one round trip, not three.
   const asked = Promise.allSettled([api.appInfo(), loadForms()]);
   const listed = api.listWorkspaces();
   listed.catch(() => {}); // read below, by reloadWorkspaces
   const [info, forms] = await asked;
+  await heard;
   if (info.status === 'fulfilled') {
     app.info = info.value;
   } else {
@@ -87,7 +116,8 @@ async function start() {
   }
 
   empty.mount(document.getElementById('view-empty'), nav);
-  for (const [name, v] of Object.entries(VIEWS)) v.mount(document.getElementById(`view-${name}`), nav);
+  invite.mount(document.getElementById('view-invite'), nav);
+  mounted.set('invite', invite);
   banners.mount(document.getElementById('banners'), nav);
   // The quiet check a few seconds after start found a newer version (its package verified).
   const updateHeard = api.on('update-available', banners.showUpdate);
@@ -116,7 +146,8 @@ async function start() {
   }
   // The first screen is built: report the frame that shows it (start-up benchmark, log).
   const built = performance.timeOrigin + performance.now();
-  requestAnimationFrame(() => requestAnimationFrame(() => {
+  const painted = new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
+    resolve();
     const fcp = performance.getEntriesByName('first-contentful-paint')[0];
     api.pagePainted(Date.now(), {
       navigation: performance.timeOrigin,
@@ -124,10 +155,18 @@ async function start() {
       script: scriptStart,
       built,
     }).catch(() => {});
-  }));
+  })));
   await updateHeard;
+  await painted;
+  await mountTheRest();
   await watchOutbox();
   document.body.dataset.ready = 'true';
+}
+
+/** Loads and builds the screens that were not needed first. */
+async function mountTheRest() {
+  const loaded = await Promise.allSettled(Object.keys(LATER).map(mount));
+  for (const r of loaded) if (r.status === 'rejected') console.error('could not load a screen', r.reason);
 }
 
 // "Resuming 37 invitations for Acme": batches left unfinished by the last run, and any batch

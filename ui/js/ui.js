@@ -112,24 +112,32 @@ export async function copyText(text) {
   }
 }
 
-const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// Made on first use, not when the page loads: the first one loads ICU's date patterns into the
+// web process (a few MiB, and script time before the first screen, which shows no date).
+const formats = new Map();
+function format(name, options) {
+  let f = formats.get(name);
+  if (!f) formats.set(name, (f = new Intl.DateTimeFormat(undefined, options)));
+  return f;
+}
+const dateFmt = () => format('date', { dateStyle: 'medium', timeStyle: 'short' });
 // This year's dates leave the year out: the table columns stay narrow enough for small windows.
-const thisYearFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const thisYearFmt = () => format('thisYear', { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const timeFmt = () => format('time', { hour: '2-digit', minute: '2-digit' });
 
 /** "12 Mar, 14:05" this year, "12 Mar 2025, 14:05" before, or "—" when unknown. */
 export function when(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  return (d.getFullYear() === new Date().getFullYear() ? thisYearFmt : dateFmt).format(d);
+  return (d.getFullYear() === new Date().getFullYear() ? thisYearFmt() : dateFmt()).format(d);
 }
 
 /** "14:05". */
 export function clock(iso) {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : timeFmt.format(d);
+  return Number.isNaN(d.getTime()) ? '' : timeFmt().format(d);
 }
 
 export function plural(n, one, many) {

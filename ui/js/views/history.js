@@ -48,6 +48,7 @@ export function mount(sec) {
   search.addEventListener('input', debounce(() => { f.search = search.value; f.offset = 0; render(); }, 150));
   api.on('outbox', debounce(() => { if (!section.hidden) render(); }, 500));
   subscribe(() => { fillWorkspaces(); if (!section.hidden) render(); });
+  fillWorkspaces(); // built after the first screen: the list is already known
 }
 
 function fillWorkspaces() {

@@ -40,6 +40,22 @@ async function call(cmd, args = {}) {
   }
 }
 
+// The first screen's three answers are asked for the moment this module runs. index.html starts
+// it on its own, before the other modules have arrived, so the answers travel while the rest of
+// the page loads instead of after it. Each early answer serves only the first call for it.
+const early = new Map();
+for (const cmd of ['app_info', 'workspace_forms', 'list_workspaces']) {
+  const answer = call(cmd);
+  answer.catch(() => {}); // its first caller handles a failure
+  early.set(cmd, answer);
+}
+function first(cmd) {
+  const answer = early.get(cmd);
+  if (!answer) return call(cmd);
+  early.delete(cmd);
+  return answer;
+}
+
 /** Listens to a Rust event; returns the unlisten function. */
 export async function on(event, handler) {
   if (!tauri || !tauri.event) return () => {};
@@ -51,7 +67,7 @@ export async function on(event, handler) {
 
 // ---- app ----
 export async function appInfo() {
-  const info = await call('app_info');
+  const info = await first('app_info');
   recording = !!info.recordIpc;
   if (!recording) log.length = 0;
   return info;
@@ -66,7 +82,7 @@ export const checkUpdate = () => call('check_update');
 export const installUpdate = () => call('install_update');
 
 // ---- workspaces ----
-export const listWorkspaces = () => call('list_workspaces');
+export const listWorkspaces = () => first('list_workspaces');
 export const workspaceDetails = (id) => call('workspace_details', { id });
 export const setCurrentWorkspace = (id) => call('set_current_workspace', { id });
 export const testConnection = (draft, secrets) => call('test_connection', { draft, secrets });
@@ -84,7 +100,7 @@ export const startDemo = () => call('start_demo');
 export const demoMailbox = (id) => call('demo_mailbox', { id });
 export const demoAccept = (id, link) => call('demo_accept', { id, link });
 /** Every back end's forms (fields, sign-in modes, settings), in the order they are offered. */
-export const workspaceForms = () => call('workspace_forms');
+export const workspaceForms = () => first('workspace_forms');
 export const netlifyFunction = () => call('netlify_function');
 export const saveNetlifyFunction = (fileName) => call('save_netlify_function', { fileName });
 export const royaltiSignIn = (baseUrl, email, password) => call('royalti_sign_in', { baseUrl, email, password });

@@ -25,7 +25,6 @@ import { el, clear, toast, newestOnly } from './ui.js';
 import { errorBox } from './errors.js';
 import * as empty from './views/empty.js';
 import * as invite from './views/invite.js';
-import * as banners from './views/banners.js';
 
 // Only the first screen's modules (Invite, or the empty screen before any workspace) load before
 // it is painted: each module is one more request over the app's protocol first. The other screens
@@ -37,6 +36,22 @@ const LATER = {
 };
 const VIEWS = ['invite', ...Object.keys(LATER)];
 const NEEDS_WORKSPACE = new Set(['invite', 'invitations', 'history']);
+/**
+ * The banners' module, loaded and mounted on first use or right after the first paint: nothing
+ * it shows is known before that paint (the keychain is probed once the page reports it), and each
+ * module loaded first is one more request before it.
+ */
+let bannersLoading = null;
+function withBanners() {
+  if (!bannersLoading) {
+    bannersLoading = import('./views/banners.js').then((b) => {
+      b.mount(document.getElementById('banners'), nav);
+      return b;
+    });
+    bannersLoading.catch(() => { bannersLoading = null; });
+  }
+  return bannersLoading;
+}
 /** Built screens, by name. */
 const mounted = new Map();
 const loading = new Map();
@@ -96,7 +111,7 @@ async function start() {
   const heard = api.on('keychain', (k) => {
     if (!app.info) return;
     app.info.keychain = k;
-    banners.refreshKeychain();
+    withBanners().then((b) => b.refreshKeychain(), () => {});
   });
   const asked = Promise.allSettled([api.appInfo(), loadForms()]);
   const listed = api.listWorkspaces();
@@ -118,9 +133,8 @@ async function start() {
   empty.mount(document.getElementById('view-empty'), nav);
   invite.mount(document.getElementById('view-invite'), nav);
   mounted.set('invite', invite);
-  banners.mount(document.getElementById('banners'), nav);
   // The quiet check a few seconds after start found a newer version (its package verified).
-  const updateHeard = api.on('update-available', banners.showUpdate);
+  const updateHeard = api.on('update-available', (u) => withBanners().then((b) => b.showUpdate(u), () => {}));
 
   for (const b of document.querySelectorAll('.nav-tab')) b.addEventListener('click', () => show(b.dataset.view));
   document.getElementById('workspace-select').addEventListener('change', async (ev) => {
@@ -165,7 +179,7 @@ async function start() {
 
 /** Loads and builds the screens that were not needed first. */
 async function mountTheRest() {
-  const loaded = await Promise.allSettled(Object.keys(LATER).map(mount));
+  const loaded = await Promise.allSettled([withBanners(), ...Object.keys(LATER).map(mount)]);
   for (const r of loaded) if (r.status === 'rejected') console.error('could not load a screen', r.reason);
 }
 
@@ -178,8 +192,8 @@ async function watchOutbox() {
   const ask = newestOnly();
   const refresh = async () => {
     const current = ask();
-    let list;
-    try { list = await api.unfinished(); } catch { return; }
+    let list, banners;
+    try { [list, banners] = await Promise.all([api.unfinished(), withBanners()]); } catch { return; }
     if (!current()) return;
     const keep = new Set();
     for (const b of list) {

@@ -5,7 +5,10 @@ import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
 import { el, clear, toast, copyText, clock, plural, debounce, KIND_LABEL } from '../ui.js';
 import { errorBox, explain } from '../errors.js';
-import { windowedList } from '../windowed.js';
+
+// The results list's module loads with the first batch, not before the first screen is painted:
+// each module loaded first is one more request before that paint.
+let windowedList = null;
 
 const MAX_CHIPS = 400;
 
@@ -285,6 +288,7 @@ async function send() {
   if (!parsed.counts.valid) { toast('No valid addresses to invite'); return; }
   sendBtn.disabled = true;
   try {
+    if (!windowedList) ({ windowedList } = await import('../windowed.js'));
     // The addresses stay in Rust: the page names the parse and the options.
     const r = await api.enqueueParsed(ws.id, parsed.parseId, inviteOptions());
     batch = { batchId: r.batchId, workspaceId: ws.id };

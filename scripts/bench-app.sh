@@ -12,6 +12,8 @@
 #                        network processes), /proc/PID/smaps_rollup, 3 s after the paint
 #
 # Prints both, the medians and the ratios. Targets: first paint within 1.15x, memory within 1.1x.
+# These are a first start (no workspace: the empty screen). A returning owner's start (a Supabase
+# workspace saved, against the sandbox: the first screen is Invite) is timed beside them.
 # A third app, the minimal one serving Invite Desk's own page, splits the gap between what the
 # page costs in WebKit and what the app's Rust side adds.
 # Usage: scripts/bench-app.sh [RUNS]   (default 7)
@@ -148,6 +150,8 @@ cp -r "$ROOT/ui" "$SHELL_DIR/ui"
 (cd "$SHELL_DIR" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --features custom-protocol)
 
 APP_BIN=$ROOT/target/release/invite-desk
+CLI_BIN=$ROOT/target/release/invite-desk-cli
+SANDBOX_BIN=$ROOT/target/release/invite-sandbox
 MIN_BIN=$ROOT/target/release/minimal-tauri
 SHELL_BIN=$ROOT/target/release/minimal-shell
 OUT=$(mktemp -d)
@@ -206,14 +210,25 @@ cat > "$OUT/all.sh" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
 echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# The returning owner: a workspace on the sandbox, added as an owner would from the command line
+# (its key in the keychain). The sandbox keeps answering: the app lists invitations after its paint.
+"$SANDBOX_BIN" --flavor supabase --port 0 >"$OUT/sandbox.log" 2>&1 &
+sandbox=\$!
+trap 'kill \$sandbox 2>/dev/null || true' EXIT
+for _ in \$(seq 1 100); do grep -q '^secret_key: ' "$OUT/sandbox.log" && break; sleep 0.05; done
+url=\$(awk '\$1 == "url:" {print \$2}' "$OUT/sandbox.log")
+awk '\$1 == "secret_key:" {print \$2}' "$OUT/sandbox.log" |
+  HOME="$OUT/home-returning" "$CLI_BIN" workspaces add --kind supabase --name Bench --url "\$url" --secret-stdin >/dev/null
 # A warm-up of each (disk cache, fontconfig cache), not counted.
 "$OUT/one.sh" "$APP_BIN" "$OUT/warm-app.log" >/dev/null
 "$OUT/one.sh" "$MIN_BIN" "$OUT/warm-min.log" >/dev/null
 "$OUT/one.sh" "$SHELL_BIN" "$OUT/warm-shell.log" >/dev/null
+HOME="$OUT/home-returning" "$OUT/one.sh" "$APP_BIN" "$OUT/warm-ret.log" >/dev/null
 for i in \$(seq 1 $RUNS); do
   echo "app \$("$OUT/one.sh" "$APP_BIN" "$OUT/app-\$i.log")"
   echo "min \$("$OUT/one.sh" "$MIN_BIN" "$OUT/min-\$i.log")"
   echo "shell \$("$OUT/one.sh" "$SHELL_BIN" "$OUT/shell-\$i.log")"
+  echo "ret \$(HOME="$OUT/home-returning" "$OUT/one.sh" "$APP_BIN" "$OUT/ret-\$i.log")"
   # Without a usable GPU, Invite Desk has Skia paint on the CPU (src-tauri/rendering.rs); the
   # minimal app run with the same switch shows how much of the gap that switch alone closes.
   if [ "$CPU_PAINT" = 1 ]; then
@@ -224,7 +239,7 @@ EOF
 chmod +x "$OUT/all.sh"
 echo "==> $RUNS runs of each under Xvfb"
 HOME=$OUT/home
-mkdir -p "$HOME"
+mkdir -p "$HOME" "$OUT/home-returning"
 HOME=$HOME xvfb-run -a -s "-screen 0 1400x1000x24" dbus-run-session -- "$OUT/all.sh" | tee "$OUT/results"
 
 python3 - "$OUT/results" <<'EOF'
@@ -241,6 +256,10 @@ ps, ms = col("shell", 1), col("shell", 2)
 print(f"the page's share: the minimal app serving Invite Desk's own page paints at {med(ps):.0f} ms "
       f"({med(ps)/med(pm):.2f}x the minimal) with {med(ms)/1024:.1f} MiB ({med(ms)/med(mm):.2f}x); "
       f"Invite Desk against it: {med(pa)/med(ps):.2f}x, {med(ma)/med(ms):.2f}x")
+pr = col("ret", 1)
+if pr:
+    print(f"a returning owner (a workspace saved; the first screen is Invite): first paint {med(pr):.0f} ms, "
+          f"ratio {med(pr)/med(pm):.2f} to the minimal app")
 pc, mc = col("mincpu", 1), col("mincpu", 2)
 if pc:
     print(f"without a GPU, Invite Desk has Skia paint on the CPU; the minimal app with the same switch paints at "
@@ -248,7 +267,7 @@ if pc:
 print()
 print("the page's marks, ms from launch (medians):")
 print(f"{'':12s}{'navigation':>12s}{'first paint':>13s}{'script':>9s}{'built':>8s}{'painted':>9s}   (first contentful paint; the page's script runs; its first screen is built; that screen painted)")
-for who, name in (("app", "Invite Desk"), ("min", "minimal"), ("shell", "min+our page"), ("mincpu", "minimal+cpu")):
+for who, name in (("app", "Invite Desk"), ("ret", "returning"), ("min", "minimal"), ("shell", "min+our page"), ("mincpu", "minimal+cpu")):
     cells = []
     for i in (3, 4, 5, 6, 1):
         c = col(who, i)

@@ -21,20 +21,21 @@ for (const type of ['dragover', 'drop']) {
 
 import * as api from './api.js';
 import { app, subscribe, reloadWorkspaces, selectWorkspace, loadForms } from './store.js';
-import { el, clear, toast, newestOnly } from './ui.js';
+import { el, clear, toast, newestOnly, firstPaintDone } from './ui.js';
 import { errorBox } from './errors.js';
 import * as empty from './views/empty.js';
-import * as invite from './views/invite.js';
 
-// Only the first screen's modules (Invite, or the empty screen before any workspace) load before
-// it is painted: each module is one more request over the app's protocol first. The other screens
-// load and are built right after that paint (`mountTheRest`).
+// Only the first screen's modules load before it is painted: each module is one more request over
+// the app's protocol first. The empty screen is built at once; Invite, the first screen once a
+// workspace exists, is loaded when the workspace list says so (index.html preloads it). The other
+// screens load and are built right after that paint (`mountTheRest`).
 const LATER = {
+  invite: () => import('./views/invite.js'),
   invitations: () => import('./views/invitations.js'),
   workspaces: () => import('./views/workspaces.js'),
   history: () => import('./views/history.js'),
 };
-const VIEWS = ['invite', ...Object.keys(LATER)];
+const VIEWS = Object.keys(LATER);
 const NEEDS_WORKSPACE = new Set(['invite', 'invitations', 'history']);
 /**
  * The banners' module, loaded and mounted on first use or right after the first paint: nothing
@@ -131,8 +132,6 @@ async function start() {
   }
 
   empty.mount(document.getElementById('view-empty'), nav);
-  invite.mount(document.getElementById('view-invite'), nav);
-  mounted.set('invite', invite);
   // The quiet check a few seconds after start found a newer version (its package verified).
   const updateHeard = api.on('update-available', (u) => withBanners().then((b) => b.showUpdate(u), () => {}));
 
@@ -158,10 +157,13 @@ async function start() {
     document.getElementById('banners').append(errorBox(e));
     show(current);
   }
+  // With a workspace, the first screen is Invite: its paint is reported once it is built.
+  if (app.workspaces.length) await mount(current).catch(() => {});
   // The first screen is built: report the frame that shows it (start-up benchmark, log).
   const built = performance.timeOrigin + performance.now();
   const painted = new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
     resolve();
+    firstPaintDone();
     const fcp = performance.getEntriesByName('first-contentful-paint')[0];
     api.pagePainted(Date.now(), {
       navigation: performance.timeOrigin,

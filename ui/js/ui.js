@@ -7,6 +7,15 @@ import * as api from './api.js';
 /** The services by the names owners know them. */
 export const KIND_LABEL = { supabase: 'Supabase', gotrue: 'Self-hosted GoTrue', netlify: 'Netlify Identity', royalti: 'Royalti' };
 
+let painted;
+/**
+ * Resolves once the first screen is painted (main.js says when), or after 3 s (a window that
+ * starts hidden draws no frame): work that screen does not need for it, such as a round trip to
+ * the server, waits for it.
+ */
+export const firstPaint = new Promise((resolve) => { painted = resolve; setTimeout(resolve, 3000); });
+export function firstPaintDone() { painted(); }
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {

@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import { app, subscribe } from '../store.js';
-import { el, clear, toast, copyText, clock, plural, debounce, KIND_LABEL } from '../ui.js';
+import { el, clear, toast, copyText, clock, plural, debounce, firstPaint, KIND_LABEL } from '../ui.js';
 import { errorBox, explain } from '../errors.js';
 
 // The results list's module loads with the first batch, not before the first screen is painted:
@@ -128,8 +128,9 @@ export async function shown() {
     } catch (e) {
       clear(optionsBox).append(errorBox(e));
     }
-    // Learn who is already invited, so pasted addresses can say so.
-    api.refreshInvitations(ws.id).then(() => { if (text.value.trim()) parseText(); }).catch(() => {});
+    // Learn who is already invited, so pasted addresses can say so: a server round trip, after
+    // the first screen is painted.
+    firstPaint.then(() => api.refreshInvitations(ws.id)).then(() => { if (text.value.trim()) parseText(); }).catch(() => {});
     if (text.value.trim()) parseText();
   }
 }

@@ -9,6 +9,8 @@ export const app = {
   info: null,
   workspaces: [],
   currentId: null,
+  /** What each workspace's back end can do, by id, as the list's answer said. */
+  capabilities: {},
   /** Every back end's forms, as Rust describes them (loadForms). */
   forms: [],
   /** The current workspace object, or null. */
@@ -47,6 +49,7 @@ export function formOf(kind) {
 export async function reloadWorkspaces(listed = api.listWorkspaces()) {
   const r = await listed;
   app.workspaces = r.workspaces || [];
+  app.capabilities = r.capabilities || {};
   app.currentId = r.currentId || (app.workspaces[0] && app.workspaces[0].id) || null;
   emit();
   return app;

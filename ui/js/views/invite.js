@@ -120,13 +120,17 @@ export async function shown() {
   subtitle.textContent = `to ${ws.name}`;
   if (capsFor !== ws.id) {
     capsFor = ws.id;
-    caps = null;
+    // The list brought them (the options are drawn with the first screen); a workspace whose
+    // saved settings fail the checks has none, and its details say why.
+    caps = app.capabilities[ws.id] || null;
     renderOptions();
-    try {
-      const d = await api.workspaceDetails(ws.id);
-      if (capsFor === ws.id) { caps = d.capabilities; renderOptions(); }
-    } catch (e) {
-      clear(optionsBox).append(errorBox(e));
+    if (!caps) {
+      try {
+        const d = await api.workspaceDetails(ws.id);
+        if (capsFor === ws.id) { caps = d.capabilities; renderOptions(); }
+      } catch (e) {
+        clear(optionsBox).append(errorBox(e));
+      }
     }
     // Learn who is already invited, so pasted addresses can say so: a server round trip, after
     // the first screen is painted.

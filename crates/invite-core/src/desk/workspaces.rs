@@ -4,6 +4,7 @@
 //! the connection is tested, and is copied to the keychain only when the workspace is saved.
 //! It is never returned.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,9 @@ pub struct WorkspaceListView {
     pub workspaces: Vec<Workspace>,
     /// The current one.
     pub current_id: Option<String>,
+    /// What each workspace's back end can do, by id, so a screen can draw its options with the
+    /// list (a workspace whose saved settings fail the checks has none: its details say why).
+    pub capabilities: BTreeMap<String, Capabilities>,
 }
 
 /// A workspace and what its back end can do.
@@ -163,9 +167,15 @@ impl Desk {
     /// changed it).
     pub fn workspaces(&self) -> Result<WorkspaceListView> {
         let list = self.reload()?;
+        let capabilities = list
+            .workspaces
+            .iter()
+            .filter_map(|w| Some((w.id.clone(), self.provider(&w.id).ok()?.capabilities())))
+            .collect();
         Ok(WorkspaceListView {
             workspaces: list.workspaces,
             current_id: list.current,
+            capabilities,
         })
     }
 

@@ -598,3 +598,20 @@ fn exports_never_overwrite_or_follow_a_link() {
     assert_eq!(std::fs::read(&taken).unwrap(), b"mine");
     assert!(std::fs::read_to_string(&p).unwrap().starts_with("sent_at"));
 }
+
+/// The list carries what each back end can do, as the workspace's details do, so the Invite
+/// screen draws its options with the list at start-up instead of asking once more.
+#[tokio::test]
+async fn the_list_says_what_each_workspace_can_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemStore::new();
+    let desk = open(dir.path(), &store);
+    assert!(desk.workspaces().unwrap().capabilities.is_empty());
+    let sb = sandbox(Flavor::Supabase, None).await;
+    let id = add_supabase(&desk, &sb).await;
+    let list = desk.workspaces().unwrap();
+    let caps = &list.capabilities[&id];
+    let details = desk.workspace_details(&id).unwrap().capabilities;
+    assert_eq!(*caps, details);
+    assert!(caps.copy_link && caps.redirect && caps.send_email_toggle);
+}

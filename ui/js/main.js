@@ -107,8 +107,8 @@ function renderSwitcher() {
 async function start() {
   nav = { show, current: () => current };
   // The keychain's answer comes as an event. Rust probes it only once this page reports its first
-  // screen painted (below, after this listener is in place), so the listener is asked for with
-  // the first screen's three answers: together they cost one round trip, not four.
+  // screen painted (below, once this listener is in place), so the listener is asked for now and
+  // awaited only then: its round trip overlaps the building of the first screen.
   const heard = api.on('keychain', (k) => {
     if (!app.info) return;
     app.info.keychain = k;
@@ -118,7 +118,6 @@ async function start() {
   const listed = api.listWorkspaces();
   listed.catch(() => {}); // read below, by reloadWorkspaces
   const [info, forms] = await asked;
-  await heard;
   if (info.status === 'fulfilled') {
     app.info = info.value;
   } else {
@@ -161,6 +160,7 @@ async function start() {
   if (app.workspaces.length) await mount(current).catch(() => {});
   // The first screen is built: report the frame that shows it (start-up benchmark, log).
   const built = performance.timeOrigin + performance.now();
+  await heard;
   const painted = new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
     resolve();
     firstPaintDone();

@@ -37,40 +37,42 @@ const LATER = {
 };
 const VIEWS = Object.keys(LATER);
 const NEEDS_WORKSPACE = new Set(['invite', 'invitations', 'history']);
+/** Built screens, by name. */
+const mounted = new Map();
+/** Loads under way or done (the screens', and the banners'), by name. */
+const loading = new Map();
+let current = 'invite';
+let nav;
+
+/** Runs `load` once for `name`; a failed load is tried again on the next call. */
+function loadOnce(name, load) {
+  let p = loading.get(name);
+  if (!p) {
+    p = load();
+    p.catch(() => loading.delete(name));
+    loading.set(name, p);
+  }
+  return p;
+}
+
+/** Loads and builds a screen once. */
+function mount(name) {
+  return loadOnce(name, () => LATER[name]().then((view) => {
+    view.mount(document.getElementById(`view-${name}`), nav);
+    mounted.set(name, view);
+  }));
+}
+
 /**
  * The banners' module, loaded and mounted on first use or right after the first paint: nothing
  * it shows is known before that paint (the keychain is probed once the page reports it), and each
  * module loaded first is one more request before it.
  */
-let bannersLoading = null;
 function withBanners() {
-  if (!bannersLoading) {
-    bannersLoading = import('./views/banners.js').then((b) => {
-      b.mount(document.getElementById('banners'), nav);
-      return b;
-    });
-    bannersLoading.catch(() => { bannersLoading = null; });
-  }
-  return bannersLoading;
-}
-/** Built screens, by name. */
-const mounted = new Map();
-const loading = new Map();
-let current = 'invite';
-let nav;
-
-/** Loads and builds a screen once; a failed load is tried again on the next call. */
-function mount(name) {
-  let p = loading.get(name);
-  if (!p) {
-    p = LATER[name]().then((view) => {
-      view.mount(document.getElementById(`view-${name}`), nav);
-      mounted.set(name, view);
-    });
-    p.catch(() => loading.delete(name));
-    loading.set(name, p);
-  }
-  return p;
+  return loadOnce('banners', () => import('./views/banners.js').then((b) => {
+    b.mount(document.getElementById('banners'), nav);
+    return b;
+  }));
 }
 
 function show(name) {

@@ -114,14 +114,13 @@ pub fn init_state<R: Runtime>(
         Some(s) => s.clone(),
         None => Arc::new(KeyringStore::new()),
     };
-    let http = invite_core::http::Http::new()?;
     let desk = Desk::open(DeskConfig {
         data_dir: paths.data_dir.clone(),
         log_dir: Some(paths.log_dir.clone()),
         secrets,
         keychain: KeychainStatus::Available,
         known: logging::known().clone(),
-        demo: Some(Arc::new(send::SandboxLauncher::new(http))),
+        demo: Some(Arc::new(send::SandboxLauncher)),
         app_version: env!("CARGO_PKG_VERSION").to_string(),
     })?;
     for n in desk.notices() {

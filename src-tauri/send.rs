@@ -168,17 +168,8 @@ pub async fn demo_accept(state: State<'_, AppState>, id: String, link: String) -
 }
 
 /// Runs the sandbox crate in this process for the demo workspace.
-#[derive(Debug)]
-pub struct SandboxLauncher {
-    http: invite_core::http::Http,
-}
-
-impl SandboxLauncher {
-    /// Uses `http` for the demo's own calls (accepting an invitation).
-    pub fn new(http: invite_core::http::Http) -> Self {
-        Self { http }
-    }
-}
+#[derive(Debug, Default)]
+pub struct SandboxLauncher;
 
 /// The demo's sandbox: its control routes (mailbox, keys, faults) answer only with a random
 /// token this process holds, so no other program or web page can read or steer it. The
@@ -196,13 +187,16 @@ fn demo_config() -> Config {
 
 #[async_trait::async_trait]
 impl DemoLauncher for SandboxLauncher {
-    async fn launch(&self) -> invite_core::Result<Box<dyn DemoServer>> {
+    async fn launch(
+        &self,
+        http: &invite_core::http::Http,
+    ) -> invite_core::Result<Box<dyn DemoServer>> {
         let sandbox = Sandbox::start(demo_config())
             .await
             .map_err(|e| invite_core::Error::storage(format!("the demo server: {e}")))?;
         Ok(Box::new(DemoSandbox {
             sandbox,
-            http: self.http.clone(),
+            http: http.clone(),
         }))
     }
 }

@@ -16,8 +16,9 @@ use crate::workspace::{Workspace, WorkspaceConfig};
 /// Starts demo servers.
 #[async_trait::async_trait]
 pub trait DemoLauncher: Send + Sync + std::fmt::Debug {
-    /// Starts a fresh server (loopback, new port, empty mailbox).
-    async fn launch(&self) -> Result<Box<dyn DemoServer>>;
+    /// Starts a fresh server (loopback, new port, empty mailbox). `http` is the desk's one
+    /// client, for the demo's own calls (accepting an invitation).
+    async fn launch(&self, http: &crate::http::Http) -> Result<Box<dyn DemoServer>>;
 }
 
 /// A running demo server; dropping it stops it, [`DemoServer::shutdown`] waits until it has.
@@ -80,7 +81,7 @@ impl Desk {
         // workspace either absent from the list or already served, never in between (it would
         // start a second server and swap the key under the first one).
         let mut demos = self.inner.demos.lock().await;
-        let server = self.launcher()?.launch().await?;
+        let server = self.launcher()?.launch(self.http()).await?;
         let key = server.secret_key();
         self.inner.known.add(&key);
         let ws = Workspace {
@@ -116,7 +117,7 @@ impl Desk {
                 if served.contains_key(&ws.id) {
                     return Ok(());
                 }
-                let server = launcher.launch().await?;
+                let server = launcher.launch(self.http()).await?;
                 let key = server.secret_key();
                 self.inner.known.add(&key);
                 let url = server.url();
